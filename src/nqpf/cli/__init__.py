@@ -1,0 +1,1 @@
+"""Command-line interface (``nqpf``). Each ``cmd_*`` module adds its commands to :data:`main.app`."""

@@ -1,0 +1,91 @@
+"""The panel data model: one tidy long table ``unit, period, indicator, value``.
+
+Column contract (every layer reads and writes this):
+
+============  =========  ==================================================================
+column        dtype      meaning
+============  =========  ==================================================================
+unit          str        unit code (GB/T 2260 six-digit code for provinces, ISO-3 for countries,
+                         any stable id for cities, counties or firms)
+period        int64      calendar year
+indicator     str        indicator id (a key of the indicator catalogue)
+value         float64    the value in the catalogue's unit of measure; NaN = missing (a gap)
+============  =========  ==================================================================
+
+``(unit, period, indicator)`` is unique. The wide form is indexed by ``(unit, period)`` with one column per
+indicator. :func:`to_wide` and :func:`to_long` are inverse to each other (lossless round trip; missing
+cells stay missing).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from nqpf.errors import DataError
+
+UNIT, PERIOD, INDICATOR, VALUE = "unit", "period", "indicator", "value"
+LONG_COLUMNS = [UNIT, PERIOD, INDICATOR, VALUE]
+
+
+def check_long(df: pd.DataFrame, *, name: str = "data") -> pd.DataFrame:
+    """Check the long-table contract and return a copy with canonical dtypes and sort order."""
+    missing = [c for c in LONG_COLUMNS if c not in df.columns]
+    if missing:
+        raise DataError(
+            f"{name}: missing column(s) {missing}; a long panel needs columns {LONG_COLUMNS} "
+            f"(found {list(df.columns)})"
+        )
+    out = df[LONG_COLUMNS].copy()
+    out[UNIT] = out[UNIT].astype(str)
+    out[INDICATOR] = out[INDICATOR].astype(str)
+    per = pd.to_numeric(out[PERIOD], errors="coerce")
+    bad = out[per.isna() | (per != per.round())]
+    if len(bad):
+        r = bad.index[0]
+        raise DataError(
+            f"{name}: row {r}: period {bad.iloc[0][PERIOD]!r} is not a year; periods must be whole years "
+            f"such as 2020 ({len(bad)} such row(s))"
+        )
+    out[PERIOD] = per.astype("int64")
+    val = pd.to_numeric(out[VALUE], errors="coerce")
+    bad = out[val.isna() & out[VALUE].notna()]
+    if len(bad):
+        r = bad.index[0]
+        raise DataError(
+            f"{name}: row {r}: unit {bad.iloc[0][UNIT]!r}, indicator {bad.iloc[0][INDICATOR]!r}: value "
+            f"{bad.iloc[0][VALUE]!r} is not a number ({len(bad)} such row(s)); use nqpf.read to parse yearbook cells"
+        )
+    out[VALUE] = val.astype("float64")
+    dup = out.duplicated([UNIT, PERIOD, INDICATOR], keep=False)
+    if dup.any():
+        d = out[dup].iloc[0]
+        raise DataError(
+            f"{name}: duplicate rows for unit {d[UNIT]!r}, period {d[PERIOD]}, indicator {d[INDICATOR]!r} "
+            f"({int(dup.sum())} rows involved); keep one value per (unit, period, indicator)"
+        )
+    return out.sort_values([UNIT, PERIOD, INDICATOR], kind="mergesort").reset_index(drop=True)
+
+
+def to_wide(long: pd.DataFrame) -> pd.DataFrame:
+    """Long → wide: index ``(unit, period)``, one float column per indicator (sorted), NaN for gaps."""
+    df = check_long(long)
+    wide = df.pivot(index=[UNIT, PERIOD], columns=INDICATOR, values=VALUE)
+    wide.columns.name = None
+    return wide.sort_index(axis=0).sort_index(axis=1)
+
+
+def to_long(wide: pd.DataFrame, *, dropna: bool = False) -> pd.DataFrame:
+    """Wide → long. ``wide`` is indexed by ``(unit, period)`` or has those two columns.
+
+    Missing cells are kept as NaN rows unless ``dropna``; the result satisfies :func:`check_long`.
+    """
+    w = wide
+    if not (isinstance(w.index, pd.MultiIndex) and list(w.index.names) == [UNIT, PERIOD]):
+        if UNIT not in w.columns or PERIOD not in w.columns:
+            raise DataError(f"wide data needs columns {UNIT!r} and {PERIOD!r} (or that index); found {list(w.columns)}")
+        w = w.set_index([UNIT, PERIOD])
+    long = w.stack(future_stack=True).rename(VALUE).reset_index()
+    long.columns = [UNIT, PERIOD, INDICATOR, VALUE]
+    if dropna:
+        long = long.dropna(subset=[VALUE])
+    return check_long(long, name="wide data")
