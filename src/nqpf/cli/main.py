@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "nqpf.cli.cmd_data",
     "nqpf.cli.cmd_index",
     "nqpf.cli.cmd_productivity",
+    "nqpf.cli.cmd_tfp",
     "nqpf.cli.cmd_analysis",
     "nqpf.cli.cmd_uncertainty",
     "nqpf.cli.cmd_report",
