@@ -82,7 +82,9 @@ def to_long(wide: pd.DataFrame, *, dropna: bool = False) -> pd.DataFrame:
     w = wide
     if not (isinstance(w.index, pd.MultiIndex) and list(w.index.names) == [UNIT, PERIOD]):
         if UNIT not in w.columns or PERIOD not in w.columns:
-            raise DataError(f"wide data needs columns {UNIT!r} and {PERIOD!r} (or that index); found {list(w.columns)}")
+            raise DataError(
+                f"wide data needs columns {UNIT!r} and {PERIOD!r} (or that index); found {list(w.columns)}"
+            )
         w = w.set_index([UNIT, PERIOD])
     long = w.stack(future_stack=True).rename(VALUE).reset_index()
     long.columns = [UNIT, PERIOD, INDICATOR, VALUE]

@@ -1,0 +1,65 @@
+"""Analysis of index results and any panel column: inequality (Dagum, Theil, CV), distribution dynamics
+(kernel density, Markov, spatial Markov), convergence (σ, β, Phillips–Sul clubs), spatial statistics
+(weights, Moran, Geary, LISA, G*), coupling coordination, obstacle degree and forecasts (GM(1,1) + Holt).
+
+Every function takes a pandas DataFrame and returns a tidy DataFrame; settings are in
+``result.attrs["manifest"]``. See ``docs/analysis/`` for formulas and references.
+"""
+
+from __future__ import annotations
+
+from nqpf.analysis.convergence import beta_cross_section, beta_panel, clubs, half_life, log_t, sigma
+from nqpf.analysis.coupling import coupling, coupling_degree, coupling_from_index
+from nqpf.analysis.density import bandwidth, kde, kde_over_time
+from nqpf.analysis.forecast import forecast, forecast_panel, gm11
+from nqpf.analysis.inequality import cv, dagum, gini, mean_abs_diff, theil
+from nqpf.analysis.markov import markov, spatial_markov, steady_state
+from nqpf.analysis.obstacle import obstacle_degree, top_obstacles
+from nqpf.analysis.spatial import (
+    contiguity_weights,
+    distance_weights,
+    economic_weights,
+    geary,
+    hotspots,
+    lisa,
+    moran,
+    provinces_geo,
+    weights_from_geojson,
+)
+
+__all__ = [
+    "bandwidth",
+    "beta_cross_section",
+    "beta_panel",
+    "clubs",
+    "contiguity_weights",
+    "coupling",
+    "coupling_degree",
+    "coupling_from_index",
+    "cv",
+    "dagum",
+    "distance_weights",
+    "economic_weights",
+    "forecast",
+    "forecast_panel",
+    "geary",
+    "gini",
+    "gm11",
+    "half_life",
+    "hotspots",
+    "kde",
+    "kde_over_time",
+    "lisa",
+    "log_t",
+    "markov",
+    "mean_abs_diff",
+    "moran",
+    "obstacle_degree",
+    "provinces_geo",
+    "sigma",
+    "spatial_markov",
+    "steady_state",
+    "theil",
+    "top_obstacles",
+    "weights_from_geojson",
+]

@@ -1,0 +1,73 @@
+"""Shared helpers of the analysis layer: input checks and manifests (internal)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+import numpy as np
+import pandas as pd
+
+from nqpf.errors import DataError, MethodError
+
+
+def require_columns(df: pd.DataFrame, cols: list[str | None], *, what: str = "data") -> None:
+    """Raise DataError naming the missing columns and the columns present."""
+    missing = [c for c in cols if c is not None and c not in df.columns]
+    if missing:
+        raise DataError(f"{what}: missing column(s) {missing}; found {list(df.columns)}")
+
+
+def numeric_column(
+    df: pd.DataFrame, col: str, *, id_cols: list[str] | None = None, what: str = "data"
+) -> np.ndarray:
+    """Column ``col`` as float64; non-numbers and gaps raise DataError naming the rows/units."""
+    vals = pd.to_numeric(df[col], errors="coerce")
+    bad = vals.isna()
+    if bad.any():
+        ids = [c for c in (id_cols or []) if c in df.columns]
+        rows = df.loc[bad, ids].astype(str).agg("/".join, axis=1).tolist() if ids else []
+        first = df.index[bad][0]
+        where = f"{ids} = {rows[:8]}" if rows else f"row(s) {list(df.index[bad][:8])}"
+        raise DataError(
+            f"{what}: column {col!r} has {int(bad.sum())} missing or non-numeric value(s) (first at row "
+            f"{first}; {where}); fill or drop those rows (e.g. impute in the index) before this analysis"
+        )
+    return vals.to_numpy(dtype="float64")
+
+
+def require_positive(y: np.ndarray, labels: np.ndarray | None, *, strict: bool, measure: str) -> None:
+    """Raise MethodError when a measure needs positive (strict) or non-negative values."""
+    bad = (y <= 0) if strict else (y < 0)
+    if bad.any():
+        who = list(np.asarray(labels)[bad][:8]) if labels is not None else list(np.flatnonzero(bad)[:8])
+        need = "strictly positive" if strict else "non-negative"
+        raise MethodError(
+            f"{measure} needs {need} values; {int(bad.sum())} value(s) violate this (units {who}); "
+            "use a positive-valued variable (e.g. an index score rescaled to (0, 1]) or another measure"
+        )
+
+
+def manifest(method: str, **settings: object) -> dict:
+    """A small manifest of the settings of one analysis call."""
+    from nqpf._util import package_versions
+
+    return {
+        "method": method,
+        "settings": settings,
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "versions": package_versions(("statsmodels", "libpysal", "esda", "giddy")),
+        "warnings": [],
+    }
+
+
+def period_groups(df: pd.DataFrame, period: str | None):
+    """Iterate ``(period_value, frame)``; one pseudo-period ``None`` when ``period`` is None."""
+    if period is None:
+        yield None, df
+    else:
+        yield from df.groupby(period, sort=True)
+
+
+def check_min_size(n: int, need: int, *, what: str) -> None:
+    if n < need:
+        raise MethodError(f"{what}: needs at least {need} observations, got {n}")

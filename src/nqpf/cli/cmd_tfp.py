@@ -1,0 +1,264 @@
+"""``nqpf tfp growth|world|digital|firm`` and ``nqpf sfa``: growth accounting, SFA and firm-level TFP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from nqpf._util import write_csv_atomic, write_json_atomic
+from nqpf.cli.main import app, console, lang
+from nqpf.errors import DataError, MethodError
+from nqpf.i18n import t
+
+tfp_app = typer.Typer(
+    help="Total factor productivity: growth accounting, PWT comparison, ICT contribution, firm TFP.",
+    no_args_is_help=True,
+)
+app.add_typer(tfp_app, name="tfp")
+
+FOCUS = "CHN,USA,DEU,JPN"
+
+
+def _split(v: str | None) -> list[str]:
+    return [c.strip() for c in v.split(",") if c.strip()] if v else []
+
+
+def _read(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise DataError(f"{path}: file not found")
+    suf = path.suffix.lower()
+    if suf in (".csv", ".txt"):
+        return pd.read_csv(path)
+    if suf in (".xlsx", ".xls"):
+        return pd.read_excel(path)
+    if suf == ".dta":
+        return pd.read_stata(path)
+    if suf == ".parquet":
+        return pd.read_parquet(path)
+    raise DataError(f"{path}: unsupported file type {suf!r}; use .csv, .xlsx, .dta or .parquet")
+
+
+def _dataset(name: str) -> pd.DataFrame:
+    from nqpf import datasets
+
+    if name not in datasets.names():
+        raise DataError(
+            f"embedded dataset {name!r} is not installed; build it with "
+            f"`python scripts/build_datasets.py --only {name}` (needs ../shared/data/raw)"
+        )
+    return datasets.load(name).data
+
+
+def _sidecar(out: Path, suffix: str) -> Path:
+    return out.with_name(f"{out.stem}_{suffix}")
+
+
+def _show(df: pd.DataFrame, title: str, digits: int = 4) -> None:
+    tab = Table(title=title, show_lines=False)
+    for c in df.columns:
+        tab.add_column(str(c))
+    for row in df.itertuples(index=False):
+        tab.add_row(*[f"{v:.{digits}f}" if isinstance(v, float) else str(v) for v in row])
+    console.print(tab)
+
+
+@tfp_app.command(
+    "growth", help="Growth accounting (Solow residual / Törnqvist) on a panel file or the world dataset."
+)
+def growth_cmd(
+    data: str = typer.Option(
+        ..., "--data", help="Data file (CSV/XLSX/DTA/Parquet, wide or long) or 'world'."
+    ),
+    out: Path = typer.Option(
+        ..., "--out", help="Output CSV (unit, period, contributions, tfp_growth, tfp_index)."
+    ),
+    output: str = typer.Option(..., "--output", help="Output column (e.g. rgdpna)."),
+    capital: str = typer.Option(..., "--capital", help="Capital column (e.g. rkna)."),
+    labour: str = typer.Option(..., "--labour", help="Labour column (persons, e.g. emp)."),
+    id_col: str = typer.Option("unit", "--id", help="Unit column."),
+    period: str = typer.Option("period", "--period", help="Period (year) column."),
+    hc: str = typer.Option(None, "--hc", help="Human-capital index column (e.g. hc)."),
+    hours: str = typer.Option(None, "--hours", help="Average hours column (e.g. avh)."),
+    share_col: str = typer.Option(None, "--share-col", help="Labour-share column (e.g. labsh)."),
+    labour_share: float = typer.Option(None, "--labour-share", help="Constant labour share in (0, 1)."),
+    method: str = typer.Option("tornqvist", "--method", help="tornqvist | solow"),
+    countries: str = typer.Option(None, "--countries", help="Keep only these units (comma separated)."),
+) -> None:
+    from nqpf.productivity.growth import growth_accounting
+
+    if data == "world":
+        df, id_col, period = _dataset("world"), "unit", "period"
+    else:
+        df = _read(Path(data))
+    keep = _split(countries)
+    if keep:
+        df = df[df[id_col if id_col in df.columns else "unit"].astype(str).isin(keep)]
+        if df.empty:
+            raise DataError(f"--countries {countries}: none of these units is in the data")
+    res = growth_accounting(
+        df,
+        output=output,
+        capital=capital,
+        labour=labour,
+        hc=hc,
+        hours=hours,
+        share=share_col,
+        labour_share=labour_share,
+        method=method,
+        unit=id_col,
+        period=period,
+    )
+    write_csv_atomic(out, res.table)
+    write_json_atomic(_sidecar(out, "manifest.json"), res.manifest)
+    console.print(t("tfp.cli.written", lang(), path=str(out), rows=len(res.table)))
+
+
+@tfp_app.command(
+    "world", help="TFP growth of CHN/USA/DEU/JPN vs PWT rtfpna, and ctfp levels (USA = 1), from `world`."
+)
+def world_cmd(
+    out: Path = typer.Option(..., "--out", help="Output folder."),
+    countries: str = typer.Option(FOCUS, "--countries", help="ISO-3 codes, comma separated."),
+) -> None:
+    from nqpf.productivity.growth import compare_with_pwt, ctfp_levels
+
+    codes = _split(countries)
+    if "CHN" not in codes:
+        codes = ["CHN", *codes]
+    world = _dataset("world")
+    by_year, summary = compare_with_pwt(world, codes)
+    lv = ctfp_levels(world, codes, (2002, 2019))
+    lv17 = ctfp_levels(world, codes, (2002, 2017))
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv_atomic(out / "tfp_growth_vs_pwt.csv", by_year)
+    write_csv_atomic(out / "tfp_growth_summary.csv", summary)
+    write_csv_atomic(out / "ctfp_2002_2019.csv", lv)
+    write_csv_atomic(out / "ctfp_2002_2017.csv", lv17)
+    write_json_atomic(
+        out / "manifest.json",
+        {
+            "countries": codes,
+            "inputs": "rgdpna, rkna, emp*avh*hc, labsh (Törnqvist), as PWT's rtfpna",
+            "theory_check": "seed 003 §4.1: CHN ctfp 0.36 (2002) -> 0.44 (2023); PWT 10.01 ends 2019",
+        },
+    )
+    _show(summary, t("tfp.world.summary", lang()), digits=6)
+    _show(lv, t("tfp.world.levels", lang()))
+    console.print(t("tfp.world.caveat", lang()))
+    console.print(t("tfp.cli.written_dir", lang(), path=str(out)))
+
+
+@tfp_app.command(
+    "digital",
+    help="Domar-weighted contribution of ICT-producing industries (CIP 21, 30 [+22]) to TFP growth.",
+)
+def digital_cmd(
+    out: Path = typer.Option(..., "--out", help="Output CSV (by year); by-period table written beside it."),
+    include_22: bool = typer.Option(
+        False, "--include-22", help="Count CIP22 (instruments, office equipment) as ICT."
+    ),
+) -> None:
+    from nqpf.productivity.klems import ICT_CORE, ict_share
+
+    ict = (*ICT_CORE, "CIP22") if include_22 else ICT_CORE
+    by_year, by_period = ict_share(_dataset("cn_industries"), ict=ict)
+    write_csv_atomic(out, by_year)
+    write_csv_atomic(_sidecar(out, "periods.csv"), by_period)
+    write_json_atomic(
+        _sidecar(out, "manifest.json"),
+        {
+            "ict_industries": list(ict),
+            "source": "CIP 4.0 (2023), 1987-2017",
+            "theory_check": "seed 003 §4.1: digital economy 33.2 % of TFP growth in 2012 (CAICT; different concept)",
+        },
+    )
+    _show(by_period, t("tfp.digital.periods", lang()), digits=4)
+    console.print(t("tfp.digital.caveat", lang()))
+    console.print(t("tfp.cli.written", lang(), path=str(out), rows=len(by_year)))
+
+
+@tfp_app.command(
+    "firm", help="Firm-level TFP: OLS, FE, Olley-Pakes, Levinsohn-Petrin, Ackerberg-Caves-Frazer."
+)
+def firm_cmd(
+    data: Path = typer.Option(..., "--data", help="Firm panel file (wide: one row per firm-year)."),
+    out: Path = typer.Option(..., "--out", help="Output CSV (unit, period, ln_tfp); parameters beside it."),
+    id_col: str = typer.Option(..., "--id", help="Firm id column."),
+    period: str = typer.Option(..., "--period", help="Year column."),
+    output: str = typer.Option(..., "--output", help="Value added (levels; logs are taken)."),
+    capital: str = typer.Option(..., "--capital", help="Capital (levels)."),
+    labour: str = typer.Option(..., "--labour", help="Labour (levels)."),
+    method: str = typer.Option("acf", "--method", help="ols | fe | op | lp | acf"),
+    proxy: str = typer.Option(None, "--proxy", help="Investment (op) or intermediate inputs (lp, acf)."),
+    bootstrap: int = typer.Option(0, "--bootstrap", help="Bootstrap replications (firm clusters)."),
+    seed: int = typer.Option(None, "--seed", help="Seed for the bootstrap."),
+) -> None:
+    from nqpf.productivity.firm_tfp import firm_tfp
+
+    res = firm_tfp(
+        _read(data),
+        output=output,
+        capital=capital,
+        labour=labour,
+        unit=id_col,
+        period=period,
+        method=method,
+        proxy=proxy,
+        bootstrap=bootstrap,
+        seed=seed,
+    )
+    write_csv_atomic(out, res.tfp)
+    write_csv_atomic(_sidecar(out, "params.csv"), res.params)
+    write_json_atomic(_sidecar(out, "manifest.json"), res.manifest)
+    _show(res.params, t("tfp.firm.params", lang()))
+    console.print(t("tfp.cli.written", lang(), path=str(out), rows=len(res.tfp)))
+
+
+@app.command(
+    "sfa", help="Stochastic frontier (Cobb-Douglas/translog; half/truncated normal; pooled, BC92, BC95)."
+)
+def sfa_cmd(
+    data: Path = typer.Option(..., "--data", help="Data file (wide: one row per unit-period)."),
+    out: Path = typer.Option(
+        ..., "--out", help="Output CSV (unit, period, efficiency); params + manifest beside it."
+    ),
+    output: str = typer.Option(..., "--output", help="Output column (levels; logs are taken)."),
+    inputs: str = typer.Option(..., "--inputs", help="Input columns, comma separated."),
+    id_col: str = typer.Option(None, "--id", help="Unit column (needed for bc92/bc95)."),
+    period: str = typer.Option(None, "--period", help="Period column (needed for bc92/bc95)."),
+    form: str = typer.Option("cd", "--form", help="cd | translog"),
+    dist: str = typer.Option("half-normal", "--dist", help="half-normal | truncated-normal"),
+    model: str = typer.Option("pooled", "--model", help="pooled | bc92 | bc95"),
+    z: str = typer.Option(None, "--z", help="Inefficiency determinants for bc95, comma separated."),
+    cost: bool = typer.Option(False, "--cost", help="Cost frontier (u raises cost)."),
+    eta: bool = typer.Option(
+        True, "--eta/--no-eta", help="bc92: time-varying inefficiency (η); --no-eta = time-invariant."
+    ),
+) -> None:
+    from nqpf.productivity.sfa import sfa
+
+    xs = _split(inputs)
+    if not xs:
+        raise MethodError("--inputs: give at least one input column")
+    res = sfa(
+        _read(data),
+        output=output,
+        inputs=xs,
+        unit=id_col,
+        period=period,
+        form=form,
+        dist=dist,
+        model=model,
+        z=_split(z) or None,
+        cost=cost,
+        eta=eta,
+    )
+    eff = res.efficiencies.rename(columns={"efficiency_bc": "efficiency"})
+    write_csv_atomic(out, eff[["unit", "period", "efficiency", "efficiency_jlms", "u_jlms", "residual"]])
+    write_csv_atomic(_sidecar(out, "params.csv"), res.params)
+    write_json_atomic(_sidecar(out, "manifest.json"), res.manifest)
+    _show(res.summary_table(), t("tfp.sfa.summary", lang()))
+    console.print(t("tfp.cli.written", lang(), path=str(out), rows=len(eff)))

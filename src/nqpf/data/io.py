@@ -1,0 +1,829 @@
+"""Readers and writers: CSV (UTF-8, UTF-8-SIG, GBK/GB18030), XLSX, Stata .dta, Parquet; long or wide.
+
+:func:`read` returns the long panel (``unit, period, indicator, value``; see :mod:`nqpf.data.panel`) and
+refuses bad data: any error found while reading raises :class:`nqpf.errors.ValidationError` listing *all*
+problems. Warnings (gaps, footnote markers, Hong Kong/Macau/Taiwan rows, national-total rows …) are
+issued with :func:`warnings.warn` and kept in ``df.attrs["nqpf"]`` (``problems``, ``coverage``, ``meta``).
+:func:`load` does the same work without raising on row-level problems and returns a :class:`LoadedData`.
+
+Row numbers in problems are what a user sees: for CSV and Excel the 1-based spreadsheet row (the header
+counts; title lines such as ``数据库：分省年度数据`` count too); for Stata and Parquet the 1-based
+observation number. Columns are named by spreadsheet letter and header, e.g. ``C (2022年)``.
+
+Layouts (``layout="auto"`` detects them):
+
+* ``long``: columns for unit, period, indicator and value (plus optionally a unit-of-measure column);
+* ``wide``: unit and period columns, one column per indicator (headers like ``GDP(亿元)`` carry units);
+* by-year (NBS native export): rows = units, columns = years (``2022年``), the indicator named in a
+  ``指标：…`` title line, the ``indicator=`` argument, or an upper header row (multi-row headers, e.g.
+  indicator over years);
+* rows = indicators, columns = years, unit from a ``地区：…`` line; rows = units, columns = indicators,
+  year from a ``时间：2022年`` line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io as _io
+import math
+import re
+import unicodedata
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from nqpf._util import atomic_path, sha256_file
+from nqpf.data import units as _units
+from nqpf.data.panel import LONG_COLUMNS, UNIT, check_long, to_wide
+from nqpf.data.parse import parse_year
+from nqpf.errors import DataError, Problem, ValidationError
+
+FORMATS = ("csv", "xlsx", "dta", "parquet")
+LAYOUTS = ("auto", "long", "wide")
+
+_SYN_UNIT = {
+    "unit", "units", "地区", "省份", "省", "省区", "省市", "省级行政区", "地区名称", "省份名称", "province", "prov",
+    "provname", "region", "area", "地区代码", "省份代码", "行政区划代码", "code", "id", "name", "city", "城市",
+    "country", "iso3", "countrycode", "firm", "企业", "行业", "industry", "provincecode", "province_code",
+}  # fmt: skip
+_SYN_EXTRA_IDS = {
+    "name_zh", "name_en", "name_zh_full", "region4", "region4_zh", "group", "区域", "地区分组", "东中西部", "英文名",
+    "省份英文", "简称", "iso", "nbs_code_12", "province_en", "province_full", "province_name",
+}  # fmt: skip
+_SYN_PERIOD = {"period", "year", "年份", "年度", "年", "时间", "yr", "t", "years"}
+_SYN_INDICATOR = {"indicator", "指标", "指标名称", "variable", "var", "变量", "series", "item", "项目"}
+_SYN_VALUE = {"value", "数值", "值", "val", "data", "数据"}
+_SYN_UOM = {"unit_of_measure", "单位", "计量单位", "uom", "measure_unit", "unitofmeasure", "units_of_measure"}
+
+_META = re.compile(
+    r"^\s*(数据库|指标|时间|地区|单位|database|indicator|time|region|unit)\s*[:：]\s*(.*)$", re.I
+)
+_NOTE = re.compile(r"^\s*(注|说明|备注|数据来源|资料来源|来源|notes?|sources?)\s*(\d*\s*[:：.、]|$)", re.I)
+_UOM_TOKEN = re.compile(
+    r"^(%|‰|[万千百亿]?(元|人|吨|个|件|项|家|户|台|辆|所|人次|美元|千瓦时|千瓦|公顷|公里|平方米|立方米|吨标准煤|吨标煤)"
+    r"|.{0,4}(元|美元)(/.{1,4})?|.{0,3}(千瓦时|标准煤|立方米|平方公里|公里|小时|人年)|万人|万户|人/万人|件/万人"
+    r"|kg|km|t|mt|usd|cny|yuan|rmb|persons?|percent|million|billion|.{0,6}/.{1,6})$",
+    re.I,
+)
+
+
+@dataclass
+class LoadedData:
+    """What :func:`load` found: the long panel, every problem, a coverage table and reading metadata.
+
+    ``coverage``: index ``indicator``, one column per period, share (0–1) of units with a non-missing value.
+    ``meta``: file, sha256, format, encoding, layout, header_rows, units_of_measure, title lines, notes.
+    ``cells``: one row per source cell (unit, period, indicator, value, row, column, uom, raw).
+    """
+
+    data: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+    coverage: pd.DataFrame = field(default_factory=pd.DataFrame)
+    meta: dict[str, Any] = field(default_factory=dict)
+    cells: pd.DataFrame | None = None
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+# ----------------------------------------------------------------------------------------------- decoding
+def decode_bytes(b: bytes, encoding: str | None = None, *, source: str = "file") -> tuple[str, str]:
+    """Decode text bytes: BOM → UTF-8 → GB18030 (⊃ GBK, GB2312) → charset-normalizer's guess.
+
+    Returns ``(text, encoding)``; raises :class:`DataError` when no encoding decodes the bytes cleanly.
+    """
+    if encoding:
+        try:
+            return b.decode(encoding), encoding
+        except LookupError:
+            raise DataError(
+                f"{source}: unknown encoding {encoding!r}; use e.g. utf-8, utf-8-sig, gbk, gb18030"
+            ) from None
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"{source}: cannot decode byte {exc.start} as {encoding}; check the encoding "
+                f"(or omit encoding= to detect it)"
+            ) from None
+    if b.startswith(b"\xef\xbb\xbf"):
+        try:
+            return b[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            pass
+    if b.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return b.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            pass
+    try:
+        return b.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = b.decode("gb18030")
+        if _plausible_text(text):
+            return text, "gb18030"
+    except UnicodeDecodeError:
+        pass
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(b[:500_000]).best()
+    except Exception:  # noqa: BLE001 - a third-party detector failing on garbage means "undetected"
+        best = None
+    if best is not None and best.encoding:
+        try:
+            text = b.decode(best.encoding)
+            if _plausible_text(text):
+                return text, best.encoding
+        except (UnicodeDecodeError, LookupError):
+            pass
+    raise DataError(
+        f"{source}: cannot determine the text encoding (not UTF-8, not GBK/GB18030); save the file as "
+        f"UTF-8 CSV or pass encoding='...'"
+    )
+
+
+def _plausible_text(text: str) -> bool:
+    """No C0/C1 control characters (other than tab/newlines) and no private-use code points."""
+    bad = sum(
+        1
+        for ch in text
+        if (ord(ch) < 32 and ch not in "\t\r\n") or 0x7F <= ord(ch) < 0xA0 or 0xE000 <= ord(ch) <= 0xF8FF
+    )
+    return bad <= max(0, len(text) // 1000)
+
+
+# ----------------------------------------------------------------------------------------------- raw grids
+def _detect_format(path: Path, fmt: str | None) -> str:
+    if fmt:
+        f = fmt.lower().lstrip(".")
+        f = {"xls": "xls", "excel": "xlsx", "stata": "dta", "pq": "parquet", "tsv": "csv", "txt": "csv"}.get(
+            f, f
+        )
+        if f == "xls":
+            raise DataError(
+                f"{path.name}: old .xls files are not supported; open it in Excel/WPS and save as .xlsx"
+            )
+        if f not in FORMATS:
+            raise DataError(f"unknown format {fmt!r}; use one of {FORMATS}")
+        return f
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise DataError(f"{path.name}: old .xls (or encrypted) Excel file; save it as .xlsx and read again")
+    if head.startswith(b"<stata_dta>") or (
+        head[:1] in (b"\x71", b"\x72", b"\x73") and head[1:2] in (b"\x01", b"\x02")
+    ):
+        return "dta"
+    suf = path.suffix.lower()
+    if suf in (".xlsx", ".xlsm"):
+        return "xlsx"
+    if suf == ".xls":
+        raise DataError(f"{path.name}: old .xls files are not supported; save it as .xlsx")
+    if suf == ".dta":
+        return "dta"
+    if suf in (".parquet", ".pq"):
+        return "parquet"
+    return "csv"
+
+
+def _sniff_delimiter(lines: list[str]) -> str:
+    best, best_score = ",", -1.0
+    sample = [ln for ln in lines[:200] if ln.strip()]
+    for d in (",", "\t", ";", "|"):
+        counts = sorted(ln.count(d) for ln in sample)
+        if not counts:
+            continue
+        med = counts[len(counts) // 2]
+        score = med + 0.001 * sum(counts)
+        if med > 0 and score > best_score:
+            best, best_score = d, score
+    return best
+
+
+def _csv_grid(path: Path, encoding: str | None) -> tuple[list[list[Any]], list[int], dict[str, Any]]:
+    text, enc = decode_bytes(path.read_bytes(), encoding, source=path.name)
+    text = text.lstrip("\ufeff")
+    delim = _sniff_delimiter(text.splitlines())
+    rows: list[list[Any]] = []
+    nums: list[int] = []
+    try:
+        reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delim)
+        for i, rec in enumerate(reader, start=1):
+            rows.append(rec)
+            nums.append(i)
+    except csv.Error as exc:
+        raise DataError(
+            f"{path.name}: not a readable CSV file ({exc}); check quoting and the delimiter"
+        ) from None
+    return rows, nums, {"encoding": enc, "delimiter": delim}
+
+
+def _xlsx_grid(path: Path, sheet: str | int | None) -> tuple[list[list[Any]], list[int], dict[str, Any]]:
+    try:
+        import openpyxl
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wb = openpyxl.load_workbook(path, data_only=True, read_only=False)
+    except Exception as exc:  # noqa: BLE001 - any failure of the zip/XML parser means a broken workbook
+        raise DataError(
+            f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__}); re-save it in Excel/WPS"
+        ) from None
+    names = wb.sheetnames
+    if sheet is None:
+        ws = wb[names[0]]
+    elif isinstance(sheet, int) or (isinstance(sheet, str) and sheet.isdigit() and sheet not in names):
+        k = int(sheet)
+        if not 0 <= k < len(names):
+            raise DataError(f"{path.name}: no sheet number {k} (sheets, from 0: {names})")
+        ws = wb[names[k]]
+    elif sheet in names:
+        ws = wb[sheet]
+    else:
+        raise DataError(f"{path.name}: no sheet {sheet!r}; the workbook has {names}")
+    grid = [list(r) for r in ws.iter_rows(values_only=True)]
+    for rng in ws.merged_cells.ranges:  # fill merged header cells with their top-left value
+        v = ws.cell(rng.min_row, rng.min_col).value
+        for r in range(rng.min_row, rng.max_row + 1):
+            for c in range(rng.min_col, rng.max_col + 1):
+                if r - 1 < len(grid):
+                    row = grid[r - 1]
+                    while len(row) < c:
+                        row.append(None)
+                    row[c - 1] = v
+    wb.close()
+    return grid, list(range(1, len(grid) + 1)), {"sheet": ws.title, "sheets": names}
+
+
+def _frame_table(df: pd.DataFrame) -> tuple[list[list[Any]], list[int]]:
+    df = df.reset_index(drop=True) if not isinstance(df.index, pd.RangeIndex) else df
+    header = [str(c) for c in df.columns]
+    body = df.astype(object).where(df.notna(), None).values.tolist()
+    return [header, *body], [0, *range(1, len(body) + 1)]
+
+
+# ----------------------------------------------------------------------------------------------- helpers
+def col_letter(j: int) -> str:
+    """0-based column index → spreadsheet letters (0 → A, 26 → AA)."""
+    s = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _text(x: Any) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    if isinstance(x, float) and math.isfinite(x) and abs(x) < 1e15 and x == int(x):
+        x = int(x)
+    return unicodedata.normalize("NFKC", str(x)).strip()
+
+
+def _norm_header(x: str) -> str:
+    return re.sub(r"[\s_\-]+", "", x.casefold())
+
+
+def split_uom(header: str) -> tuple[str, str]:
+    """``'地区生产总值(亿元)'`` → ``('地区生产总值', '亿元')``; the bracket must look like a unit of measure."""
+    h = _text(header)
+    m = re.match(r"^(.*?)\s*[\(（\[]([^()（）\[\]]{1,14})[\)）\]]\s*$", h)
+    if m and m.group(1) and _UOM_TOKEN.match(m.group(2).strip()):
+        return m.group(1).strip(), m.group(2).strip()
+    return h, ""
+
+
+def _is_note(s: str) -> bool:
+    return bool(_NOTE.match(s))
+
+
+def _matches(label: str, wanted: str | None, synonyms: set[str]) -> bool:
+    n = _norm_header(label)
+    if wanted is not None:
+        return n == _norm_header(str(wanted))
+    return n in {_norm_header(s) for s in synonyms}
+
+
+# ----------------------------------------------------------------------------------------------- main loader
+def load(
+    path: str | Path,
+    *,
+    format: str | None = None,  # noqa: A002 - mirrors pandas' naming
+    layout: str = "auto",
+    unit_col: str | None = None,
+    period_col: str | None = None,
+    indicator_col: str | None = None,
+    value_col: str | None = None,
+    indicator: str | None = None,
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+    units: str = "province",
+    header_rows: int | None = None,
+    special_regions: str = "keep",
+    catalogue: pd.DataFrame | None = None,
+    lang: str = "en",
+) -> LoadedData:
+    """Read ``path`` and collect every problem (see :func:`read` for the parameters).
+
+    Raises :class:`DataError` only when the file cannot be interpreted at all (unreadable, no data,
+    unknown layout); row-level problems are returned in ``problems``.
+    """
+    from nqpf.data.validate import check_cells
+
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"file {p} does not exist; check the path")
+    if not p.is_file():
+        raise DataError(f"{p} is not a file")
+    if layout not in LAYOUTS:
+        raise DataError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    if units not in ("province", "none"):
+        raise DataError(f"units must be 'province' or 'none', got {units!r}")
+    if special_regions not in ("keep", "drop"):
+        raise DataError(f"special_regions must be 'keep' or 'drop', got {special_regions!r}")
+    fmt = _detect_format(p, format)
+    digest = sha256_file(p)
+    meta: dict[str, Any] = {"file": str(p), "sha256": digest, "format": fmt}
+    if fmt == "csv":
+        grid, nums, extra = _csv_grid(p, encoding)
+        meta.update(extra)
+    elif fmt == "xlsx":
+        grid, nums, extra = _xlsx_grid(p, sheet)
+        meta.update(extra)
+    else:
+        try:
+            if fmt == "dta":
+                try:
+                    df = pd.read_stata(p)
+                except ValueError:
+                    df = pd.read_stata(p, convert_categoricals=False)
+            else:
+                df = pd.read_parquet(p)
+        except Exception as exc:  # noqa: BLE001 - a broken binary file; the parser's own error is not for users
+            raise DataError(
+                f"{p.name}: not a readable {fmt} file ({type(exc).__name__}: {str(exc)[:120]})"
+            ) from None
+        if df.index.nlevels > 1 or df.index.name is not None:
+            df = df.reset_index()
+        grid, nums = _frame_table(df)
+        header_rows = 1
+    cells, problems = _cells_from_grid(
+        grid, nums, meta, name=p.name, layout=layout, unit_col=unit_col, period_col=period_col,
+        indicator_col=indicator_col, value_col=value_col, indicator=indicator, units=units,
+        header_rows=header_rows, stem=p.stem, lang=lang,
+    )  # fmt: skip
+    data, more, coverage = check_cells(
+        cells, file=p.name, units=units, special_regions=special_regions, catalogue=catalogue, lang=lang
+    )
+    problems.extend(more)
+    meta["units_of_measure"] = (
+        cells.dropna(subset=["uom"])
+        .groupby("indicator")["uom"]
+        .agg(lambda s: sorted(set(s) - {""}))
+        .to_dict()
+        if len(cells)
+        else {}
+    )
+    return LoadedData(data=data, problems=problems, coverage=coverage, meta=meta, cells=cells)
+
+
+def _cells_from_grid(
+    grid: list[list[Any]],
+    nums: list[int],
+    meta: dict[str, Any],
+    *,
+    name: str,
+    layout: str,
+    unit_col: str | None,
+    period_col: str | None,
+    indicator_col: str | None,
+    value_col: str | None,
+    indicator: str | None,
+    units: str,
+    header_rows: int | None,
+    stem: str,
+    lang: str,
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Turn a raw grid into one record per source cell (before parsing)."""
+    from nqpf.i18n import t
+
+    problems: list[Problem] = []
+    width = max((len(r) for r in grid), default=0)
+    rows = [list(r) + [None] * (width - len(r)) for r in grid]
+    nonempty = [[j for j, v in enumerate(r) if _text(v) != ""] for r in rows]
+    # trailing empty columns
+    used = sorted({j for ne in nonempty for j in ne})
+    if not used:
+        raise DataError(f"{name}: the file is empty; nothing to read")
+    width = used[-1] + 1
+    rows = [r[:width] for r in rows]
+    # title / metadata lines at the top
+    top_meta: dict[str, str] = {}
+    titles: list[str] = []
+    i = 0
+    n = len(rows)
+    while i < n and len(nonempty[i]) <= 1 and width > 1:
+        if nonempty[i]:
+            s = _text(rows[i][nonempty[i][0]])
+            m = _META.match(s)
+            if m:
+                top_meta[m.group(1).casefold()] = m.group(2).strip()
+            titles.append(s)
+        i += 1
+    if i >= n:
+        raise DataError(
+            f"{name}: no table found (only title lines); the header row must have at least two columns"
+        )
+    # footer: from the first note line after the header
+    end = n
+    for k in range(i + 1, n):
+        if len(nonempty[k]) == 1 and _is_note(_text(rows[k][nonempty[k][0]])):
+            end = k
+            break
+    notes = [_text(rows[k][nonempty[k][0]]) for k in range(end, n) if nonempty[k]]
+    meta.update({"titles": titles, "notes": notes, "title_meta": top_meta})
+    # header rows
+    h0 = i
+    if header_rows is None:
+        header_rows = _guess_header_rows(rows, h0, end, units)
+    header_rows = max(1, int(header_rows))
+    if h0 + header_rows > end:
+        raise DataError(f"{name}: header rows run past the end of the table; no data rows found")
+    hdr = [list(r) for r in rows[h0 : h0 + header_rows]]
+    for r in range(header_rows - 1):  # forward-fill upper header rows (merged cells exported to CSV)
+        last = ""
+        for j in range(width):
+            tj = _text(hdr[r][j])
+            if tj:
+                last = tj
+            elif j > 0:
+                hdr[r][j] = last
+    parts = []
+    for j in range(width):
+        ps: list[str] = []
+        for r in range(header_rows):
+            tj = _text(hdr[r][j])
+            if tj and tj not in ps:
+                ps.append(tj)
+        parts.append(ps)
+    labels = [" | ".join(ps) for ps in parts]
+    body = [(nums[k], rows[k]) for k in range(h0 + header_rows, end) if nonempty[k]]
+    meta["header_rows"] = header_rows
+    meta["header"] = labels
+    if not body:
+        raise DataError(f"{name}: no data rows below the header (row {nums[h0 + header_rows - 1]})")
+
+    def colname(j: int) -> str:
+        return f"{col_letter(j)} ({labels[j]})" if labels[j] else col_letter(j)
+
+    # roles
+    def find(wanted: str | None, syn: set[str], what: str) -> int | None:
+        hits = [
+            j
+            for j in range(width)
+            if labels[j]
+            and (_matches(labels[j], wanted, syn) or any(_matches(q, wanted, syn) for q in parts[j]))
+        ]
+        if wanted is not None and not hits:
+            raise DataError(
+                f"{name}: no column named {wanted!r} for the {what}; the header has {[x for x in labels if x]}"
+            )
+        return hits[0] if hits else None
+
+    j_unit = find(unit_col, _SYN_UNIT, "unit")
+    j_period = find(period_col, _SYN_PERIOD, "period")
+    j_ind = find(indicator_col, _SYN_INDICATOR, "indicator")
+    j_val = find(value_col, _SYN_VALUE, "value")
+    j_uom = find(None, _SYN_UOM, "unit of measure")
+    if j_unit is None and units == "province":
+        j_unit = _content_unit_col(body, width, exclude={j_period, j_ind, j_val, j_uom})
+    year_of = {j: parse_year(parts[j][-1]) if parts[j] else None for j in range(width)}
+    id_cols = {j for j in (j_unit, j_period, j_ind, j_val, j_uom) if j is not None}
+    data_cols = [
+        j for j in range(width) if j not in id_cols and (labels[j] or any(_text(r[j]) for _, r in body))
+    ]
+    extra_ids = [j for j in data_cols if labels[j] and _matches(labels[j], None, _SYN_UNIT | _SYN_EXTRA_IDS)]
+    for j in extra_ids:
+        data_cols.remove(j)
+        problems.append(
+            Problem(
+                "warning",
+                "column_ignored",
+                t("data.problem.column_ignored", lang),
+                file=name,
+                row=nums[h0 + header_rows - 1],
+                column=colname(j),
+            )  # fmt: skip
+        )
+    years_in_header = [j for j in data_cols if year_of[j] is not None]
+    meta_year = parse_year(top_meta.get("时间", top_meta.get("time", "")))
+    meta_unit = top_meta.get("地区", top_meta.get("region"))
+    meta_ind = indicator or top_meta.get("指标", top_meta.get("indicator"))
+    meta_uom = top_meta.get("单位", top_meta.get("unit", ""))
+
+    if layout == "long" or (
+        layout == "auto" and j_ind is not None and j_val is not None and not years_in_header
+    ):
+        kind = "long"
+    elif layout == "wide" or j_period is not None:
+        kind = "wide"
+    elif years_in_header and len(years_in_header) >= len(data_cols) / 2:
+        kind = "by_year"
+    elif meta_year is not None:
+        kind = "cross_section"
+    else:
+        raise DataError(
+            f"{name}: cannot tell the layout: no period/year column and no year columns (like 2022年) in the header "
+            f"{[x for x in labels if x]}; pass period_col=..., layout='long'/'wide', or add a year column"
+        )
+    meta["layout"] = kind
+    rec_unit: list[Any] = []
+    rec_period: list[Any] = []
+    rec_ind: list[str] = []
+    rec_val: list[Any] = []
+    rec_row: list[int] = []
+    rec_col: list[str] = []
+    rec_uom: list[str] = []
+    rec_ucol: list[str] = []
+    rec_pcol: list[str] = []
+
+    def need(j: int | None, what: str, hint: str) -> int:
+        if j is None:
+            raise DataError(
+                f"{name}: no {what} column found in the header {[x for x in labels if x]}; {hint}"
+            )
+        return j
+
+    jp = j_period if j_period is not None else -1
+    if kind == "long":
+        ju = need(j_unit, "unit", "name it 'unit' (or 地区/省份/province) or pass unit_col=...")
+        jp = need(j_period, "period", "name it 'period' (or year/年份) or pass period_col=...")
+        ji = need(j_ind, "indicator", "name it 'indicator' (or 指标/variable) or pass indicator_col=...")
+        jv = need(j_val, "value", "name it 'value' (or 数值) or pass value_col=...")
+        for rn, r in body:
+            ind_raw, uom = split_uom(_text(r[ji]))
+            if j_uom is not None and _text(r[j_uom]):
+                uom = _text(r[j_uom])
+            rec_unit.append(r[ju])
+            rec_period.append(r[jp])
+            rec_ind.append(ind_raw)
+            rec_val.append(r[jv])
+            rec_row.append(rn)
+            rec_col.append(colname(jv))
+            rec_uom.append(uom or split_uom(labels[jv])[1] or meta_uom)
+            rec_ucol.append(colname(ju))
+            rec_pcol.append(colname(jp))
+    else:
+        ju = j_unit
+        if ju is None and not (kind == "by_year" and j_ind is not None and meta_unit):
+            if units == "none" and data_cols and year_of.get(data_cols[0]) is None:
+                ju = data_cols.pop(0)
+            else:
+                need(None, "unit", "name it 'unit' (or 地区/省份/province) or pass unit_col=...")
+        if kind == "by_year" and ju is None:  # rows = indicators, unit from the 地区： line
+            jrow = j_ind
+        else:
+            jrow = None
+        if kind == "wide":
+            jp = need(j_period, "period", "name it 'period' (or year/年份) or pass period_col=...")
+        for j in data_cols:
+            if kind == "by_year":
+                y = year_of[j]
+                if y is None:
+                    problems.append(
+                        Problem(
+                            "error",
+                            "header_not_year",
+                            t("data.problem.header_not_year", lang, header=labels[j]),
+                            file=name,
+                            row=nums[h0 + header_rows - 1],
+                            column=colname(j),
+                        )  # fmt: skip
+                    )
+                    continue
+                ind_parts = [q for q in parts[j][:-1]]
+                ind_text = " | ".join(ind_parts) if ind_parts else (meta_ind or "")
+            elif kind == "cross_section":
+                ind_text = labels[j] or f"column {col_letter(j)}"
+            else:
+                ind_text = labels[j] or f"column {col_letter(j)}"
+            ind_name, uom = split_uom(ind_text) if ind_text else ("", "")
+            uom = uom or meta_uom
+            if kind == "by_year" and not ind_name and jrow is None:
+                ind_name = stem
+                if not any(pp.code == "indicator_from_filename" for pp in problems):
+                    problems.append(
+                        Problem(
+                            "warning",
+                            "indicator_from_filename",
+                            t("data.problem.indicator_from_filename", lang, name=stem),
+                            file=name,
+                        )  # fmt: skip
+                    )
+            for rn, r in body:
+                if jrow is not None:
+                    ind_row, uom_row = split_uom(_text(r[jrow]))
+                    rec_ind.append(ind_row)
+                    rec_uom.append(uom_row or uom)
+                    rec_unit.append(meta_unit)
+                    rec_ucol.append("")
+                else:
+                    rec_ind.append(ind_name)
+                    rec_uom.append(_text(r[j_uom]) if j_uom is not None and _text(r[j_uom]) else uom)
+                    rec_unit.append(r[ju])
+                    rec_ucol.append(colname(ju))
+                rec_period.append(
+                    year_of[j] if kind == "by_year" else (meta_year if kind == "cross_section" else r[jp])
+                )
+                rec_val.append(r[j])
+                rec_row.append(rn)
+                rec_col.append(colname(j))
+                rec_pcol.append(colname(jp) if kind == "wide" else colname(j))
+    cells = pd.DataFrame(
+        {
+            "unit_raw": pd.Series(rec_unit, dtype=object),
+            "period_raw": pd.Series(rec_period, dtype=object),
+            "indicator": pd.Series(rec_ind, dtype=object),
+            "value_raw": pd.Series(rec_val, dtype=object),
+            "row": pd.Series(rec_row, dtype="int64"),
+            "column": pd.Series(rec_col, dtype=object),
+            "unit_column": pd.Series(rec_ucol, dtype=object),
+            "period_column": pd.Series(rec_pcol, dtype=object),
+            "uom": pd.Series(rec_uom, dtype=object),
+        }
+    )
+    if cells.empty:
+        raise DataError(f"{name}: no data cells found below the header; check the layout or header_rows")
+    return cells, problems
+
+
+def _guess_header_rows(rows: list[list[Any]], h0: int, end: int, units: str) -> int:
+    """Header rows: up to the first row naming a province (province mode), else rows whose first
+    non-empty column is blank (merged-cell headers) and that hold no non-year numbers."""
+    if units == "province":
+        for k in range(h0 + 1, min(end, h0 + 12)):
+            r = rows[k]
+            for v in r[:4]:
+                s = _text(v)
+                if s and (_units._lookup(s) is not None or _units.is_aggregate(s)):
+                    return k - h0
+    k = h0 + 1
+    while k < min(end, h0 + 6):
+        r = rows[k]
+        first = _text(r[0])
+        if first and first != _text(rows[h0][0]):
+            break
+        vals = [v for v in r[1:] if _text(v)]
+        if any(parse_year(v) is None and _is_number(v) for v in vals):
+            break
+        k += 1
+    return k - h0
+
+
+def _is_number(v: Any) -> bool:
+    from nqpf.data.parse import parse_cell
+
+    return parse_cell(v).status == "number"
+
+
+def _content_unit_col(body: list[tuple[int, list[Any]]], width: int, exclude: set) -> int | None:
+    best, best_share = None, 0.0
+    sample = body[:200]
+    for j in range(min(width, 6)):
+        if j in exclude:
+            continue
+        vals = [_text(r[j]) for _, r in sample if _text(r[j])]
+        if not vals:
+            continue
+        share = sum(1 for v in vals if _units._lookup(v) is not None or _units.is_aggregate(v)) / len(vals)
+        if share > best_share:
+            best, best_share = j, share
+    return best if best_share >= 0.5 else None
+
+
+# ----------------------------------------------------------------------------------------------- public API
+def read(
+    path: str | Path,
+    *,
+    format: str | None = None,  # noqa: A002
+    layout: str = "auto",
+    unit_col: str | None = None,
+    period_col: str | None = None,
+    indicator_col: str | None = None,
+    value_col: str | None = None,
+    indicator: str | None = None,
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+    units: str = "province",
+    header_rows: int | None = None,
+    special_regions: str = "keep",
+    catalogue: pd.DataFrame | str | Path | None = None,
+    with_report: bool = False,
+    lang: str = "en",
+) -> pd.DataFrame | LoadedData:
+    """Read a panel file into the long table ``unit, period, indicator, value``.
+
+    Parameters: ``format`` (csv/xlsx/dta/parquet; detected from the content and suffix), ``layout``
+    (auto/long/wide), column names ``unit_col``/``period_col``/``indicator_col``/``value_col`` (detected
+    from usual names: 地区/省份/province, year/年份, 指标/indicator, value/数值), ``indicator`` (name for a
+    single-indicator by-year table), ``sheet`` (name or 0-based number), ``encoding`` (detected),
+    ``units`` ("province": names → GB/T 2260 codes; "none": keep unit ids as text), ``header_rows``
+    (detected), ``special_regions`` ("keep" or "drop" Hong Kong/Macau/Taiwan — reported either way),
+    ``catalogue`` (indicator catalogue DataFrame or file, for value checks).
+
+    Returns the long panel with ``attrs["nqpf"] = {"problems": [...], "coverage": {...}, "meta": {...}}``,
+    or the :class:`LoadedData` with ``with_report=True``. Raises :class:`ValidationError` (``.problems``)
+    if any error was found; warnings are issued with :func:`warnings.warn`.
+    """
+    if catalogue is not None and not isinstance(catalogue, pd.DataFrame):
+        from nqpf.data.catalogue import load_catalogue
+
+        catalogue = load_catalogue(catalogue)
+    res = load(
+        path, format=format, layout=layout, unit_col=unit_col, period_col=period_col,
+        indicator_col=indicator_col, value_col=value_col, indicator=indicator, sheet=sheet,
+        encoding=encoding, units=units, header_rows=header_rows, special_regions=special_regions,
+        catalogue=catalogue, lang=lang,
+    )  # fmt: skip
+    errs = res.errors
+    if errs:
+        shown = "\n".join(f"  - {p}" for p in errs[:20])
+        more = f"\n  … and {len(errs) - 20} more" if len(errs) > 20 else ""
+        raise ValidationError(
+            f"{Path(path).name}: {len(errs)} error(s) found; fix them in the file (run `nqpf validate "
+            f"{path}` for the full report):\n{shown}{more}",
+            res.problems,
+        )
+    for p in res.warnings:
+        warnings.warn(str(p), UserWarning, stacklevel=2)
+    if with_report:
+        return res
+    df = res.data
+    df.attrs["nqpf"] = {
+        "problems": [p.__dict__.copy() for p in res.problems],
+        "coverage": {k: {int(c): float(v) for c, v in row.items()} for k, row in res.coverage.iterrows()},
+        "meta": {k: v for k, v in res.meta.items() if k not in ("header",)},
+    }
+    return df
+
+
+def write(
+    df: pd.DataFrame,
+    path: str | Path,
+    format: str | None = None,  # noqa: A002
+    *,
+    layout: str = "long",
+    encoding: str = "utf-8",
+) -> Path:
+    """Write a long panel atomically as CSV, XLSX, Stata .dta or Parquet (format from the suffix).
+
+    ``layout="wide"`` writes ``unit, period, <indicator columns>`` (:func:`nqpf.data.panel.to_wide`).
+    CSV uses ``encoding`` (``utf-8-sig`` helps Excel on Windows; ``gb18030`` for legacy tools).
+    """
+    p = Path(path)
+    fmt = (format or p.suffix.lstrip(".")).lower()
+    fmt = {"excel": "xlsx", "stata": "dta", "pq": "parquet", "txt": "csv"}.get(fmt, fmt)
+    if fmt not in FORMATS:
+        raise DataError(f"cannot write {p.name}: unknown format {fmt!r}; use one of {FORMATS}")
+    if layout not in ("long", "wide"):
+        raise DataError(f"layout must be 'long' or 'wide', got {layout!r}")
+    long = check_long(df)
+    out = long if layout == "long" else to_wide(long).reset_index()
+    out = out.copy()
+    out[UNIT] = out[UNIT].astype(object)
+    if "indicator" in out.columns:
+        out["indicator"] = out["indicator"].astype(object)
+    if fmt == "dta" and layout == "wide":
+        bad = [c for c in out.columns if not re.fullmatch(r"[^\W\d]\w{0,31}", str(c))]
+        if bad:
+            raise DataError(
+                f"cannot write {p.name}: Stata variable names must be identifiers (letters, digits, _) of ≤32 characters, "
+                f"not {bad[:5]}; write layout='long' or rename the indicators"
+            )
+    with atomic_path(p) as tmp:
+        if fmt == "csv":
+            out.to_csv(tmp, index=False, encoding=encoding)
+        elif fmt == "xlsx":
+            out.to_excel(tmp, index=False, engine="openpyxl")
+        elif fmt == "dta":
+            out.to_stata(tmp, write_index=False, version=118)
+        else:
+            out.to_parquet(tmp, index=False)
+    return p
+
+
+__all__ = ["read", "write", "load", "LoadedData", "decode_bytes", "split_uom", "col_letter", "LONG_COLUMNS"]

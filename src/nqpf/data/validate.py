@@ -1,0 +1,552 @@
+"""Validation of panel files and long tables: every problem with its location and a remedy.
+
+:func:`validate` returns a :class:`ValidationReport` with ``problems`` (a list of
+:class:`nqpf.errors.Problem`) and a ``coverage`` table (indicator × period, share of units with a value).
+Error codes (severity ``error`` unless noted; full list with remedies in ``docs/data.md``):
+
+``unreadable`` (file cannot be read/interpreted), ``unit_unknown``, ``unit_empty``, ``unit_special``
+(warning: Hong Kong/Macau/Taiwan), ``unit_aggregate`` (warning: national-total row dropped),
+``period_invalid``, ``header_not_year``, ``indicator_empty``, ``value_invalid`` (non-numeric cell),
+``value_footnote`` (warning), ``percent_mixed`` (warning), ``duplicate_conflict``, ``duplicate_identical``
+(warning), ``uom_mixed``, ``uom_mismatch``, ``negative_count``, ``share_out_of_range``, ``out_of_range``,
+``not_in_catalogue`` (warning), ``column_empty`` (warning), ``gaps`` (warning), ``unit_all_missing``
+(warning), ``column_ignored`` (warning), ``indicator_from_filename`` (warning).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nqpf.data import units as _units
+from nqpf.data.catalogue import check_catalogue, check_values, conversion_hint, normalize_uom
+from nqpf.data.panel import LONG_COLUMNS, check_long
+from nqpf.data.parse import parse_series, parse_year
+from nqpf.errors import NQPFError, Problem
+from nqpf.i18n import t
+
+
+@dataclass
+class ValidationReport:
+    """Result of :func:`validate`: ``problems``, ``coverage`` (indicator × period shares), ``data``, ``meta``."""
+
+    problems: list[Problem] = field(default_factory=list)
+    coverage: pd.DataFrame = field(default_factory=pd.DataFrame)
+    data: pd.DataFrame | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no error (warnings allowed)."""
+        return not self.errors
+
+    def to_frame(self) -> pd.DataFrame:
+        """Problems as a table: severity, code, file, row, column, unit, indicator, message."""
+        cols = ["severity", "code", "file", "row", "column", "unit", "indicator", "message"]
+        return pd.DataFrame([{c: getattr(p, c) for c in cols} for p in self.problems], columns=cols)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "n_errors": len(self.errors),
+            "n_warnings": len(self.warnings),
+            "problems": [
+                {k: v for k, v in p.__dict__.items() if k != "extra"} | {"extra": _jsonable(p.extra)}
+                for p in self.problems
+            ],
+            "coverage": {
+                str(ind): {str(c): (None if math.isnan(v) else round(float(v), 6)) for c, v in row.items()}
+                for ind, row in self.coverage.iterrows()
+            },
+            "meta": _jsonable({k: v for k, v in self.meta.items() if k != "header"}),
+        }
+
+
+def _jsonable(o: Any) -> Any:
+    if isinstance(o, dict):
+        return {str(k): _jsonable(v) for k, v in o.items()}
+    if isinstance(o, list | tuple | set):
+        return [_jsonable(v) for v in o]
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating | float):
+        return None if math.isnan(o) else float(o)
+    if o is None or isinstance(o, str | int | bool):
+        return o
+    return str(o)
+
+
+def _p(
+    sev: str,
+    code: str,
+    lang: str,
+    *,
+    file=None,
+    row=None,
+    column=None,
+    unit=None,
+    indicator=None,
+    extra=None,
+    **fmt,
+):
+    return Problem(
+        sev, code, t(f"data.problem.{code}", lang, **fmt), file=file, row=row, column=column or None,
+        unit=unit, indicator=indicator, extra=extra or {},
+    )  # fmt: skip
+
+
+def check_cells(
+    cells: pd.DataFrame,
+    *,
+    file: str | None = None,
+    units: str = "province",
+    special_regions: str = "keep",
+    catalogue: pd.DataFrame | None = None,
+    lang: str = "en",
+) -> tuple[pd.DataFrame, list[Problem], pd.DataFrame]:
+    """Parse and check source cells (columns ``unit_raw, period_raw, indicator, value_raw, row, column,
+    unit_column, period_column, uom``) → ``(long panel, problems, coverage)``."""
+    probs: list[Problem] = []
+    c = cells.reset_index(drop=True).copy()
+    n = len(c)
+    keep = np.ones(n, dtype=bool)
+    rows = c["row"].to_numpy()
+    # ---- units
+    unit_code = np.empty(n, dtype=object)
+    cache: dict[Any, tuple[str, str | None, list[str]]] = {}
+    seen_rows: set[tuple[int, str]] = set()
+    for i, raw in enumerate(c["unit_raw"].tolist()):
+        key = (type(raw).__name__, str(raw))
+        if key not in cache:
+            cache[key] = _classify_unit(raw, units)
+        status, code, sugg = cache[key]
+        unit_code[i] = code
+        if status == "ok":
+            continue
+        loc = (int(rows[i]), status)
+        report = loc not in seen_rows
+        seen_rows.add(loc)
+        ucol = c.at[i, "unit_column"]
+        shown = _short(raw)
+        if status == "empty":
+            keep[i] = False
+            if report:
+                probs.append(_p("error", "unit_empty", lang, file=file, row=int(rows[i]), column=ucol))
+        elif status == "unknown":
+            keep[i] = False
+            if report:
+                hint = ", ".join(sugg) if sugg else "-"
+                probs.append(
+                    _p(
+                        "error",
+                        "unit_unknown",
+                        lang,
+                        file=file,
+                        row=int(rows[i]),
+                        column=ucol,
+                        unit=shown,
+                        extra={"suggestions": sugg},
+                        name=shown,
+                        suggestions=hint,
+                    )  # fmt: skip
+                )
+        elif status == "aggregate":
+            keep[i] = False
+            if report:
+                probs.append(
+                    _p(
+                        "warning",
+                        "unit_aggregate",
+                        lang,
+                        file=file,
+                        row=int(rows[i]),
+                        column=ucol,
+                        unit=shown,
+                        name=shown,
+                    )
+                )
+        elif status == "special":
+            if special_regions == "drop":
+                keep[i] = False
+            if report:
+                probs.append(
+                    _p(
+                        "warning",
+                        "unit_special",
+                        lang,
+                        file=file,
+                        row=int(rows[i]),
+                        column=ucol,
+                        unit=code,
+                        name=shown,
+                        regcode=code,
+                        action=t(f"data.special.{special_regions}", lang),
+                    )  # fmt: skip
+                )
+    c["unit"] = unit_code
+    # ---- periods
+    period = np.full(n, -1, dtype="int64")
+    pcache: dict[Any, int | None] = {}
+    seen_p: set[int] = set()
+    for i, raw in enumerate(c["period_raw"].tolist()):
+        key = (type(raw).__name__, str(raw))
+        if key not in pcache:
+            pcache[key] = parse_year(raw)
+        y = pcache[key]
+        if y is None:
+            keep[i] = False
+            if int(rows[i]) not in seen_p or c.at[i, "period_column"] != c.at[i, "column"]:
+                seen_p.add(int(rows[i]))
+                probs.append(
+                    _p(
+                        "error",
+                        "period_invalid",
+                        lang,
+                        file=file,
+                        row=int(rows[i]),
+                        column=c.at[i, "period_column"],
+                        unit=_s(unit_code[i]),
+                        value=_short(raw),
+                    )  # fmt: skip
+                )
+        else:
+            period[i] = y
+    c["period"] = period
+    # ---- indicators
+    ind = c["indicator"].map(
+        lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip()
+    )
+    c["indicator"] = ind
+    for i in np.nonzero((ind == "").to_numpy())[0]:
+        keep[i] = False
+        probs.append(
+            _p(
+                "error",
+                "indicator_empty",
+                lang,
+                file=file,
+                row=int(rows[i]),
+                column=c.at[i, "column"],
+                unit=_s(unit_code[i]),
+            )
+        )
+    # ---- values
+    parsed = parse_series(c["value_raw"])
+    c["value"] = parsed["value"].to_numpy()
+    status = parsed["status"].to_numpy()
+    for i in np.nonzero(status == "invalid")[0]:
+        probs.append(
+            _p(
+                "error",
+                "value_invalid",
+                lang,
+                file=file,
+                row=int(rows[i]),
+                column=c.at[i, "column"],
+                unit=_s(unit_code[i]),
+                indicator=ind.iat[i] or None,
+                reason=parsed["reason"].iat[i],
+            )  # fmt: skip
+        )
+    notes = parsed["note"].to_numpy()
+    for i in np.nonzero([isinstance(x, str) and "footnote" in x for x in notes])[0]:
+        probs.append(
+            _p(
+                "warning",
+                "value_footnote",
+                lang,
+                file=file,
+                row=int(rows[i]),
+                column=c.at[i, "column"],
+                unit=_s(unit_code[i]),
+                indicator=ind.iat[i] or None,
+                note=notes[i],
+                value=f"{c.at[i, 'value']:g}",
+            )  # fmt: skip
+        )
+    # ---- units of measure (per indicator), percent signs
+    c["uom"] = c["uom"].map(normalize_uom)
+    pct = parsed["percent"].to_numpy()
+    num = status == "number"
+    for name in pd.unique(ind[keep]):
+        m = (ind == name).to_numpy() & keep
+        if (pct & m).any() and (~pct & m & num).any():
+            i_pc, i_np = np.nonzero(pct & m)[0][0], np.nonzero(~pct & m & num)[0][0]
+            probs.append(
+                _p(
+                    "warning",
+                    "percent_mixed",
+                    lang,
+                    file=file,
+                    row=int(rows[i_np]),
+                    column=c.at[i_np, "column"],
+                    indicator=name,
+                    row_pct=int(rows[i_pc]),
+                )  # fmt: skip
+            )
+        if (pct & m).any():
+            c.loc[m & (c["uom"] == ""), "uom"] = "%"
+        u = c.loc[m, "uom"]
+        distinct = sorted(set(u) - {""})
+        if len(distinct) > 1:
+            where = "; ".join(
+                f"{x}: rows {_rows_text(rows[(c['uom'] == x).to_numpy() & m])}" for x in distinct
+            )
+            hint = conversion_hint(distinct[0], distinct[1]) or "-"
+            minority = min(distinct, key=lambda x: (int(((c["uom"] == x).to_numpy() & m).sum()), x))
+            first = np.nonzero(((c["uom"] == minority).to_numpy()) & m)[0][0]
+            probs.append(
+                _p(
+                    "error",
+                    "uom_mixed",
+                    lang,
+                    file=file,
+                    row=int(rows[first]),
+                    column=c.at[first, "column"],
+                    indicator=name,
+                    uoms=", ".join(distinct),
+                    where=where,
+                    hint=hint,
+                    extra={"units_of_measure": distinct},
+                )  # fmt: skip
+            )
+    cat = check_catalogue(catalogue) if catalogue is not None else None
+    if cat is not None:
+        known = dict(zip(cat["indicator"], cat["unit_of_measure"], strict=True))
+        for name in pd.unique(ind[keep]):
+            m = (ind == name).to_numpy() & keep
+            if name not in known:
+                probs.append(_p("warning", "not_in_catalogue", lang, file=file, indicator=name))
+                continue
+            want = normalize_uom(known[name])
+            got = sorted(set(c.loc[m, "uom"]) - {""})
+            for g in got:
+                if want and g != want:
+                    first = np.nonzero(((c["uom"] == g).to_numpy()) & m)[0][0]
+                    probs.append(
+                        _p(
+                            "error",
+                            "uom_mismatch",
+                            lang,
+                            file=file,
+                            row=int(rows[first]),
+                            column=c.at[first, "column"],
+                            indicator=name,
+                            got=g,
+                            want=want,
+                            hint=conversion_hint(g, want) or "-",
+                        )  # fmt: skip
+                    )
+    # ---- duplicates
+    k = c[keep]
+    dupmask = k.duplicated(["unit", "period", "indicator"], keep=False)
+    drop_idx: list[int] = []
+    if dupmask.any():
+        for (u, per, name), g in k[dupmask].groupby(["unit", "period", "indicator"], sort=True):
+            vals = g["value"].to_numpy()
+            same = bool(
+                np.all(np.isnan(vals))
+                or (not np.isnan(vals).any() and np.allclose(vals, vals[0], rtol=0, atol=0))
+            )
+            rws = _rows_text(g["row"].to_numpy())
+            code = "duplicate_identical" if same else "duplicate_conflict"
+            probs.append(
+                _p(
+                    "warning" if same else "error",
+                    code,
+                    lang,
+                    file=file,
+                    row=int(g["row"].iloc[1]),
+                    column=g["column"].iloc[1],
+                    unit=u,
+                    indicator=name,
+                    period=int(per),
+                    rows=rws,
+                    values=", ".join("" if math.isnan(v) else f"{v:g}" for v in vals),
+                    extra={"period": int(per), "rows": [int(x) for x in g["row"]]},
+                )  # fmt: skip
+            )
+            drop_idx.extend(g.index[1:].tolist())
+    keep[drop_idx] = False
+    out = c.loc[keep, ["unit", "period", "indicator", "value"] + ["row", "column"]]
+    data = check_long(out[LONG_COLUMNS], name=file or "data")
+    located = out.sort_values(["unit", "period", "indicator"], kind="mergesort").reset_index(drop=True)
+    # ---- catalogue / plausibility checks
+    uoms = {}
+    for name, g in c[keep].groupby("indicator"):
+        s = sorted(set(g["uom"]) - {""})
+        uoms[name] = s[0] if len(s) == 1 else ""
+    probs.extend(
+        check_values(
+            located[LONG_COLUMNS],
+            cat,
+            file=file,
+            rows=located["row"],
+            columns=located["column"],
+            uoms=uoms,
+            lang=lang,
+        )
+    )
+    # ---- gaps and coverage
+    coverage = coverage_table(data)
+    col_status = pd.DataFrame(
+        {"column": c["column"], "missing": status == "missing", "keep": keep, "ind": ind}
+    )
+    col_status = col_status[col_status["keep"]]
+    for (col, name), g in col_status.groupby(["column", "ind"], sort=False):
+        if len(g) > 1 and g["missing"].all():
+            probs.append(_p("warning", "column_empty", lang, file=file, column=col, indicator=name))
+    probs.extend(_gap_problems(data, file, lang))
+    return data, probs, coverage
+
+
+def _gap_problems(data: pd.DataFrame, file: str | None, lang: str) -> list[Problem]:
+    out: list[Problem] = []
+    if data.empty:
+        return out
+    units_all = pd.unique(data["unit"])
+    periods_all = np.sort(pd.unique(data["period"]))
+    for name, g in data.groupby("indicator", sort=True):
+        present = g.dropna(subset=["value"])
+        expected = len(units_all) * len(periods_all)
+        n_missing = expected - len(present)
+        if n_missing <= 0:
+            continue
+        out.append(
+            _p(
+                "warning",
+                "gaps",
+                lang,
+                file=file,
+                indicator=name,
+                missing=n_missing,
+                expected=expected,
+                share=f"{100 * n_missing / expected:.1f}",
+                extra={"missing": int(n_missing)},
+            )  # fmt: skip
+        )
+        have = set(present["unit"])
+        for u in units_all:
+            if u not in have:
+                out.append(_p("warning", "unit_all_missing", lang, file=file, unit=str(u), indicator=name))
+    return out
+
+
+def coverage_table(data: pd.DataFrame) -> pd.DataFrame:
+    """Indicator × period: share of all units in ``data`` with a non-missing value (0–1)."""
+    if data.empty:
+        return pd.DataFrame(index=pd.Index([], name="indicator"))
+    n_units = data["unit"].nunique()
+    have = data.dropna(subset=["value"]).groupby(["indicator", "period"]).size()
+    periods = np.sort(pd.unique(data["period"]))
+    inds = sorted(pd.unique(data["indicator"]))
+    tab = have.unstack("period").reindex(index=inds, columns=periods).fillna(0) / n_units
+    tab.index.name = "indicator"
+    tab.columns.name = "period"
+    return tab.astype("float64")
+
+
+def _classify_unit(raw: Any, units: str) -> tuple[str, str | None, list[str]]:
+    if raw is None or (isinstance(raw, float) and math.isnan(raw)) or str(raw).strip().strip("\u3000") == "":
+        return "empty", None, []
+    if units == "none":
+        from nqpf.data.io import _text
+
+        return "ok", _text(raw), []
+    code = _units._lookup(raw)
+    if code is not None:
+        return ("special" if _units.is_special(code) else "ok"), code, []
+    if _units.is_aggregate(raw):
+        return "aggregate", None, []
+    return "unknown", None, _units.suggest(raw)
+
+
+def _short(x: Any, n: int = 40) -> str:
+    s = str(x)
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def _s(x: Any) -> str | None:
+    return None if x is None else str(x)
+
+
+def _rows_text(rows: Any, n: int = 8) -> str:
+    r = sorted({int(x) for x in rows})
+    s = ", ".join(map(str, r[:n]))
+    return s + (f" … ({len(r)} rows)" if len(r) > n else "")
+
+
+def validate(
+    source: str | Path | pd.DataFrame,
+    *,
+    catalogue: pd.DataFrame | str | Path | None = None,
+    units: str = "province",
+    lang: str = "en",
+    **read_kwargs: Any,
+) -> ValidationReport:
+    """Check a file (any format :func:`nqpf.read` accepts) or a long DataFrame; never raises for bad data.
+
+    A file that cannot be read at all gives one ``unreadable`` error. For a DataFrame, ``row`` is the
+    1-based row position plus one (as if written to CSV with a header line).
+    """
+    cat = None
+    probs: list[Problem] = []
+    name = (
+        source.name if isinstance(source, Path) else (Path(source).name if isinstance(source, str) else None)
+    )
+    if catalogue is not None:
+        if isinstance(catalogue, pd.DataFrame):
+            cat = catalogue
+        else:
+            from nqpf.data.catalogue import load_catalogue
+
+            try:
+                cat = load_catalogue(catalogue)
+            except NQPFError as exc:
+                probs.append(Problem("error", "catalogue_invalid", str(exc), file=str(catalogue)))
+    if isinstance(source, pd.DataFrame):
+        missing = [x for x in LONG_COLUMNS if x not in source.columns]
+        if missing:
+            probs.append(
+                _p("error", "unreadable", lang, reason=f"missing column(s) {missing}; need {LONG_COLUMNS}")
+            )
+            return ValidationReport(problems=probs)
+        df = source.reset_index(drop=True)
+        cells = pd.DataFrame(
+            {
+                "unit_raw": df["unit"].astype(object),
+                "period_raw": df["period"].astype(object),
+                "indicator": df["indicator"].astype(object),
+                "value_raw": df["value"].astype(object),
+                "row": np.arange(2, len(df) + 2, dtype="int64"),
+                "column": "value",
+                "unit_column": "unit",
+                "period_column": "period",
+                "uom": "",
+            }  # fmt: skip
+        )
+        data, more, cov = check_cells(cells, units=units, catalogue=cat, lang=lang)
+        return ValidationReport(problems=probs + more, coverage=cov, data=data, meta={})
+    from nqpf.data.io import load
+
+    try:
+        res = load(source, units=units, catalogue=cat, lang=lang, **read_kwargs)
+    except NQPFError as exc:
+        probs.append(_p("error", "unreadable", lang, file=name, reason=str(exc)))
+        return ValidationReport(problems=probs, meta={"file": str(source)})
+    return ValidationReport(
+        problems=probs + res.problems, coverage=res.coverage, data=res.data, meta=res.meta
+    )

@@ -1,0 +1,477 @@
+"""``build_index``: data + framework → impute → treat → normalise → weight → aggregate → :class:`IndexResult`.
+
+Work is done on numpy blocks: rows = unit-periods (unit-major, periods ascending, a full grid), columns =
+leaves. Weight scope:
+
+* ``leaves`` (default, common practice): weights over all leaves jointly; a node's score is the aggregate of
+  its leaves with their weights renormalised inside the node (arithmetic: ``Σ w_l z_l / Σ w_l``, so the index
+  is ``Σ w_l z_l``); a node's effective weight is the sum of its leaves'.
+* ``parent``: bottom-up, at each parent the weights are computed from its children's scores (leaves: their
+  normalised values), and the children aggregated; effective weight = product of weights along the path.
+
+Subjective weights (``fixed``, ``ahp``) are always within a parent; their effective leaf weight is the
+product along the path (identical in both scopes). ``equal`` means 1/L over all leaves with the ``leaves``
+scope and 1/(number of children) at each parent with the ``parent`` scope. Combinations are written
+``"fixed+entropy"``, ``"ahp+critic"`` (subjective+objective; ``combine="linear"|"multiplicative"``,
+``alpha`` = subjective share, default 0.5).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import hashlib
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+from nqpf._util import package_versions
+from nqpf.errors import DataError, FrameworkError, MethodError
+from nqpf.framework import Framework, load_framework
+from nqpf.index import aggregate as agg
+from nqpf.index import impute as imp
+from nqpf.index import normalize as nrm
+from nqpf.index import treat as trt
+from nqpf.index import weights as wts
+from nqpf.index.result import IndexResult
+
+WEIGHT_METHODS = ("equal", "fixed", "ahp", "entropy", "critic", "cv", "pca")
+MIN_UNITS = 3
+
+
+@functools.lru_cache(maxsize=1)
+def _versions() -> dict:
+    return package_versions()
+
+
+# --------------------------------------------------------------------------------------------------------
+# input handling
+# --------------------------------------------------------------------------------------------------------
+def parse_periods(periods) -> list[int] | None:
+    """``"2012-2022"`` / ``(2012, 2022)`` → inclusive range; a list → those years; None → all."""
+    if periods is None:
+        return None
+    if isinstance(periods, str):
+        s = periods.strip()
+        if "-" in s[1:]:
+            a, b = s.split("-", 1) if not s.startswith("-") else (s, "")
+            try:
+                lo, hi = int(a), int(b)
+            except ValueError:
+                raise DataError(f"periods {periods!r}: use a range like 2012-2022 or a list of years") from None
+            return list(range(lo, hi + 1))
+        try:
+            return [int(x) for x in s.replace(";", ",").split(",") if x.strip()]
+        except ValueError:
+            raise DataError(f"periods {periods!r}: use a range like 2012-2022 or a list of years") from None
+    if isinstance(periods, tuple) and len(periods) == 2:
+        return list(range(int(periods[0]), int(periods[1]) + 1))
+    return [int(p) for p in periods]
+
+
+def _resolve_data(data: Any, units: str = "none") -> tuple[pd.DataFrame | None, pd.DataFrame | None, dict]:
+    """Return (long, wide, info) — exactly one of long/wide set. Wide is indexed by (unit, period).
+
+    A file path is read with ``nqpf.read`` (``units``: "province" maps names to GB/T 2260 codes, "none"
+    keeps ids), a dataset name with ``nqpf.datasets.load``."""
+    info: dict = {}
+    if isinstance(data, str | Path) and not isinstance(data, pd.DataFrame):
+        p = Path(str(data))
+        if p.exists():
+            info["source"] = str(p)
+            try:
+                from nqpf.data.io import read  # written in parallel; optional
+            except ImportError:
+                read = None
+            if read is not None:
+                df = read(p, units=units)
+            else:
+                df = pd.read_csv(p) if p.suffix.lower() in (".csv", ".txt") else pd.read_excel(p)
+            data = df
+        else:
+            import nqpf.datasets as ds
+
+            info["dataset"] = str(data)
+            data = ds.load(str(data))
+    if hasattr(data, "data") and isinstance(data.data, pd.DataFrame):
+        units = getattr(data, "units", None)
+        if isinstance(units, pd.DataFrame) and "group" in units.columns:
+            info["groups"] = dict(zip(units["unit"].astype(str), units["group"], strict=False))
+        info.setdefault("dataset", getattr(data, "name", None))
+        data = data.data
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"data must be a DataFrame, a Dataset, a dataset name or a file path; got {type(data).__name__}")
+    if {"indicator", "value"}.issubset(data.columns):
+        return data, None, info
+    w = data
+    if isinstance(w.index, pd.MultiIndex) and list(w.index.names) == ["unit", "period"]:
+        w = w.copy()
+    elif {"unit", "period"}.issubset(w.columns):
+        w = w.set_index(["unit", "period"])
+    else:
+        raise DataError("data: a long table needs columns unit, period, indicator, value; a wide table needs "
+                        f"columns unit, period and one column per indicator (found {list(data.columns)[:8]})")
+    idx = pd.MultiIndex.from_arrays([w.index.get_level_values(0).astype(str),
+                                     pd.to_numeric(w.index.get_level_values(1)).astype("int64")],
+                                    names=["unit", "period"])
+    w.index = idx
+    if w.index.duplicated().any():
+        u, p = w.index[w.index.duplicated()][0]
+        raise DataError(f"data: duplicate rows for unit {u!r}, period {p}; keep one row per unit and period")
+    try:
+        w = w.apply(pd.to_numeric, errors="raise").astype(float)
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"data: non-numeric cells in the wide table ({exc}); clean them or use nqpf.read") from None
+    w.columns = [str(c) for c in w.columns]
+    return None, w, info
+
+
+def _grid(long: pd.DataFrame | None, wide: pd.DataFrame | None, needed: list[str],
+          periods: list[int] | None) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
+    """(units sorted, years sorted, series, block) where block[u*T + t, j] is series j of unit u in year t
+    over the full unit × period grid (NaN where absent). Vectorised; bad rows fall back to
+    :func:`nqpf.data.panel.check_long` for its detailed message."""
+    if long is not None:
+        from nqpf.data.panel import LONG_COLUMNS, check_long
+
+        miss = [c for c in LONG_COLUMNS if c not in long.columns]
+        if miss:
+            check_long(long)  # raises with the contract's message
+        jall = pd.Index(needed).get_indexer(long["indicator"].astype(str))  # hash lookup; −1 = not needed
+        keep = jall >= 0
+        per = pd.to_numeric(long["period"], errors="coerce").to_numpy(dtype=float)
+        val = pd.to_numeric(long["value"], errors="coerce").to_numpy(dtype=float)
+        bad = np.isnan(per) | (per != np.round(per)) | (np.isnan(val) & long["value"].notna().to_numpy())
+        if bad[keep].any():
+            check_long(long[keep])  # raises naming the first bad row
+        if periods is not None:
+            keep &= np.isin(per, periods)
+        ucode, units = pd.factorize(long["unit"].astype(str)[keep], sort=True)
+        per, val, jcode = per[keep].astype("int64"), val[keep], jall[keep]
+        years, tcode = np.unique(per, return_inverse=True)
+        series = list(needed)  # a series with no rows in the periods stays all-NaN (reported by name later)
+        T, J = len(years), len(series)
+        flat = (ucode * T + tcode) * max(J, 1) + jcode
+        if len(np.unique(flat)) != len(flat):
+            check_long(long[keep])  # raises naming the duplicate
+        block = np.full((len(units) * T, J), np.nan)
+        block.reshape(-1)[flat] = val
+    else:
+        w = wide[[c for c in needed if c in wide.columns]]
+        if periods is not None:
+            w = w[w.index.get_level_values("period").isin(periods)]
+        pp = w.index.get_level_values("period").to_numpy().astype("int64")
+        ucode, units = pd.factorize(w.index.get_level_values("unit").astype(str), sort=True)
+        years, tcode = np.unique(pp, return_inverse=True)
+        series = list(w.columns)
+        block = np.full((len(units) * len(years), len(series)), np.nan)
+        block[ucode * len(years) + tcode] = w.to_numpy(dtype=float)
+    if block.size == 0 or not len(units):
+        raise DataError(f"no data for the framework's series {needed[:10]} in periods "
+                        f"{'all' if periods is None else f'{min(periods)}-{max(periods)}'}")
+    return np.asarray(units, dtype=object).astype(str), np.asarray(years, dtype="int64"), series, block
+
+
+# --------------------------------------------------------------------------------------------------------
+# weights on the tree
+# --------------------------------------------------------------------------------------------------------
+def _within_parent_subjective(fw: Framework, method: str, *, ahp: dict | None, force: bool, max_cr: float,
+                              records: dict) -> dict[str, float]:
+    """Within-parent weights of every non-root node for ``fixed`` / ``ahp`` / ``equal``."""
+    out: dict[str, float] = {}
+    for p in fw.internal:
+        kids = fw.children(p)
+        if method == "equal":
+            w = np.full(len(kids), 1.0 / len(kids))
+        elif method == "fixed":
+            raw = [fw.node(k).get("weight") for k in kids]
+            given = [r for r in raw if r is not None and not (isinstance(r, float) and np.isnan(r))]
+            if not given:
+                w = np.full(len(kids), 1.0 / len(kids))
+            elif len(given) < len(kids):
+                miss = [k for k, r in zip(kids, raw, strict=True) if r is None or (isinstance(r, float) and np.isnan(r))]
+                raise FrameworkError(f"fixed weights: node(s) {miss} under {p!r} have no weight while their siblings do; "
+                                     "give every child of a node a weight, or none (equal)")
+            else:
+                w = np.asarray(given, dtype=float)
+                if w.sum() <= 0:
+                    raise FrameworkError(f"fixed weights under {p!r} sum to 0")
+                w = w / w.sum()
+        elif method == "ahp":
+            spec = (ahp or {}).get(p)
+            if spec is not None:
+                order, A = (kids, np.asarray(spec, dtype=float)) if not isinstance(spec, dict) else (
+                    list(spec["children"]), np.asarray(spec["matrix"], dtype=float))
+            else:
+                got = fw.ahp_matrix(p)
+                if got is None:
+                    if len(kids) == 1:
+                        out[kids[0]] = 1.0
+                        continue
+                    raise FrameworkError(f"AHP weights: node {p!r} has no pairwise matrix; add 'ahp:' to it in the "
+                                         "framework or pass ahp={node: matrix}")
+                order, A = got
+            wv, info = wts.ahp_weights(A, force=force, max_cr=max_cr, node=p)
+            records[p] = {**info, "children": order, "weights": wv.tolist()}
+            pos = {k: i for i, k in enumerate(order)}
+            w = np.array([wv[pos[k]] for k in kids])
+        else:
+            raise MethodError(f"unknown subjective weighting {method!r}")
+        for k, v in zip(kids, w, strict=True):
+            out[k] = float(v)
+    return out
+
+
+def _path_products(fw: Framework, within: dict[str, float]) -> dict[str, float]:
+    eff = {fw.root: 1.0}
+    for nid in fw.ids:
+        if nid == fw.root:
+            continue
+        v = within.get(nid, 0.0)
+        for a in fw.ancestors(nid)[:-1]:
+            v *= within.get(a, 0.0)
+        eff[nid] = v
+    return eff
+
+
+def _parse_weights(weights: str) -> tuple[str | None, str | None]:
+    """'entropy' → (None, 'entropy'); 'ahp' → ('ahp', None); 'fixed+critic' → ('fixed', 'critic')."""
+    parts = [p.strip() for p in str(weights).split("+")]
+    for p in parts:
+        if p not in WEIGHT_METHODS:
+            raise MethodError(f"unknown weighting {p!r}; choose from {WEIGHT_METHODS} or 'subjective+objective' "
+                              "such as 'ahp+entropy'")
+    if len(parts) == 1:
+        p = parts[0]
+        return (p, None) if p in ("fixed", "ahp") else (None, p)
+    if len(parts) == 2 and parts[0] in wts.SUBJECTIVE and parts[1] in wts.OBJECTIVE:
+        return parts[0], parts[1]
+    raise MethodError(f"weight combination {weights!r}: write subjective+objective, e.g. 'ahp+entropy'")
+
+
+def _method_for(node: str, level: int, aggregate: str | dict) -> str:
+    if isinstance(aggregate, str):
+        m = aggregate
+    else:
+        m = aggregate.get(node, aggregate.get(level, aggregate.get(str(level), aggregate.get("default", "arithmetic"))))
+    if m not in agg.METHODS:
+        raise MethodError(f"unknown aggregation {m!r} for node {node!r}; choose one of {agg.METHODS}")
+    return m
+
+
+# --------------------------------------------------------------------------------------------------------
+# the pipeline
+# --------------------------------------------------------------------------------------------------------
+def build_index(data: Any, framework: Any, *, impute: str = "none", treat: str = "none",
+                normalize: str = "minmax-global", weights: str = "entropy", weight_scope: str = "leaves",
+                aggregate: str | dict = "arithmetic", periods=None, **options: Any) -> IndexResult:
+    """Build a composite index (see module docstring and ``docs/index/``).
+
+    Options: ``impute_limit`` (carry, years, 2), ``groups`` (unit → group for group-mean; a Dataset's ``units.group``
+    by default), ``winsorize_q`` ((0.01, 0.99)), ``winmax`` (5), ``treat_columns``, ``base_year`` / ``ref_unit`` /
+    ``ratio_scale`` (ratio normalisation), ``entropy_shift`` (0), ``ahp`` ({node: matrix}), ``ahp_force`` (False),
+    ``max_cr`` (0.1), ``combine`` ('linear'), ``alpha`` (0.5), ``zero_rule`` ('shift'), ``delta`` (0.01),
+    ``rho`` (0.5), ``min_units`` (3), ``units`` (reading a file: "province" or "none"; default "province" when
+    the framework's ``dataset`` is cn_provinces, else "none").
+    """
+    known = {"impute_limit", "groups", "winsorize_q", "winmax", "treat_columns", "base_year", "ref_unit",
+             "ratio_scale", "entropy_shift", "ahp", "ahp_force", "max_cr", "combine", "alpha", "zero_rule", "delta",
+             "rho", "min_units", "units"}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise MethodError(f"build_index: unknown option(s) {unknown}; known: {sorted(known)}")
+    if weight_scope not in ("leaves", "parent"):
+        raise MethodError(f"weight_scope must be 'leaves' or 'parent', got {weight_scope!r}")
+
+    caught: list[str] = []
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        res = _build(data, framework, impute, treat, normalize, weights, weight_scope, aggregate, periods, options)
+    for w in rec:
+        msg = str(w.message)
+        if msg not in caught:
+            caught.append(msg)
+    for msg in caught:
+        warnings.warn(msg, UserWarning, stacklevel=2)
+    res.manifest["warnings"] = caught
+    return res
+
+
+def _build(data, framework, impute, treat, normalize, weights, weight_scope, aggregate, periods, opt) -> IndexResult:
+    fw = load_framework(framework)
+    fw.validate()
+    pers = parse_periods(periods)
+    units_mode = opt.get("units") or ("province" if fw.meta.get("dataset") == "cn_provinces" else "none")
+    long, wide, info = _resolve_data(data, units_mode)
+    available = set(long["indicator"].astype(str).unique()) if long is not None else set(wide.columns)
+    fw.validate(sorted(available))
+    leaves = fw.leaves
+    needed: list[str] = []
+    for leaf in leaves:
+        for s in fw.series_of(leaf):
+            if s not in needed:
+                needed.append(s)
+    units, years, series, block = _grid(long, wide, needed, pers)
+    h = hashlib.sha256()
+    for part in (np.ascontiguousarray(block).tobytes(), "|".join(units).encode(), years.tobytes(),
+                 "|".join(series).encode()):
+        h.update(part)
+    input_hash = h.hexdigest()
+    min_units = int(opt.get("min_units", MIN_UNITS))
+    if len(units) < min_units:
+        raise MethodError(f"only {len(units)} unit(s) {list(units)} in the data; a composite index needs at least "
+                          f"{min_units} units to normalise and weight")
+    X0 = fw.leaf_values(pd.DataFrame(block, columns=series)).to_numpy(dtype=float)
+    allmiss = [c for c, m in zip(leaves, np.isnan(X0).all(axis=0), strict=True) if m]
+    if allmiss:
+        raise DataError(f"indicator(s) {allmiss} have no data at all in the chosen periods; drop them from the "
+                        "framework, change periods, or supply the series")
+    U, T, L = len(units), len(years), len(leaves)
+    A = X0.reshape(U, T, L)
+
+    # 1. missing data -----------------------------------------------------------------------------------
+    groups = opt.get("groups", info.get("groups"))
+    codes = None
+    if impute == "group-mean" and groups is not None:
+        codes = pd.factorize(pd.Series(units).map(dict(groups)).fillna("__none__"))[0]
+    B = imp.impute_array(A, years, impute, limit=int(opt.get("impute_limit", 2)), group_codes=codes)
+    log = imp.imputation_log(A, B, units, years, leaves, impute)
+    if np.isnan(B).any():
+        hint = ("choose impute='linear', 'carry', 'linear-carry' or 'group-mean'" if impute in ("none", "refuse")
+                else "combine methods (e.g. 'linear-carry'), raise impute_limit, or use 'group-mean'")
+        raise DataError(f"missing values remain after impute={impute!r}: {imp.gap_report(B, units, years, leaves)}; {hint}")
+    X = B.reshape(U * T, L)
+
+    # 2. outliers ---------------------------------------------------------------------------------------
+    q = opt.get("winsorize_q", (0.01, 0.99))
+    X, treat_log = trt.treat_array(X, treat, names=leaves, q_low=q[0], q_high=q[1], winmax=int(opt.get("winmax", 5)),
+                                   columns=opt.get("treat_columns"))
+
+    # 3. normalisation ----------------------------------------------------------------------------------
+    dirs = np.array([fw.direction(x) for x in leaves], dtype=float)
+    row_units = np.repeat(units, T)
+    row_periods = np.tile(years, U)
+    Z = nrm.normalize_array(X, dirs, normalize, periods=row_periods, units=row_units, base_year=opt.get("base_year"),
+                            ref_unit=opt.get("ref_unit"), scale=float(opt.get("ratio_scale", 1.0)), names=leaves)
+
+    # 4–5. weights and aggregation ------------------------------------------------------------------------
+    subj, obj = _parse_weights(weights)
+    ahp_records: dict = {}
+    node_ids = fw.ids
+    col = {n: i for i, n in enumerate(node_ids)}
+    leaf_pos = {n: i for i, n in enumerate(leaves)}
+    S = np.empty((U * T, len(node_ids)))
+    for n in leaves:
+        S[:, col[n]] = Z[:, leaf_pos[n]]
+    agg_params = {"zero_rule": opt.get("zero_rule", "shift"), "delta": float(opt.get("delta", 0.01)),
+                  "rho": float(opt.get("rho", 0.5))}
+    methods_used: dict[str, str] = {}
+    within: dict[str, float] = {}
+    ent_shift = float(opt.get("entropy_shift", 0.0))
+    combine, alpha = opt.get("combine", "linear"), float(opt.get("alpha", 0.5))
+    geo_zero_rows = 0
+
+    if weight_scope == "leaves":
+        # leaf weights jointly
+        if obj is not None and subj is None:
+            w_leaf = (np.full(L, 1.0 / L) if obj == "equal"
+                      else wts.objective_weights(Z, obj, names=leaves, entropy_shift=ent_shift))
+        else:
+            sw = _within_parent_subjective(fw, subj, ahp=opt.get("ahp"), force=bool(opt.get("ahp_force", False)),
+                                           max_cr=float(opt.get("max_cr", 0.1)), records=ahp_records)
+            eff = _path_products(fw, sw)
+            w_s = np.array([eff[x] for x in leaves])
+            if obj is None:
+                w_leaf = w_s / w_s.sum()
+            else:
+                w_o = wts.objective_weights(Z, obj, names=leaves, entropy_shift=ent_shift)
+                w_leaf = wts.combine_weights(w_s, w_o, method=combine, alpha=alpha)
+        W = {x: float(w_leaf[leaf_pos[x]]) for x in leaves}
+        for n in fw.internal:
+            W[n] = float(sum(W[x] for x in fw.leaves_of(n)))
+        W[fw.root] = 1.0  # Σ of all leaf weights (= 1 up to rounding)
+        for n in node_ids:
+            p = fw.parent(n)
+            within[n] = 1.0 if p is None else (W[n] / W[p] if W[p] > 0 else 0.0)
+        for n in fw.internal:
+            m = _method_for(n, int(fw.node(n)["level"]), aggregate)
+            methods_used[n] = m
+            lv = fw.leaves_of(n)
+            idx = [leaf_pos[x] for x in lv]
+            wv = w_leaf[idx]
+            if wv.sum() <= 0:
+                raise MethodError(f"node {n!r}: all its indicators {lv} have weight 0, so it cannot be scored; "
+                                  "they have no variation — check the data or use fixed/equal weights")
+            if m == "geometric":
+                geo_zero_rows += int((Z[:, idx][:, wv > 0] == 0).any(axis=1).sum())
+            S[:, col[n]] = agg.aggregate_array(Z[:, idx], wv, m, **agg_params)
+        effective = W
+    else:
+        sw = None
+        if subj is not None:
+            sw = _within_parent_subjective(fw, subj, ahp=opt.get("ahp"), force=bool(opt.get("ahp_force", False)),
+                                           max_cr=float(opt.get("max_cr", 0.1)), records=ahp_records)
+        for n in fw.internal:
+            kids = fw.children(n)
+            C = S[:, [col[k] for k in kids]]
+            if obj is not None:
+                w_o = (np.full(len(kids), 1.0 / len(kids)) if obj == "equal" or len(kids) == 1
+                       else wts.objective_weights(C, obj, names=kids, entropy_shift=ent_shift))
+            if sw is not None:
+                w_s = np.array([sw[k] for k in kids])
+                w = w_s / w_s.sum() if obj is None else wts.combine_weights(w_s, w_o, method=combine, alpha=alpha)
+            else:
+                w = w_o
+            for k, v in zip(kids, w, strict=True):
+                within[k] = float(v)
+            m = _method_for(n, int(fw.node(n)["level"]), aggregate)
+            methods_used[n] = m
+            if m == "geometric":
+                geo_zero_rows += int((C[:, w > 0] == 0).any(axis=1).sum())
+            S[:, col[n]] = agg.aggregate_array(C, w, m, **agg_params)
+        within[fw.root] = 1.0
+        effective = _path_products(fw, within)
+
+    # ranks per node and period (1 = best; ties share the best rank) -----------------------------------------
+    S3 = S.reshape(U, T, len(node_ids))
+    R3 = rankdata(-S3, axis=0, method="min").astype("int64")
+    R = R3.reshape(U * T, len(node_ids))
+
+    # tables ---------------------------------------------------------------------------------------------
+    parents = [fw.parent(n) or "" for n in node_ids]
+    wtab = pd.DataFrame({"node": node_ids, "parent": parents, "weight": [within[n] for n in node_ids],
+                         "effective_weight": [effective[n] for n in node_ids]})
+
+    settings = {"impute": impute, "treat": treat, "normalize": normalize, "weights": weights,
+                "weight_scope": weight_scope, "aggregate": aggregate,
+                "periods": None if pers is None else [int(min(pers)), int(max(pers))] if pers == list(
+                    range(min(pers), max(pers) + 1)) else pers,
+                **{k: v for k, v in opt.items() if k != "groups"}}
+    if "groups" in opt:
+        settings["groups"] = "given"
+    manifest = {
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "framework": fw.name, "framework_source": fw.source, "framework_hash": fw.hash,
+        "data": info.get("dataset") or info.get("source") or "DataFrame", "input_hash": input_hash,
+        "units": int(U), "periods": [int(y) for y in years], "indicators": leaves,
+        "settings": settings,
+        "defaults": {"impute_limit": 2, "winsorize_q": [0.01, 0.99], "winmax": 5, "entropy_shift": 0.0,
+                     "max_cr": 0.1, "combine": "linear", "alpha": 0.5, "zero_rule": "shift", "delta": 0.01, "rho": 0.5},
+        "aggregation_by_node": methods_used,
+        "zero_rule": (f"geometric: {opt.get('zero_rule', 'shift')} (delta {opt.get('delta', 0.01)}); "
+                      f"{geo_zero_rows} row-node block(s) had a zero input") if "geometric" in methods_used.values() else None,
+        "treatment_log": treat_log, "ahp": ahp_records,
+        "imputation_log": log.to_dict("records") if len(log) else [], "imputed_cells": int(len(log)),
+        "versions": dict(_versions()), "warnings": [],
+    }
+    manifest["result_hash"] = hashlib.sha256(np.ascontiguousarray(S).tobytes()).hexdigest()
+    return IndexResult(framework=fw, weights=wtab, manifest=manifest, imputation_log=log,
+                       settings={"framework": fw, "impute": impute, "treat": treat, "normalize": normalize,
+                                 "weights": weights, "weight_scope": weight_scope, "aggregate": aggregate,
+                                 "periods": periods, **opt},
+                       unit_labels=units, years=years, node_ids=node_ids, Z=Z, S=S, R=R, X=X, within=within,
+                       methods=methods_used)

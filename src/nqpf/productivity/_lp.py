@@ -1,0 +1,620 @@
+"""HiGHS engine for DEA-type linear programmes: one model per LP family, updated per evaluated point.
+
+Every DEA envelopment LP has the same shape: a few *point-specific* variables (θ, φ, β, t, slacks) and
+one intensity column λ_j per reference unit whose entries are that unit's data in the technology rows
+(inputs, good outputs, bad outputs, optionally the convexity row). Only costs, bounds and the
+coefficients of the point-specific variables change from one evaluated point to the next, so the model
+is built once and updated (HiGHS then hot-starts the simplex from the previous basis).
+
+Exact column generation (``mode="cg"``): the LP is solved over a working set W of reference columns;
+with row duals π the reduced cost of every reference column is ``d_j = c_j − π·T_j``; if no column has
+``d_j < −tol`` the restricted optimum is optimal for the full LP (LP duality), otherwise the most
+negative columns are added and the LP re-solved. W is shared by all points solved by one engine, so it
+converges to the (small) set of frontier units and each later point costs one small LP plus one pricing
+pass (a matrix–vector product over all n units). Infeasible or unbounded restricted LPs fall back to the
+full LP (built lazily once), so infeasibility reported is that of the full LP.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+INF = highspy.kHighsInf
+_MS = highspy.HighsModelStatus
+STATUS_OPTIMAL = "optimal"
+STATUS_INFEASIBLE = "infeasible"
+STATUS_UNBOUNDED = "unbounded"
+
+
+@dataclass
+class Family:
+    """Static structure of an LP family.
+
+    ``extra_*`` describe the point-specific variables (columns 0..n_extra-1); ``row_lb/row_ub`` all rows;
+    ``entries`` the constant (row, extra col, value) coefficients; ``lam_rows`` the rows that the
+    technology matrix ``T`` (len(lam_rows) × n) maps onto. ``kind`` and ``params`` select the per-point
+    update in :func:`apply_point`.
+    """
+
+    kind: str
+    n_extra: int
+    extra_cost: np.ndarray
+    extra_lb: np.ndarray
+    extra_ub: np.ndarray
+    row_lb: np.ndarray
+    row_ub: np.ndarray
+    entries: list[tuple[int, int, float]]
+    lam_rows: np.ndarray
+    params: dict
+
+
+def apply_point(h: highspy.Highs, fam: Family, p: np.ndarray) -> None:
+    """Write the point-specific costs/coefficients/bounds of point ``p`` into model ``h``.
+
+    ``p`` layout per kind (m inputs, s good outputs, k bad outputs):
+    radial_in / radial_out / sbm / ssbm: (x, y, b); slack: (upper bounds of input rows, lower bounds of
+    output rows, rhs of bad rows); ddf: (x, y, b, g_x, g_y, g_b).
+    """
+    m, s, k = fam.params["m"], fam.params["s"], fam.params["k"]
+    kind = fam.kind
+    if kind == "radial_in":  # min θ : Xλ − θx ≤ 0, Yλ ≥ y
+        for i in range(m):
+            h.changeCoeff(i, 0, -p[i])
+        for r in range(s):
+            h.changeRowBounds(m + r, p[m + r], INF)
+    elif kind == "radial_out":  # min −φ : Xλ ≤ x, Yλ − φy ≥ 0
+        for i in range(m):
+            h.changeRowBounds(i, -INF, p[i])
+        for r in range(s):
+            h.changeCoeff(m + r, 0, -p[m + r])
+    elif kind == "slack":  # min Σ_j c_j λ_j : Xλ ≤ a, Yλ ≥ b
+        for i in range(m):
+            h.changeRowBounds(i, -INF, p[i])
+        for r in range(s):
+            h.changeRowBounds(m + r, p[m + r], INF)
+    elif kind in ("sbm", "ssbm"):
+        # columns: 0 = t, 1..m = S-, m+1..m+s = S^g, m+s+1..m+s+k = S^b ; norm row index = nrow_tech (+1 if conv)
+        orient = fam.params["orientation"]
+        nr = fam.params["norm_row"]
+        denom = s + k
+        x, y, b = p[:m], p[m : m + s], p[m + s : m + s + k]
+        for i in range(m):
+            h.changeCoeff(i, 0, -x[i])
+        for r in range(s):
+            h.changeCoeff(m + r, 0, -y[r])
+        for q in range(k):
+            h.changeCoeff(m + s + q, 0, -b[q])
+        sign = 1.0 if kind == "sbm" else -1.0  # sbm: t + mean(S/y) = 1 ; ssbm: t − mean(S/y) = 1
+        in_cost = -1.0 if kind == "sbm" else 1.0
+        for i in range(m):
+            h.changeColCost(1 + i, in_cost / (m * x[i]) if orient in ("none", "input") else 0.0)
+        for r in range(s):
+            h.changeCoeff(nr, 1 + m + r, sign / (denom * y[r]))
+            if orient == "output":
+                h.changeColCost(1 + m + r, (-1.0 if kind == "sbm" else 1.0) / (denom * y[r]))
+        for q in range(k):
+            h.changeCoeff(nr, 1 + m + s + q, sign / (denom * b[q]))
+            if orient == "output":
+                h.changeColCost(1 + m + s + q, (-1.0 if kind == "sbm" else 1.0) / (denom * b[q]))
+        if kind == "ssbm":  # rows S^g_r − t y_r ≤ 0 (projected good output stays ≥ 0)
+            for r in range(s):
+                h.changeCoeff(nr + 1 + r, 0, -y[r])
+    elif kind == "ddf":  # min −β : Xλ + βg_x ≤ x, Yλ − βg_y ≥ y, Bλ + βg_b (=|≤) b
+        n = m + s + k
+        x, g = p[:n], p[n : 2 * n]
+        weak = fam.params["weak"]
+        for i in range(m):
+            h.changeCoeff(i, 0, g[i])
+            h.changeRowBounds(i, -INF, x[i])
+        for r in range(s):
+            h.changeCoeff(m + r, 0, -g[m + r])
+            h.changeRowBounds(m + r, x[m + r], INF)
+        for q in range(k):
+            h.changeCoeff(m + s + q, 0, g[m + s + q])
+            h.changeRowBounds(m + s + q, x[m + s + q] if weak else -INF, x[m + s + q])
+    else:  # pragma: no cover - programming error
+        raise ValueError(kind)
+
+
+def _conv_bounds(rts: str) -> tuple[float, float]:
+    return {"vrs": (1.0, 1.0), "nirs": (-INF, 1.0), "ndrs": (1.0, INF)}[rts]
+
+
+def radial_family(m: int, s: int, rts: str, orientation: str) -> Family:
+    """CCR/BCC envelopment LP (input: min θ; output: min −φ). Rows: m inputs, s outputs, [convexity]."""
+    conv = rts != "crs"
+    nrow = m + s + conv
+    lb = np.full(nrow, -INF)
+    ub = np.full(nrow, INF)
+    entries: list[tuple[int, int, float]] = []
+    if orientation == "input":
+        ub[:m] = 0.0
+        lb[m : m + s] = 0.0
+        cost, xlb = np.array([1.0]), np.array([0.0])
+        for i in range(m):
+            entries.append((i, 0, -1.0))
+    else:
+        ub[:m] = 1.0
+        lb[m : m + s] = 0.0
+        cost, xlb = np.array([-1.0]), np.array([0.0])
+        for r in range(s):
+            entries.append((m + r, 0, -1.0))
+    if conv:
+        lb[-1], ub[-1] = _conv_bounds(rts)
+    return Family(
+        "radial_in" if orientation == "input" else "radial_out",
+        1,
+        cost,
+        xlb,
+        np.array([INF]),
+        lb,
+        ub,
+        entries,
+        np.arange(nrow),
+        {"m": m, "s": s, "k": 0},
+    )
+
+
+def slack_family(m: int, s: int, rts: str) -> Family:
+    """Second stage of radial DEA: maximise the sum of slacks with θ (or φ) fixed (no extra variables)."""
+    conv = rts != "crs"
+    nrow = m + s + conv
+    lb = np.full(nrow, -INF)
+    ub = np.full(nrow, INF)
+    if conv:
+        lb[-1], ub[-1] = _conv_bounds(rts)
+    return Family(
+        "slack",
+        0,
+        np.zeros(0),
+        np.zeros(0),
+        np.zeros(0),
+        lb,
+        ub,
+        [],
+        np.arange(nrow),
+        {"m": m, "s": s, "k": 0},
+    )
+
+
+def sbm_family(m: int, s: int, k: int, rts: str, orientation: str, super_eff: bool) -> Family:
+    """Tone (2001/2004) SBM and Tone (2002) super-SBM, Charnes–Cooper linearised.
+
+    SBM: min t − (1/m)ΣS⁻/x  s.t. Xλ + S⁻ − tx = 0, Y^gλ − S^g − ty = 0, Y^bλ + S^b − tb = 0,
+    t + (1/(s+k))(ΣS^g/y + ΣS^b/b) = 1 (non-oriented; t fixed to 1 and this row free when oriented).
+    Super-SBM: min t + (1/m)ΣS⁻/x  s.t. Xλ − S⁻ − tx ≤ 0, Y^gλ + S^g − ty ≥ 0, Y^bλ − S^b − tb ≤ 0,
+    t − (1/(s+k))(ΣS^g/y + ΣS^b/b) = 1, S^g − ty ≤ 0, λ_o = 0.
+    """
+    conv = rts != "crs"
+    ntech = m + s + k
+    norm_row = ntech + conv
+    nrow = norm_row + 1 + (s if super_eff else 0)
+    n_extra = 1 + m + s + k
+    lb = np.full(nrow, -INF)
+    ub = np.full(nrow, INF)
+    entries: list[tuple[int, int, float]] = []
+    if not super_eff:
+        lb[:ntech] = ub[:ntech] = 0.0
+        for i in range(m):
+            entries.append((i, 1 + i, 1.0))
+        for r in range(s):
+            entries.append((m + r, 1 + m + r, -1.0))
+        for q in range(k):
+            entries.append((m + s + q, 1 + m + s + q, 1.0))
+    else:
+        ub[:m] = 0.0
+        lb[m : m + s] = 0.0
+        ub[m + s : ntech] = 0.0
+        for i in range(m):
+            entries.append((i, 1 + i, -1.0))
+        for r in range(s):
+            entries.append((m + r, 1 + m + r, 1.0))
+        for q in range(k):
+            entries.append((m + s + q, 1 + m + s + q, -1.0))
+        for r in range(s):
+            ub[norm_row + 1 + r] = 0.0
+            entries.append((norm_row + 1 + r, 1 + m + r, 1.0))
+            entries.append((norm_row + 1 + r, 0, -1.0))
+    if conv:  # Σλ − t (=, ≤, ≥) 0
+        lo, hi = _conv_bounds(rts)
+        lb[ntech] = 0.0 if lo > -INF else -INF
+        ub[ntech] = 0.0 if hi < INF else INF
+        entries.append((ntech, 0, -1.0))
+    entries.append((norm_row, 0, 1.0))
+    cost = np.zeros(n_extra)
+    xlb = np.zeros(n_extra)
+    xub = np.full(n_extra, INF)
+    if orientation == "none":
+        cost[0] = 1.0
+        lb[norm_row] = ub[norm_row] = 1.0
+    else:
+        xlb[0] = xub[0] = 1.0
+        if orientation == "input":
+            cost[0] = 1.0
+            if super_eff:  # input-oriented super-SBM keeps the outputs
+                xub[1 + m :] = 0.0
+        elif super_eff:  # output-oriented super-SBM keeps the inputs
+            xub[1 : 1 + m] = 0.0
+    lam_rows = np.arange(ntech + conv)
+    return Family(
+        "ssbm" if super_eff else "sbm",
+        n_extra,
+        cost,
+        xlb,
+        xub,
+        lb,
+        ub,
+        entries,
+        lam_rows,
+        {"m": m, "s": s, "k": k, "orientation": orientation, "norm_row": norm_row},
+    )
+
+
+def ddf_family(m: int, s: int, k: int, rts: str, weak: bool = True) -> Family:
+    """Directional distance function: max β s.t. Xλ ≤ x − βg_x, Y^gλ ≥ y + βg_y, Y^bλ = b − βg_b (weak)."""
+    conv = rts != "crs"
+    nrow = m + s + k + conv
+    lb = np.full(nrow, -INF)
+    ub = np.full(nrow, INF)
+    if conv:
+        lb[-1], ub[-1] = _conv_bounds(rts)
+    return Family(
+        "ddf",
+        1,
+        np.array([-1.0]),
+        np.array([-INF]),
+        np.array([INF]),
+        lb,
+        ub,
+        [],
+        np.arange(nrow),
+        {"m": m, "s": s, "k": k, "weak": weak},
+    )
+
+
+def tech_matrix(fam: Family, Z: np.ndarray) -> np.ndarray:
+    """Technology rows for reference data ``Z`` (n × (m+s+k)): data rows plus a row of ones if convex."""
+    rows = [Z.T]
+    if len(fam.lam_rows) > Z.shape[1]:
+        rows.append(np.ones((1, Z.shape[0])))
+    return np.ascontiguousarray(np.vstack(rows))
+
+
+class Engine:
+    """One HiGHS model of ``fam`` over reference columns ``T`` (rows × n), reused for many points."""
+
+    def __init__(
+        self,
+        fam: Family,
+        T: np.ndarray,
+        lam_cost: np.ndarray | None = None,
+        *,
+        mode: str = "cg",
+        seeds: np.ndarray | None = None,
+        tol: float = 1e-9,
+        batch: int = 8,
+    ):
+        self.fam, self.T, self.mode, self.tol, self.batch = fam, T, mode, tol, batch
+        self.n = T.shape[1]
+        self.lam_cost = np.zeros(self.n) if lam_cost is None else np.asarray(lam_cost, float)
+        self.h = self._new_model()
+        self.in_w = np.zeros(self.n, bool)
+        self.w: list[int] = []
+        init = (
+            np.arange(self.n)
+            if mode == "full"
+            else np.unique(np.asarray(seeds if seeds is not None else [0]))
+        )
+        self._add(init)
+        self._full: Engine | None = None
+        self.rounds = 0
+
+    def _new_model(self) -> highspy.Highs:
+        fam = self.fam
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("presolve", "off")
+        h.setOptionValue("primal_feasibility_tolerance", 1e-10)
+        h.setOptionValue("dual_feasibility_tolerance", 1e-10)
+        if fam.n_extra:
+            h.addCols(
+                fam.n_extra,
+                fam.extra_cost,
+                fam.extra_lb,
+                fam.extra_ub,
+                0,
+                np.zeros(fam.n_extra, np.int32),
+                np.zeros(0, np.int32),
+                np.zeros(0),
+            )
+        nrow = len(fam.row_lb)
+        per_row: list[list[tuple[int, float]]] = [[] for _ in range(nrow)]
+        for r, c, v in fam.entries:
+            per_row[r].append((c, v))
+        starts, idx, val = [], [], []
+        for r in range(nrow):
+            starts.append(len(idx))
+            for c, v in per_row[r]:
+                idx.append(c)
+                val.append(v)
+        h.addRows(
+            nrow,
+            fam.row_lb,
+            fam.row_ub,
+            len(idx),
+            np.asarray(starts, np.int32),
+            np.asarray(idx, np.int32),
+            np.asarray(val, float),
+        )
+        return h
+
+    def _add(self, cols: np.ndarray) -> None:
+        cols = np.asarray([c for c in np.atleast_1d(cols) if not self.in_w[c]], dtype=np.int64)
+        if cols.size == 0:
+            return
+        sub = self.T[:, cols]
+        nr = sub.shape[0]
+        mask = sub != 0.0
+        counts = mask.sum(axis=0)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int32)
+        rr = np.broadcast_to(self.fam.lam_rows[:, None], sub.shape)
+        idx = rr.T[mask.T].astype(np.int32)
+        val = sub.T[mask.T].astype(float)
+        del nr
+        self.h.addCols(
+            cols.size,
+            self.lam_cost[cols],
+            np.zeros(cols.size),
+            np.full(cols.size, INF),
+            int(val.size),
+            starts,
+            idx,
+            val,
+        )
+        self.in_w[cols] = True
+        self.w.extend(int(c) for c in cols)
+
+    def _full_engine(self) -> Engine:
+        if self._full is None:
+            self._full = Engine(self.fam, self.T, self.lam_cost, mode="full", tol=self.tol)
+        return self._full
+
+    def solve(
+        self, p: np.ndarray, exclude: int = -1
+    ) -> tuple[str, float, np.ndarray, np.ndarray, np.ndarray]:
+        """Solve for point ``p`` (reference column ``exclude`` forbidden). Returns
+        (status, objective, extra-variable values, λ indices, λ values)."""
+        h, fam = self.h, self.fam
+        apply_point(h, fam, p)
+        excl_col = -1
+        if exclude >= 0 and self.in_w[exclude]:
+            excl_col = fam.n_extra + self.w.index(exclude)
+            h.changeColBounds(excl_col, 0.0, 0.0)
+        try:
+            for _ in range(10_000):
+                h.run()
+                st = h.getModelStatus()
+                if st != _MS.kOptimal:
+                    if self.mode == "full":
+                        return (
+                            (
+                                STATUS_INFEASIBLE
+                                if st in (_MS.kInfeasible, _MS.kUnboundedOrInfeasible)
+                                else STATUS_UNBOUNDED
+                                if st == _MS.kUnbounded
+                                else str(st)
+                            ),
+                            np.nan,
+                            np.full(fam.n_extra, np.nan),
+                            np.zeros(0, int),
+                            np.zeros(0),
+                        )
+                    res = self._full_engine().solve(p, exclude)
+                    if res[0] == STATUS_OPTIMAL:
+                        self._add(res[3])
+                    return res
+                sol = h.getSolution()
+                if self.mode == "full":
+                    break
+                pi = np.asarray(sol.row_dual)[fam.lam_rows]
+                rc = pi @ self.T
+                np.subtract(self.lam_cost, rc, out=rc)
+                if exclude >= 0:
+                    rc[exclude] = np.inf
+                if rc.min() >= -self.tol:  # columns of W are dual feasible up to HiGHS' tolerance
+                    break
+                rc[self.in_w] = np.inf
+                neg = np.flatnonzero(rc < -self.tol)
+                if neg.size == 0:
+                    break
+                if neg.size > self.batch:
+                    neg = neg[np.argpartition(rc[neg], self.batch)[: self.batch]]
+                self.rounds += 1
+                self._add(neg)
+            x = np.asarray(sol.col_value)
+            lam = x[fam.n_extra :]
+            nz = np.flatnonzero(lam > 1e-12)
+            w = np.asarray(self.w)
+            return STATUS_OPTIMAL, h.getInfo().objective_function_value, x[: fam.n_extra], w[nz], lam[nz]
+        finally:
+            if excl_col >= 0:
+                h.changeColBounds(excl_col, 0.0, INF)
+
+
+def default_seeds(Z: np.ndarray, m: int, s: int, k: int) -> np.ndarray:
+    """Likely frontier units: best output/input ratios for every pair, extremes of every column."""
+    X, Y = Z[:, :m], Z[:, m : m + s]
+    B = Z[:, m + s : m + s + k]
+    seeds = []
+    xin = np.hstack([X, B]) if k else X
+    for r in range(s):
+        for i in range(xin.shape[1]):
+            seeds.append(int(np.argmax(Y[:, r] / np.maximum(xin[:, i], 1e-300))))
+        seeds.append(int(np.argmax(Y[:, r])))
+    for i in range(xin.shape[1]):
+        seeds.append(int(np.argmin(xin[:, i])))
+    seeds.append(int(np.argmax(Y.sum(1) / np.maximum(xin.sum(1), 1e-300))))
+    return np.unique(seeds)
+
+
+def skyline(P: np.ndarray, chunk: int = 512) -> np.ndarray:
+    """Indices of the rows of ``P`` not weakly dominated by another row (larger is better in every column).
+
+    Sort-filter-skyline: rows are visited in decreasing order of a strictly monotone score, so a row can
+    only be dominated by a row visited earlier; exact duplicates keep their first copy.
+    """
+    n = P.shape[0]
+    sc = np.abs(P).mean(axis=0)
+    sc[sc == 0] = 1.0
+    order = np.argsort(-(P / sc).sum(axis=1), kind="stable")
+    kept: list[np.ndarray] = []
+    S = np.empty((0, P.shape[1]))
+    for a in range(0, n, chunk):
+        idx = order[a : a + chunk]
+        B = P[idx]
+        if len(S):
+            dom = np.zeros(len(idx), bool)
+            for b in range(0, len(S), 2048):
+                dom |= (S[b : b + 2048, None, :] >= B[None, :, :]).all(axis=2).any(axis=0)
+            idx, B = idx[~dom], B[~dom]
+        if len(idx) > 1:
+            D = (B[None, :, :] >= B[:, None, :]).all(axis=2)  # D[i, j]: j weakly dominates i
+            D = np.tril(D, k=-1)  # only earlier rows (j < i) can dominate i
+            keep = ~D.any(axis=1)
+            idx, B = idx[keep], B[keep]
+        kept.append(idx)
+        S = np.vstack([S, B])
+    return np.sort(np.concatenate(kept)) if kept else np.arange(0)
+
+
+def candidates(fam: Family, T: np.ndarray) -> np.ndarray | None:
+    """Reference units that can span the technology (None = no reduction possible).
+
+    With free disposability (radial, slack, SBM; bad outputs treated like inputs, i.e. Y^bλ ≤ b) a unit
+    weakly dominated by another unit lies inside that unit's technology under every returns-to-scale
+    assumption, so removing it leaves the technology — hence every LP value — unchanged; the non-dominated
+    set (skyline) suffices. With weakly disposable bad outputs (DDF, Y^bλ = b) this holds after dividing each
+    unit by its bad output when there is exactly one bad output and returns are constant (the cone is
+    invariant to that scaling); otherwise no reduction is made.
+    """
+    m, s, k = fam.params["m"], fam.params["s"], fam.params["k"]
+    X, Y, B = T[:m].T, T[m : m + s].T, T[m + s : m + s + k].T
+    conv = T.shape[0] > m + s + k
+    if fam.kind == "ssbm":
+        return None
+    if fam.kind == "ddf" and fam.params.get("weak") and k:
+        if k != 1 or conv or np.any(B <= 0):
+            return None
+        return skyline(np.hstack([-X / B, Y / B]))
+    return skyline(np.hstack([-X, Y, -B]))
+
+
+@dataclass
+class Solved:
+    status: list[str]
+    obj: np.ndarray
+    extra: np.ndarray
+    lam_idx: list[np.ndarray]
+    lam_val: list[np.ndarray]
+    rounds: int = 0
+
+
+def _solve_chunk(args: tuple) -> Solved:
+    fam, T, lam_cost, mode, seeds, points, excludes = args
+    eng = Engine(fam, T, lam_cost, mode=mode, seeds=seeds)
+    st, obj, ex, li, lv = (
+        [],
+        np.full(len(points), np.nan),
+        np.full((len(points), fam.n_extra), np.nan),
+        [],
+        [],
+    )
+    for q in range(len(points)):
+        r = eng.solve(points[q], int(excludes[q]))
+        st.append(r[0])
+        obj[q] = r[1]
+        ex[q] = r[2]
+        li.append(r[3])
+        lv.append(r[4])
+    return Solved(st, obj, ex, li, lv, eng.rounds)
+
+
+def n_jobs_default() -> int:
+    return max(1, min(len(os.sched_getaffinity(0)), 8))
+
+
+def solve_points(
+    fam: Family,
+    T: np.ndarray,
+    points: np.ndarray,
+    excludes: np.ndarray | None = None,
+    *,
+    lam_cost: np.ndarray | None = None,
+    mode: str = "auto",
+    seeds: np.ndarray | None = None,
+    n_jobs: int | None = None,
+    parallel_min: int = 3000,
+    progress=None,
+) -> Solved:
+    """Solve ``fam`` for every row of ``points`` against reference columns ``T``.
+
+    ``mode``: "full" (every λ column in the LP), "cg" (exact column generation) or "auto" (full for
+    n ≤ 300, else cg). Points are split over ``n_jobs`` processes when there are ≥ ``parallel_min``.
+    ``progress(k)`` is called with the number of points finished.
+    """
+    npts = len(points)
+    if excludes is None:
+        excludes = np.full(npts, -1)
+    if mode == "auto":
+        mode = "full" if T.shape[1] <= 300 else "cg"
+    if mode == "cg" and np.all(np.asarray(excludes) < 0):
+        C = candidates(fam, T)
+        if C is not None and len(C) < T.shape[1]:
+            pos = np.full(T.shape[1], -1)
+            pos[C] = np.arange(len(C))
+            sd = pos[np.asarray(seeds, dtype=np.int64)] if seeds is not None else np.zeros(0, np.int64)
+            sd = sd[sd >= 0]
+            res = solve_points(
+                fam,
+                np.ascontiguousarray(T[:, C]),
+                points,
+                excludes,
+                lam_cost=None if lam_cost is None else np.asarray(lam_cost)[C],
+                mode="cg_reduced",
+                seeds=sd if sd.size else None,
+                n_jobs=n_jobs,
+                parallel_min=parallel_min,
+                progress=progress,
+            )
+            res.lam_idx = [C[li] for li in res.lam_idx]
+            return res
+    if mode == "cg_reduced":
+        mode = "cg"
+    n_jobs = n_jobs or n_jobs_default()
+    if n_jobs > 1 and npts >= parallel_min:
+        chunks = np.array_split(np.arange(npts), n_jobs * 4)
+        args = [(fam, T, lam_cost, mode, seeds, points[c], excludes[c]) for c in chunks]
+        parts = []
+        with ProcessPoolExecutor(n_jobs, mp_context=mp.get_context("fork")) as ex:
+            for part in ex.map(_solve_chunk, args):
+                parts.append(part)
+                if progress:
+                    progress(len(part.status))
+        return Solved(
+            [x for p in parts for x in p.status],
+            np.concatenate([p.obj for p in parts]),
+            np.vstack([p.extra for p in parts]),
+            [x for p in parts for x in p.lam_idx],
+            [x for p in parts for x in p.lam_val],
+            sum(p.rounds for p in parts),
+        )
+    res = _solve_chunk((fam, T, lam_cost, mode, seeds, points, excludes))
+    if progress:
+        progress(npts)
+    return res

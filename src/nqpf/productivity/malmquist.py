@@ -1,0 +1,370 @@
+"""Productivity indices over panels: Malmquist, Malmquist–Luenberger, Global ML, Luenberger.
+
+Notation: ``E_s(d)`` is the efficiency (Farrell input efficiency θ by default, or 1/φ for output
+orientation) of period-``d`` data against period-``s`` technology; ``D_s(d)`` the directional distance β
+(direction (y, −b) by default, bad outputs weakly disposable) of period-``d`` data against technology ``s``.
+A row describes the pair (t, t+1) for one unit; its ``period`` is t+1 (the later year).
+
+* Malmquist (Färe, Grosskopf, Norris & Zhang 1994; distances as in Coelli's DEAP 2.1):
+  ``effch = E_{t+1}(t+1)/E_t(t)``, ``techch = sqrt(E_t(t+1)/E_{t+1}(t+1) · E_t(t)/E_{t+1}(t))``,
+  ``tfpch = effch·techch``; with CRS ``pech = V_{t+1}(t+1)/V_t(t)`` (VRS efficiencies) and
+  ``sech = effch/pech``.
+* Malmquist–Luenberger (Chung, Färe & Grosskopf 1997):
+  ``ML = sqrt[(1+D_t(t))/(1+D_t(t+1)) · (1+D_{t+1}(t))/(1+D_{t+1}(t+1))]``,
+  ``effch = (1+D_t(t))/(1+D_{t+1}(t+1))``, ``techch = ML/effch``.
+* Global ML (Oh 2010): ``tfpch = (1+D^G(t))/(1+D^G(t+1))``, ``effch = (1+D_t(t))/(1+D_{t+1}(t+1))``
+  (contemporaneous), ``techch = tfpch/effch``. Global Malmquist (Pastor & Lovell 2005) likewise with
+  ``tfpch = E^G(t+1)/E^G(t)``.
+* Luenberger indicator (Chambers, Färe & Grosskopf 1996), additive:
+  ``L = ½[(D_{t+1}(t) − D_{t+1}(t+1)) + (D_t(t) − D_t(t+1))]``, ``effch = D_t(t) − D_{t+1}(t+1)``,
+  ``techch = L − effch``; here ``tfpch = effch + techch`` (1 + … are not used).
+
+Technologies: contemporaneous (period-s observations), sequential (all observations up to s), window
+(the ``window`` periods ending at s), global (all observations; Malmquist/GML ``tfpch`` only — efficiency
+change stays contemporaneous). Unbalanced panels: a unit observed in t but not t+1 (or vice versa) gets
+no row for that pair; the pair is listed in ``attrs["manifest"]["missing_pairs"]`` and the cumulative
+indices restart after it. Cross-period LPs can be infeasible (VRS, DDF): such rows keep NaN indices with
+``status`` and ``reason``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from nqpf.errors import DataError, MethodError
+from nqpf.productivity import _lp
+from nqpf.productivity.dea import _as_list, _parse_direction, check_data
+
+INDICES = ("malmquist", "ml", "gml", "luenberger")
+TECHNOLOGIES = ("contemporaneous", "sequential", "window", "global")
+
+
+def _tech_members(per_idx: np.ndarray, n_per: int, technology: str, window: int) -> dict[object, np.ndarray]:
+    """Observation indices spanning each technology (keys: period position, or 'G')."""
+    if technology == "global":
+        return {"G": np.arange(len(per_idx))}
+    out = {}
+    for s in range(n_per):
+        if technology == "contemporaneous":
+            sel = per_idx == s
+        elif technology == "sequential":
+            sel = per_idx <= s
+        else:
+            sel = (per_idx <= s) & (per_idx > s - window)
+        out[s] = np.flatnonzero(sel)
+    return out
+
+
+class _Distances:
+    """Evaluate distance functions of chosen observations against chosen technologies (cached)."""
+
+    def __init__(
+        self,
+        Zs: np.ndarray,
+        m: int,
+        s: int,
+        k: int,
+        kind: str,
+        rts: str,
+        orientation: str,
+        G: np.ndarray | None,
+        mode: str,
+        n_jobs: int | None,
+        progress=None,
+    ):
+        self.Zs, self.m, self.s, self.k = Zs, m, s, k
+        self.kind, self.rts, self.orientation, self.G = kind, rts, orientation, G
+        self.mode, self.n_jobs, self.progress = mode, n_jobs, progress
+        self.lp_count = 0
+
+    def eval(self, ref: np.ndarray, pts: np.ndarray, rts: str | None = None) -> tuple[np.ndarray, list[str]]:
+        """Distances of observations ``pts`` against the technology spanned by observations ``ref``.
+
+        radial: efficiency θ (input) or 1/φ (output); ddf: β."""
+        rts = rts or self.rts
+        m, s, k = self.m, self.s, self.k
+        Zr = self.Zs[ref]
+        seeds = _lp.default_seeds(Zr, m, s, k)
+        if self.kind == "radial":
+            fam = _lp.radial_family(m, s, rts, self.orientation)
+            P = self.Zs[pts]
+        else:
+            fam = _lp.ddf_family(m, s, k, rts, weak=True)
+            P = np.hstack([self.Zs[pts], self.G[pts]])
+        T = _lp.tech_matrix(fam, Zr)
+        res = _lp.solve_points(
+            fam,
+            T,
+            P,
+            mode=self.mode,
+            seeds=seeds,
+            n_jobs=self.n_jobs,
+            parallel_min=2000,
+            progress=self.progress,
+        )
+        self.lp_count += len(pts)
+        if self.kind == "radial":
+            val = res.obj if self.orientation == "input" else 1.0 / (-res.obj)
+        else:
+            val = -res.obj
+        ok = np.array([st == "optimal" for st in res.status])
+        return np.where(ok, val, np.nan), list(res.status)
+
+
+def malmquist(
+    data: pd.DataFrame,
+    inputs: str | Sequence[str],
+    outputs: str | Sequence[str],
+    *,
+    id: str,
+    period: str,
+    undesirable: str | Sequence[str] | None = None,
+    index: str = "malmquist",
+    rts: str = "crs",
+    technology: str | None = None,
+    window: int = 3,
+    orientation: str = "input",
+    direction: str | Mapping[str, float] | None = None,
+    mode: str = "auto",
+    n_jobs: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> pd.DataFrame:
+    """Productivity index for each unit and pair of consecutive periods (see module docstring).
+
+    Returns a DataFrame ``unit, period_from, period, tfpch, effch, techch, [pech, sech], cum_tfpch,
+    cum_effch, cum_techch, <distance columns>, status, reason``; ``attrs["manifest"]`` holds settings,
+    missing pairs and warnings.
+    """
+    inputs, outputs, bads = _as_list(inputs), _as_list(outputs), _as_list(undesirable)
+    index, rts, orientation = index.lower(), rts.lower(), orientation.lower()
+    if index not in INDICES:
+        raise MethodError(f"unknown index {index!r}; use one of {INDICES}")
+    if rts not in ("crs", "vrs"):
+        raise MethodError(f"rts must be 'crs' or 'vrs', got {rts!r}")
+    if technology is None:
+        technology = "global" if index == "gml" else "contemporaneous"
+    technology = technology.lower()
+    if technology not in TECHNOLOGIES:
+        raise MethodError(f"unknown technology {technology!r}; use one of {TECHNOLOGIES}")
+    if index == "gml" and technology != "global":
+        raise MethodError(
+            "GML (Oh 2010) is defined on the global technology; use technology='global' or index='ml'"
+        )
+    if index == "luenberger" and technology == "global":
+        raise MethodError("the Luenberger indicator here uses contemporaneous/sequential/window technologies")
+    if index == "malmquist" and bads:
+        raise MethodError(
+            "the radial Malmquist index has no undesirable outputs; use index='ml', 'gml' or 'luenberger'"
+        )
+    if orientation not in ("input", "output"):
+        raise MethodError("orientation must be 'input' or 'output' (Malmquist distances)")
+    if technology == "window" and window < 1:
+        raise MethodError("window must be ≥ 1 period")
+    for c in (id, period):
+        if c not in data.columns:
+            raise DataError(f"column {c!r} not in the data; available: {list(data.columns)}")
+    cols = inputs + outputs + bads
+    df = data.reset_index(drop=True)
+    pos = cols if index == "malmquist" else []
+    warns = check_data(df, cols, id, strictly_positive=pos, nonnegative=cols, context=f"{index} index")
+    if df[period].isna().any():
+        raise DataError(
+            f"column {period!r} has missing periods in row(s) {np.flatnonzero(df[period].isna())[:10].tolist()}"
+        )
+    ids = df[id].astype(str).to_numpy()
+    dup = df.duplicated([id, period])
+    if dup.any():
+        raise DataError(f"unit/period pairs occur twice: {df.loc[dup, [id, period]].head(5).values.tolist()}")
+    periods = np.sort(df[period].unique())
+    if len(periods) < 2:
+        raise MethodError("a productivity index needs at least two periods")
+    per_pos = {p: i for i, p in enumerate(periods)}
+    per_idx = df[period].map(per_pos).to_numpy()
+    m, s, k = len(inputs), len(outputs), len(bads)
+    for p in periods:
+        nper = int((df[period] == p).sum())
+        if nper < m + s + k:
+            raise MethodError(
+                f"period {p} has only {nper} units for {m + s + k} inputs+outputs; DEA cannot discriminate"
+            )
+    Z = df[cols].to_numpy(float)
+    scale = Z.mean(axis=0)
+    scale[scale == 0] = 1.0
+    Zs = Z / scale
+    kind = "radial" if index == "malmquist" else "ddf"
+    G = None
+    if kind == "ddf":
+        dkind, g = _parse_direction(direction, "output", m, s, k, cols, scale)
+        G = Zs * g if dkind == "proportional" else np.broadcast_to(g, Zs.shape).copy()
+    dist = _Distances(Zs, m, s, k, kind, rts, orientation, G, mode, n_jobs, progress)
+
+    # observation lookup and pairs
+    obs = {(ids[i], per_idx[i]): i for i in range(len(df))}
+    pairs = []  # (obs_t, obs_t1, t)
+    missing = []
+    for t in range(len(periods) - 1):
+        at = set(ids[per_idx == t])
+        at1 = set(ids[per_idx == t + 1])
+        for u in sorted(at & at1):
+            pairs.append((obs[(u, t)], obs[(u, t + 1)], t))
+        for u in sorted(at ^ at1):
+            missing.append(
+                {
+                    "unit": u,
+                    "period_from": periods[t].item(),
+                    "period": periods[t + 1].item(),
+                    "missing_in": periods[t].item() if u not in at else periods[t + 1].item(),
+                }
+            )
+    if not pairs:
+        raise MethodError("no unit is observed in two consecutive periods; nothing to compare")
+    P = np.array(pairs, dtype=np.int64)
+    o_t, o_t1, tt = P[:, 0], P[:, 1], P[:, 2]
+
+    contemp = _tech_members(per_idx, len(periods), "contemporaneous", window)
+    techs = _tech_members(
+        per_idx, len(periods), "contemporaneous" if technology == "global" else technology, window
+    )
+
+    # same-period distances D_t(t) for every observation (against its own period's technology)
+    same = np.full(len(df), np.nan)
+    same_st = np.array(["optimal"] * len(df), dtype=object)
+    for sp, ref in techs.items():
+        pts = np.flatnonzero(per_idx == sp)
+        v, st = dist.eval(ref, pts)
+        same[pts], same_st[pts] = v, st
+    cols_out: dict[str, np.ndarray] = {}
+    status = np.array(["optimal"] * len(P), dtype=object)
+    reason = np.array([""] * len(P), dtype=object)
+
+    def _flag(bad: np.ndarray, what: str) -> None:
+        for q in np.flatnonzero(bad):
+            status[q] = "infeasible"
+            reason[q] = (
+                reason[q] + "; " if reason[q] else ""
+            ) + f"{what} LP infeasible (unit outside that technology)"
+
+    d_tt, d_t1t1 = same[o_t], same[o_t1]
+    _flag(np.isnan(d_tt), "same-period t")
+    _flag(np.isnan(d_t1t1), "same-period t+1")
+    if technology != "global":
+        d_t_t1 = np.full(len(P), np.nan)
+        d_t1_t = np.full(len(P), np.nan)
+        for t in range(len(periods) - 1):
+            sel = np.flatnonzero(tt == t)
+            if sel.size == 0:
+                continue
+            d_t_t1[sel], _ = dist.eval(techs[t], o_t1[sel])
+            d_t1_t[sel], _ = dist.eval(techs[t + 1], o_t[sel])
+        _flag(np.isnan(d_t_t1), "cross-period D_t(t+1)")
+        _flag(np.isnan(d_t1_t), "cross-period D_{t+1}(t)")
+        if index == "malmquist":
+            effch = d_t1t1 / d_tt
+            techch = np.sqrt((d_t_t1 / d_t1t1) * (d_tt / d_t1_t))
+            tfpch = effch * techch
+        elif index == "ml":
+            effch = (1 + d_tt) / (1 + d_t1t1)
+            tfpch = np.sqrt((1 + d_tt) / (1 + d_t_t1) * (1 + d_t1_t) / (1 + d_t1t1))
+            techch = tfpch / effch
+        else:  # luenberger
+            effch = d_tt - d_t1t1
+            tfpch = 0.5 * ((d_t1_t - d_t1t1) + (d_tt - d_t_t1))
+            techch = tfpch - effch
+        cols_out.update({"d_t_t": d_tt, "d_t_t1": d_t_t1, "d_t1_t": d_t1_t, "d_t1_t1": d_t1t1})
+    else:
+        glob = _tech_members(per_idx, len(periods), "global", window)["G"]
+        dg, _ = dist.eval(glob, np.arange(len(df)))
+        dg_t, dg_t1 = dg[o_t], dg[o_t1]
+        _flag(np.isnan(dg_t) | np.isnan(dg_t1), "global")
+        if index == "malmquist":
+            tfpch = dg_t1 / dg_t
+            effch = d_t1t1 / d_tt
+        else:  # gml (ml on the global technology is the same construction)
+            tfpch = (1 + dg_t) / (1 + dg_t1)
+            effch = (1 + d_tt) / (1 + d_t1t1)
+        techch = tfpch / effch
+        cols_out.update({"d_t_t": d_tt, "d_t1_t1": d_t1t1, "d_g_t": dg_t, "d_g_t1": dg_t1})
+    if index == "ml" and technology == "global":  # pragma: no cover - rejected above for clarity
+        raise MethodError("use index='gml' for the global technology")
+
+    out = pd.DataFrame(
+        {
+            "unit": ids[o_t],
+            "period_from": periods[tt],
+            "period": periods[tt + 1],
+            "tfpch": tfpch,
+            "effch": effch,
+            "techch": techch,
+        }
+    )
+    if index == "malmquist" and rts == "crs":
+        vv = np.full(len(df), np.nan)
+        for sp, ref in contemp.items():
+            pts = np.flatnonzero(per_idx == sp)
+            vv[pts], _ = dist.eval(ref, pts, rts="vrs")
+        pech = vv[o_t1] / vv[o_t]
+        out["pech"] = pech
+        out["sech"] = effch / pech
+        _flag(np.isnan(pech), "VRS same-period")
+    additive = index == "luenberger"
+    # cumulative indices per unit, restarting after a missing pair
+    out["_gap"] = False
+    last = {}
+    for q in range(len(out)):
+        u = out.at[q, "unit"]
+        if u in last and last[u] != tt[q] - 1:
+            out.at[q, "_gap"] = True
+        last[u] = tt[q]
+    for c in ("tfpch", "effch", "techch"):
+        cum = np.full(len(out), np.nan)
+        acc: dict[str, float] = {}
+        for q in np.lexsort((tt, out["unit"].to_numpy())):
+            u = out.at[q, "unit"]
+            v = out.at[q, c]
+            start = 0.0 if additive else 1.0
+            prev = start if (u not in acc or out.at[q, "_gap"]) else acc[u]
+            if out.at[q, "_gap"]:
+                reason[q] = (
+                    reason[q] + "; " if reason[q] else ""
+                ) + "cumulative index restarts after a missing pair"
+            acc[u] = prev + v if additive else prev * v
+            cum[q] = acc[u]
+        out[f"cum_{c}"] = cum
+    out = out.drop(columns="_gap")
+    for name, v in cols_out.items():
+        out[name] = v
+    out["status"] = status
+    out["reason"] = reason
+    out = out.sort_values(["unit", "period"], kind="stable").reset_index(drop=True)
+    if missing:
+        warns.append(
+            f"unbalanced panel: {len(missing)} unit-pair(s) without data in both periods were skipped"
+        )
+    for w in warns:
+        warnings.warn(w, stacklevel=2)
+    out.attrs["manifest"] = {
+        "method": "malmquist",
+        "index": index,
+        "rts": rts,
+        "technology": technology,
+        "window": window if technology == "window" else None,
+        "orientation": orientation,
+        "direction": "(0, y, b) proportional: y + βy, b − βb"
+        if kind == "ddf" and direction is None
+        else direction,
+        "bad_outputs": "weakly disposable (equality)" if kind == "ddf" else None,
+        "inputs": inputs,
+        "outputs": outputs,
+        "undesirable": bads,
+        "periods": [p.item() for p in periods],
+        "missing_pairs": missing,
+        "warnings": warns,
+        "n_lp": dist.lp_count,
+        "solver": "HiGHS (highspy)",
+        "identity": "tfpch = effch + techch" if additive else "tfpch = effch × techch",
+    }
+    return out

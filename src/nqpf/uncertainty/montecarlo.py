@@ -1,0 +1,678 @@
+"""Monte Carlo uncertainty and variance-based sensitivity analysis over the index pipeline's choices.
+
+Factors (each a discrete choice; a Sobol' coordinate u picks option ``floor(u m)``, see
+:mod:`nqpf.uncertainty.sampling`):
+
+==============  ===========================================================================================
+``impute``      missing-data method (only when the data have gaps)
+``treat``       outlier rule
+``normalize``   normalisation
+``weights``     weighting method (weights recomputed on each run's normalised data and kept indicators)
+``perturb``     weight perturbation: one of ``bank`` pre-drawn perturbations (seeded) applied to the run's
+                weights — ``uniform``: ``w_l (1 + x (2v_l − 1))`` with v ~ U(0,1) (±x, default ±25 %);
+                ``dirichlet``: ``w' ~ Dirichlet(c w)`` (mean w, concentration c), via
+                ``w'_l ∝ Gamma⁻¹(v_l; c w_l)``; then renormalised
+``aggregate``   aggregation method of the index (root) over its leaves
+``exclude``     nothing, or drop one indicator (``exclude="indicator"``), one dimension (a child of the
+                root, ``"dimension"``) or either (``"both"``)
+==============  ===========================================================================================
+
+Every run is an index of the same framework with the leaves weight scope: normalise → weights over the kept
+leaves → perturbation → aggregation of the root over the kept leaves → ranks within each period (1 = best,
+ties share the best rank, as :func:`nqpf.index.build_index`). It is vectorised across runs:
+
+* each (impute, treat, normalise) block is built **once** by :func:`nqpf.index.build_index` and cached;
+* weights are computed once per (block, method, exclusion) with :mod:`nqpf.index.weights`;
+* a batch of runs is scored as matrix products ``(runs × leaves) @ (leaves × unit-periods)``: arithmetic
+  ``Σ w z``; geometric (shift rule) ``exp(Σ w ln(z + δ)) − δ``; TOPSIS ``D± = sqrt(Σ w² (z − z±)²)``
+  (exact, since ``max_i w z_il = w max_i z_il`` for w ≥ 0); grey relational ``Σ w ξ`` with ξ per exclusion;
+  the same formulas as :mod:`nqpf.index.aggregate` (checked against it in the tests).
+
+A dropped indicator or dimension is removed from the weighting and the aggregation (objective weights are
+recomputed on the kept leaves; subjective weights are renormalised within each parent). Normalisation,
+treatment and imputation act column by column, so they are unaffected by dropping other columns.
+
+Outputs per unit and period (over all ``n (k + 2)`` runs of the Saltelli design): median, 5 % and 95 %
+quantiles of score and rank (linear interpolation), probability of a top-k / bottom-k rank and the
+nominal rank's percentile in its distribution. Sensitivity (Saltelli 2010 first order, Jansen 1999 total
+order, bootstrap CIs) of every varied factor on the mean absolute rank shift from the nominal ranking and
+on each unit-period's rank. A leave-one-indicator-out table gives the rank shifts when each indicator is
+dropped from the nominal configuration.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import itertools
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nqpf._util import package_versions, write_csv_atomic, write_json_atomic
+from nqpf.errors import DataError, MethodError, NQPFError
+from nqpf.framework import Framework, load_framework
+from nqpf.index import build_index
+from nqpf.index import weights as wts
+from nqpf.uncertainty._kernel import evaluate_batch as _evaluate_batch
+from nqpf.uncertainty._kernel import rank_matrix as _rank_matrix
+from nqpf.uncertainty._kernel import score_runs as _score_runs
+from nqpf.uncertainty.backends import check_scheduler, resolve_backend, run_tasks
+from nqpf.uncertainty.estimators import MIN_BASE_SAMPLES, sensitivity_table, sobol_indices
+from nqpf.uncertainty.sampling import saltelli_design, to_discrete
+
+__all__ = ["FACTORS", "DEFAULT_OPTIONS", "UncertaintyResult", "run_uncertainty", "evaluate_configs"]
+
+FACTORS = ("impute", "treat", "normalize", "weights", "perturb", "aggregate", "exclude")
+DEFAULT_OPTIONS: dict[str, tuple[str, ...]] = {
+    "impute": ("linear-carry", "group-mean"),
+    "treat": ("none", "winsorize", "skewkurt"),
+    "normalize": ("minmax-global", "rank"),
+    "weights": ("entropy", "critic", "equal"),
+    "aggregate": ("arithmetic", "geometric", "topsis"),
+}
+AGGREGATIONS = ("arithmetic", "geometric", "topsis", "grey")
+RANK_COLUMNS = ["unit", "period", "rank_nominal", "rank_median", "rank_p05", "rank_p95", "score_median",
+                "score_p05", "score_p95"]
+SENS_COLUMNS = ["factor", "first_order", "total_order", "first_order_ci_low", "first_order_ci_high",
+                "total_order_ci_low", "total_order_ci_high"]
+
+
+# --------------------------------------------------------------------------------------------------------
+# result
+# --------------------------------------------------------------------------------------------------------
+@dataclass
+class UncertaintyResult:
+    """Tables of an uncertainty/sensitivity analysis (columns documented in ``docs/uncertainty.md``).
+
+    ``rank_intervals``: unit, period, rank_nominal, rank_median, rank_p05, rank_p95, score_median, score_p05,
+    score_p95. ``rank_probabilities``: unit, period, rank_nominal, score_nominal, k, p_top_k, p_bottom_k,
+    nominal_percentile, nominal_inside. ``sensitivity``: factor, first_order, total_order and their CI bounds
+    (output: mean absolute rank shift). ``unit_sensitivity``: unit, period, factor, first_order, total_order,
+    rank_variance. ``leave_one_out``: indicator, weight_nominal, mean_abs_rank_shift, max_abs_rank_shift,
+    share_changed. ``runs``: one row per run (its option of every factor and its mean absolute rank shift).
+    """
+
+    rank_intervals: pd.DataFrame
+    rank_probabilities: pd.DataFrame
+    sensitivity: pd.DataFrame
+    unit_sensitivity: pd.DataFrame | None
+    leave_one_out: pd.DataFrame
+    runs: pd.DataFrame
+    manifest: dict
+    scores: np.ndarray = field(repr=False, default=None)  # runs × unit-periods
+    ranks: np.ndarray = field(repr=False, default=None)  # runs × unit-periods
+
+    def write(self, out_dir: str | os.PathLike) -> dict[str, Path]:
+        """Write every table as CSV plus ``manifest.json`` into ``out_dir`` (atomically); returns the paths."""
+        d = Path(out_dir)
+        d.mkdir(parents=True, exist_ok=True)
+        paths = {
+            "rank_intervals": write_csv_atomic(d / "rank_intervals.csv", self.rank_intervals[RANK_COLUMNS]),
+            "sensitivity": write_csv_atomic(d / "sensitivity.csv", self.sensitivity[SENS_COLUMNS]),
+            "rank_probabilities": write_csv_atomic(d / "rank_probabilities.csv", self.rank_probabilities),
+            "leave_one_out": write_csv_atomic(d / "leave_one_out.csv", self.leave_one_out),
+        }
+        if self.unit_sensitivity is not None:
+            paths["unit_sensitivity"] = write_csv_atomic(d / "unit_sensitivity.csv", self.unit_sensitivity)
+        paths["manifest"] = write_json_atomic(d / "manifest.json", self.manifest)
+        return paths
+
+
+# --------------------------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------------------------
+def _load_data(data: Any, fw: Framework, periods, index_options: dict) -> Any:
+    """Resolve a path or dataset name once and reduce it to a wide table of the framework's series.
+
+    The many :func:`~nqpf.index.build_index` calls of an analysis then skip reading and pivoting. A
+    Dataset's unit groups are passed on as the ``groups`` option (used by group-mean imputation).
+    """
+    if isinstance(data, str | Path):
+        p = Path(str(data))
+        if p.exists():
+            from nqpf.data.io import read
+
+            data = read(p)
+        else:
+            import nqpf.datasets as ds
+
+            data = ds.load(str(data))
+    if hasattr(data, "data") and isinstance(getattr(data, "data", None), pd.DataFrame):
+        units = getattr(data, "units", None)
+        if isinstance(units, pd.DataFrame) and "group" in units.columns and "groups" not in index_options:
+            index_options["groups"] = dict(zip(units["unit"].astype(str), units["group"], strict=False))
+        data = data.data
+    if isinstance(data, pd.DataFrame) and {"unit", "period", "indicator", "value"}.issubset(data.columns):
+        from nqpf.data.panel import check_long
+        from nqpf.index import parse_periods
+
+        needed = {s for leaf in fw.leaves for s in fw.series_of(leaf)}
+        df = data[data["indicator"].astype(str).isin(needed)]
+        pers = parse_periods(periods)
+        if pers is not None:
+            df = df[pd.to_numeric(df["period"], errors="coerce").isin(pers)]
+        if len(df):
+            df = check_long(df)
+            wide = df.pivot(index=["unit", "period"], columns="indicator", values="value")
+            wide.columns.name = None
+            return wide
+    return data
+
+
+def _quiet_build(data, fw, **kw):
+    """build_index with its warnings captured (returned as messages for the manifest)."""
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        res = build_index(data, fw, **kw)
+    return res, [str(w.message) for w in rec]
+
+
+def _parse_weight_method(method: str) -> tuple[str | None, str | None]:
+    parts = [p.strip() for p in str(method).split("+")]
+    if len(parts) == 1:
+        p = parts[0]
+        if p in ("fixed", "ahp"):
+            return p, None
+        return None, p
+    if len(parts) == 2 and parts[0] in wts.SUBJECTIVE and parts[1] in wts.OBJECTIVE:
+        return parts[0], parts[1]
+    raise MethodError(f"weighting {method!r}: use one method or 'subjective+objective' such as 'ahp+entropy'")
+
+
+def _subjective_leaf_weights(fw: Framework, within: dict[str, float], kept: set[str]) -> np.ndarray:
+    """Effective leaf weights from within-parent weights, renormalised within each parent over the children
+    that keep at least one leaf (a dropped child's share goes to its siblings)."""
+    alive = {n: any(x in kept for x in fw.leaves_of(n)) for n in fw.ids}
+    eff = {fw.root: 1.0}
+
+    def weight(n: str) -> float:
+        if n in eff:
+            return eff[n]
+        p = fw.parent(n)
+        sibs = [c for c in fw.children(p) if alive[c]]
+        tot = sum(within.get(c, 0.0) for c in sibs)
+        share = (within.get(n, 0.0) / tot) if (alive[n] and tot > 0) else 0.0
+        eff[n] = weight(p) * share
+        return eff[n]
+
+    return np.array([weight(x) if x in kept else 0.0 for x in fw.leaves])
+
+
+def _leaf_weights(fw: Framework, Z: np.ndarray, method: str, kept_mask: np.ndarray, within_subj: dict | None,
+                  opts: dict) -> np.ndarray:
+    """Leaf weights (sum 1, 0 on dropped leaves) for one block, method and exclusion (leaves scope)."""
+    leaves = fw.leaves
+    subj, obj = _parse_weight_method(method)
+    idx = np.flatnonzero(kept_mask)
+    names = [leaves[i] for i in idx]
+    w = np.zeros(len(leaves))
+    w_o = None
+    if obj is not None:
+        if obj == "equal":
+            w_o = np.full(len(idx), 1.0 / len(idx))
+        else:
+            w_o = wts.objective_weights(Z[:, idx], obj, names=names,
+                                        entropy_shift=float(opts.get("entropy_shift", 0.0)))
+    if subj is not None:
+        ws_full = _subjective_leaf_weights(fw, within_subj or {}, set(names))
+        w_s = ws_full[idx]
+        if w_s.sum() <= 0:
+            raise MethodError(f"weights {method!r}: the kept indicators have subjective weight 0")
+        w_s = w_s / w_s.sum()
+        if w_o is None:
+            w[idx] = w_s
+        else:
+            w[idx] = wts.combine_weights(w_s, w_o, method=opts.get("combine", "linear"),
+                                         alpha=float(opts.get("alpha", 0.5)))
+    else:
+        w[idx] = w_o
+    s = w.sum()
+    if not s > 0:
+        raise MethodError(f"weights {method!r}: every kept indicator has weight 0")
+    return w / s
+
+
+# --------------------------------------------------------------------------------------------------------
+# the analysis
+# --------------------------------------------------------------------------------------------------------
+class _Model:
+    """Cached blocks, weight tables and option lists for a framework and data; builds run contexts."""
+
+    def __init__(self, data, fw: Framework, nominal: dict, options: dict[str, list], exclude_mode: str,
+                 index_options: dict, notes: list[str]):
+        self.data, self.fw, self.nominal, self.options = data, fw, nominal, options
+        self.index_options = index_options
+        self.notes = notes
+        self.leaves = fw.leaves
+        L = len(self.leaves)
+        self.exclusions: list[tuple[str, np.ndarray]] = [("none", np.ones(L, bool))]
+        if exclude_mode in ("indicator", "both"):
+            for i, x in enumerate(self.leaves):
+                m = np.ones(L, bool)
+                m[i] = False
+                self.exclusions.append((f"indicator:{x}", m))
+        if exclude_mode in ("dimension", "both"):
+            for d in fw.children(fw.root):
+                lv = set(fw.leaves_of(d))
+                m = np.array([x not in lv for x in self.leaves])
+                if m.any():
+                    self.exclusions.append((f"dimension:{d}", m))
+        if exclude_mode not in ("indicator", "dimension", "both"):
+            raise MethodError(f"exclude must be 'indicator', 'dimension' or 'both', got {exclude_mode!r}")
+        self.blocks: dict[tuple[str, str, str], int] = {}
+        self.Z: list[np.ndarray] = []
+        self.units = self.periods = None
+        self.within: dict[str, dict] = {}
+        self.W_rows: list[np.ndarray] = []
+        self.W_index: dict[tuple[int, str, int], int] = {}
+
+    # blocks -------------------------------------------------------------------------------------------
+    def build_blocks(self) -> None:
+        nom = self.nominal
+        for imp, trt, nrm in itertools.product(self.options["impute"], self.options["treat"],
+                                               self.options["normalize"]):
+            try:
+                res, msgs = _quiet_build(self.data, self.fw, impute=imp, treat=trt, normalize=nrm, weights="equal",
+                                         aggregate="arithmetic", periods=nom["periods"], **self.index_options)
+            except NQPFError as exc:
+                raise type(exc)(f"uncertainty analysis: the combination impute={imp!r}, treat={trt!r}, "
+                                f"normalize={nrm!r} fails: {exc}; remove one of these options") from None
+            for m in msgs:
+                note = f"impute={imp}, treat={trt}, normalize={nrm}: {m}"
+                if note not in self.notes:
+                    self.notes.append(note)
+            if self.units is None:
+                self.units, self.periods = res.units, res.periods
+            elif not (np.array_equal(self.units, res.units) and np.array_equal(self.periods, res.periods)):
+                raise MethodError("uncertainty analysis: blocks differ in their unit-period rows")  # pragma: no cover
+            self.blocks[(imp, trt, nrm)] = len(self.Z)
+            self.Z.append(np.ascontiguousarray(res.Z))
+
+    def subjective_within(self, method: str) -> dict | None:
+        subj, _ = _parse_weight_method(method)
+        if subj is None:
+            return None
+        if subj not in self.within:
+            res, _ = _quiet_build(self.data, self.fw, impute=self.nominal["impute"], treat=self.nominal["treat"],
+                                  normalize=self.nominal["normalize"], weights=subj, aggregate="arithmetic",
+                                  periods=self.nominal["periods"], **self.index_options)
+            self.within[subj] = dict(zip(res.weights["node"], res.weights["weight"], strict=True))
+        return self.within[subj]
+
+    def weight_id(self, b: int, method: str, e: int) -> int:
+        key = (b, method, e)
+        if key not in self.W_index:
+            label, mask = self.exclusions[e]
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    w = _leaf_weights(self.fw, self.Z[b], method, mask, self.subjective_within(method),
+                                      self.index_options)
+            except NQPFError as exc:
+                bkey = [k for k, v in self.blocks.items() if v == b][0]
+                raise MethodError(f"uncertainty analysis: weights={method!r} cannot be computed for impute={bkey[0]!r}, "
+                                  f"treat={bkey[1]!r}, normalize={bkey[2]!r}, exclude={label!r}: {exc}; "
+                                  "remove one of these options") from None
+            self.W_index[key] = len(self.W_rows)
+            self.W_rows.append(w)
+        return self.W_index[key]
+
+    def context(self, aggregations: list[str], perturb: str, amount: float, conc: float,
+                bank: np.ndarray | None, zero_rule: str, delta: float, rho: float) -> dict:
+        n_units = len(np.unique(self.units))
+        n_periods = len(np.unique(self.periods))
+        ctx: dict[str, Any] = {
+            "Z": self.Z, "W": np.array(self.W_rows), "aggregations": aggregations, "bank": bank,
+            "perturb": perturb, "perturb_amount": amount, "dirichlet_concentration": conc,
+            "n_rows": self.Z[0].shape[0], "n_units": n_units, "n_periods": n_periods,
+            "zero_rule": zero_rule, "delta": delta,
+        }
+        if "geometric" in aggregations:
+            # blocks with negative values (z-scores) cannot be aggregated geometrically: no log is kept
+            # for them, and check_geometric() refuses such combinations before any run
+            ok = [bool(np.nanmin(Z) >= 0) for Z in self.Z]
+            if zero_rule == "shift":
+                ctx["logZ"] = [np.log(Z + delta) if g else None for Z, g in zip(self.Z, ok, strict=True)]
+            elif zero_rule == "zero":
+                with np.errstate(divide="ignore"):
+                    ctx["logZ"] = [np.log(np.where(Z > 0, Z, 1.0)) if g else None
+                                   for Z, g in zip(self.Z, ok, strict=True)]
+                ctx["isZero"] = [(Z == 0).astype(float) for Z in self.Z]
+            else:
+                raise MethodError(f"uncertainty analysis supports zero_rule 'shift' or 'zero', not {zero_rule!r}")
+        if "topsis" in aggregations:
+            ctx["Dp2"] = [(Z.max(axis=0) - Z) ** 2 for Z in self.Z]
+            ctx["Dm2"] = [(Z - Z.min(axis=0)) ** 2 for Z in self.Z]
+        if "grey" in aggregations:
+            xi = {}
+            for b, Z in enumerate(self.Z):
+                D = np.abs(Z.max(axis=0) - Z)
+                for e, (_, mask) in enumerate(self.exclusions):
+                    Dk = D[:, mask]
+                    dmin, dmax = Dk.min(), Dk.max()
+                    xi[(b, e)] = np.ones_like(D) if dmax == 0 else (dmin + rho * dmax) / (D + rho * dmax)
+            ctx["Xi"] = xi
+        return ctx
+
+
+def _check_geometric(model: _Model, pairs) -> None:
+    """Refuse geometric aggregation of a block with negative normalised values (as build_index does)."""
+    for b, a in pairs:
+        if a == "geometric" and np.nanmin(model.Z[b]) < 0:
+            key = [k for k, v in model.blocks.items() if v == b][0]
+            raise MethodError(f"uncertainty analysis: aggregate='geometric' needs non-negative normalised values, "
+                              f"but normalize={key[2]!r} gives negatives; remove one of the two options")
+
+
+def _resolve_options(vary, options, nominal, fw, has_gaps, perturb_bank, notes) -> tuple[dict, list[str]]:
+    """Option lists of every factor (nominal first) and the names of the factors that vary."""
+    vary = list(dict.fromkeys(vary))
+    bad = [f for f in vary if f not in FACTORS]
+    if bad:
+        raise MethodError(f"unknown factor(s) {bad} in vary; choose from {', '.join(FACTORS)}")
+    options = dict(options or {})
+    unknown = [f for f in options if f not in FACTORS]
+    if unknown:
+        raise MethodError(f"options given for unknown factor(s) {unknown}; factors are {', '.join(FACTORS)}")
+    out: dict[str, list] = {}
+    for f in ("impute", "treat", "normalize", "weights", "aggregate"):
+        nom = nominal[f]
+        if f in vary:
+            given = options.get(f)
+            opts = list(given) if given is not None else list(DEFAULT_OPTIONS[f])
+            if isinstance(given, str):
+                opts = [s.strip() for s in given.split(",") if s.strip()]
+            if f == "impute" and not has_gaps and given is None:
+                opts = [nom]
+                notes.append("factor 'impute' dropped: the data have no gaps, so the imputation method cannot "
+                             "change any result")
+            opts = [nom] + [o for o in opts if o != nom]
+        else:
+            opts = [nom]
+        out[f] = opts
+    if "aggregate" in vary:
+        badagg = [a for a in out["aggregate"] if a not in AGGREGATIONS]
+        if badagg:
+            raise MethodError(f"unknown aggregation(s) {badagg}; choose from {AGGREGATIONS}")
+    out["perturb"] = list(range(perturb_bank)) if "perturb" in vary else [-1]
+    out["exclude"] = None  # filled from the model's exclusion list
+    varying = []
+    for f in FACTORS:
+        if f not in vary:
+            continue
+        if f in ("perturb", "exclude"):
+            varying.append(f)
+            continue
+        if len(out[f]) < 2:
+            if not (f == "impute" and any("'impute' dropped" in n for n in notes)):
+                notes.append(f"factor {f!r} dropped: it has a single option ({out[f][0]!r}), so it cannot vary")
+            continue
+        varying.append(f)
+    return out, varying
+
+
+def run_uncertainty(data: Any, framework: Any, *, samples: int = 256, seed: int = 0,
+                    vary: tuple[str, ...] | list[str] = FACTORS, options: dict | None = None,
+                    impute: str = "none", treat: str = "none", normalize: str = "minmax-global",
+                    weights: str = "entropy", aggregate: str = "arithmetic", periods=None,
+                    perturb: str = "uniform", perturb_amount: float = 0.25, dirichlet_concentration: float = 50.0,
+                    perturb_bank: int = 256, exclude: str = "indicator", top_k: int = 5, n_boot: int = 1000,
+                    level: float = 0.95, unit_sensitivity: bool = True, backend: str = "auto",
+                    workers: int | None = None, scheduler: str | None = None, batch_size: int = 1024,
+                    connect_timeout: float = 5.0, dask_processes: bool = True, progress=None,
+                    **index_options: Any) -> UncertaintyResult:
+    """Monte Carlo uncertainty and Sobol' sensitivity of the index ranking (module docstring).
+
+    ``samples`` is the base sample size n of the Saltelli design (the model is run ``n (k + 2)`` times for
+    k varied factors; at least :data:`~nqpf.uncertainty.estimators.MIN_BASE_SAMPLES`). ``options`` maps a
+    factor to its option list (default :data:`DEFAULT_OPTIONS`); the nominal settings (``impute`` …
+    ``aggregate``, as in :func:`nqpf.index.build_index`) are always the first option. ``progress(done,
+    total)`` is called as batches finish. ``index_options`` go to :func:`~nqpf.index.build_index`.
+    """
+    if not isinstance(samples, int | np.integer) or samples < MIN_BASE_SAMPLES:
+        raise MethodError(f"too few samples: --samples {samples}; the Saltelli/Jansen estimators need at least "
+                          f"{MIN_BASE_SAMPLES} base samples (the model then runs n(k+2) times); use e.g. 256")
+    if not isinstance(seed, int | np.integer) or seed < 0:
+        raise MethodError(f"seed must be a non-negative integer, got {seed!r}")
+    if perturb not in ("uniform", "dirichlet"):
+        raise MethodError(f"perturb must be 'uniform' or 'dirichlet', got {perturb!r}")
+    if not 0 < perturb_amount < 1:
+        raise MethodError(f"perturb_amount must be in (0, 1) (a ±fraction of each weight), got {perturb_amount}")
+    if not dirichlet_concentration > 0:
+        raise MethodError(f"dirichlet_concentration must be > 0, got {dirichlet_concentration}")
+    if perturb_bank < 2:
+        raise MethodError(f"perturb_bank must be at least 2, got {perturb_bank}")
+    if batch_size < 1:
+        raise MethodError(f"batch_size must be at least 1, got {batch_size}")
+    if not isinstance(aggregate, str):
+        raise MethodError("uncertainty analysis needs one aggregation method for the index (a string), "
+                          f"got {aggregate!r}")
+    if index_options.get("weight_scope", "leaves") != "leaves":
+        raise MethodError("uncertainty analysis supports weight_scope='leaves' only")
+    index_options.pop("weight_scope", None)
+
+    if scheduler is not None:
+        if backend not in ("auto", "dask"):
+            raise MethodError(f"--scheduler is used by the dask backend only, not backend={backend!r}")
+        check_scheduler(scheduler, connect_timeout)  # fail fast, before any work
+    notes: list[str] = []
+    fw = load_framework(framework)
+    data = _load_data(data, fw, periods, index_options)
+    nominal_cfg = {"impute": impute, "treat": treat, "normalize": normalize, "weights": weights,
+                   "aggregate": aggregate, "periods": periods}
+    nominal, nom_msgs = _quiet_build(data, fw, impute=impute, treat=treat, normalize=normalize, weights=weights,
+                                     aggregate=aggregate, periods=periods, **index_options)
+    notes.extend(f"nominal: {m}" for m in dict.fromkeys(nom_msgs))
+    has_gaps = nominal.manifest.get("imputed_cells", 0) > 0
+    opts, varying = _resolve_options(vary, options, nominal_cfg, fw, has_gaps, perturb_bank, notes)
+    for n in notes:
+        if "dropped" in n:
+            warnings.warn(n, UserWarning, stacklevel=2)
+
+    model = _Model(data, fw, nominal_cfg, opts, exclude, index_options, notes)
+    opts["exclude"] = [label for label, _ in model.exclusions] if "exclude" in varying else ["none"]
+    if not varying:
+        raise MethodError("uncertainty analysis: no factor varies (every factor has a single option); "
+                          f"vary at least one of {', '.join(FACTORS)} with two or more options")
+    model.build_blocks()
+
+    k = len(varying)
+    design = saltelli_design(int(samples), k, int(seed))
+    U = design.matrix()
+    n_runs = U.shape[0]
+    choice = {f: np.zeros(n_runs, dtype=np.int64) for f in FACTORS}
+    for j, f in enumerate(varying):
+        choice[f] = to_discrete(U[:, j], len(opts[f]))
+    # block, weight-table, aggregation, exclusion and bank ids of every run
+    blk_of = np.array([model.blocks[(opts["impute"][a], opts["treat"][b], opts["normalize"][c])]
+                       for a, b, c in zip(choice["impute"], choice["treat"], choice["normalize"], strict=True)])
+    exc = choice["exclude"] if "exclude" in varying else np.zeros(n_runs, dtype=np.int64)
+    keys = np.stack([blk_of, choice["weights"], exc], axis=1)
+    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+    wid_u = np.array([model.weight_id(int(b), opts["weights"][int(w)], int(e)) for b, w, e in uniq])
+    wid = wid_u[inv.reshape(-1)]
+    agg_names = list(dict.fromkeys(opts["aggregate"]))
+    agg = choice["aggregate"]
+    bank_ids = np.array(opts["perturb"])[choice["perturb"]] if "perturb" in varying else np.full(n_runs, -1)
+    bank = None
+    if "perturb" in varying:
+        ss = np.random.SeedSequence(int(seed), spawn_key=(0x5E,))  # independent of the task seeds
+        bank = np.random.default_rng(ss).random((perturb_bank, len(model.leaves)))
+        bank = np.minimum(np.maximum(bank, np.finfo(float).tiny), np.nextafter(1.0, 0.0))
+    _check_geometric(model, itertools.product(range(len(model.Z)), agg_names))
+    ctx = model.context(agg_names, perturb, perturb_amount, dirichlet_concentration, bank,
+                        index_options.get("zero_rule", "shift"), float(index_options.get("delta", 0.01)),
+                        float(index_options.get("rho", 0.5)))
+
+    # the runs, in fixed batches --------------------------------------------------------------------------
+    starts = list(range(0, n_runs, int(batch_size)))
+    payloads = [(blk_of[s:s + batch_size], wid[s:s + batch_size], agg[s:s + batch_size], exc[s:s + batch_size],
+                 bank_ids[s:s + batch_size]) for s in starts]
+    be_name, be_workers = resolve_backend("dask" if scheduler else backend, len(payloads), workers)
+    cb = (lambda done: progress(done, len(payloads))) if progress else None
+    results = run_tasks(_evaluate_batch, payloads, context=ctx, seed=int(seed), backend=be_name, workers=be_workers,
+                        scheduler=scheduler, connect_timeout=connect_timeout, progress=cb,
+                        dask_processes=dask_processes)
+    scores = np.concatenate([r[0] for r in results], axis=0)
+    ranks = np.concatenate([r[1] for r in results], axis=0)
+
+    # nominal: the vectorised evaluator at the nominal settings, checked against the engine -------------
+    root_col = nominal.node_ids.index(fw.root)
+    b0 = model.blocks[(opts["impute"][0], opts["treat"][0], opts["normalize"][0])]
+    w0 = model.weight_id(b0, opts["weights"][0], 0)
+    ctx["W"] = np.array(model.W_rows)
+    s_nom = _score_runs(ctx, np.array([b0]), np.array([w0]), np.array([0]), np.array([0]), np.array([-1]))
+    r_nom = _rank_matrix(s_nom, ctx["n_units"], ctx["n_periods"])[0]
+    s_nom = s_nom[0]
+    gap = float(np.max(np.abs(s_nom - nominal.S[:, root_col])))
+    if not gap <= 1e-9 * max(1.0, float(np.max(np.abs(s_nom)))):
+        raise MethodError(f"internal check failed: the Monte Carlo evaluator differs from build_index by {gap:.3g} "
+                          "at the nominal settings; please report this with the data and framework")
+    units, pers = nominal.units, nominal.periods
+    n_units = ctx["n_units"]
+
+    # distribution summaries --------------------------------------------------------------------------
+    qs = np.quantile(scores, [0.05, 0.5, 0.95], axis=0)
+    qr = np.quantile(ranks, [0.05, 0.5, 0.95], axis=0)
+    rank_intervals = pd.DataFrame({
+        "unit": units, "period": pers.astype("int64"), "rank_nominal": r_nom,
+        "rank_median": qr[1], "rank_p05": qr[0], "rank_p95": qr[2],
+        "score_median": qs[1], "score_p05": qs[0], "score_p95": qs[2]})
+    kk = int(min(max(top_k, 1), n_units))
+    below = (ranks < r_nom[None]).mean(axis=0)
+    equal = (ranks == r_nom[None]).mean(axis=0)
+    rank_probs = pd.DataFrame({
+        "unit": units, "period": pers.astype("int64"), "rank_nominal": r_nom, "score_nominal": s_nom, "k": kk,
+        "p_top_k": (ranks <= kk).mean(axis=0), "p_bottom_k": (ranks > n_units - kk).mean(axis=0),
+        "nominal_percentile": below + 0.5 * equal,
+        "nominal_inside": (r_nom >= qr[0]) & (r_nom <= qr[2])})
+
+    # sensitivity ---------------------------------------------------------------------------------------
+    shift = np.abs(ranks - r_nom[None]).mean(axis=1)
+    yA, yB, yAB = design.split(shift)
+    sens = sensitivity_table(yA, yB, yAB, varying, n_boot=n_boot, seed=int(seed), level=level)
+    unit_sens = None
+    if unit_sensitivity:
+        rA, rB, rAB = design.split(ranks.astype(float))
+        est = sobol_indices(rA, rB, rAB)
+        rows = len(units)
+        unit_sens = pd.DataFrame({
+            "unit": np.tile(units, k), "period": np.tile(pers.astype("int64"), k),
+            "factor": np.repeat(varying, rows),
+            "first_order": est["S1"].reshape(-1), "total_order": est["ST"].reshape(-1),
+            "rank_variance": np.tile(est["variance"], k)})
+
+    # leave one indicator out (nominal configuration) -----------------------------------------------------
+    loo = _leave_one_out(model, ctx, opts, agg_names, r_nom, nominal)
+
+    runs = pd.DataFrame({f: (np.array(opts[f], dtype=object)[choice[f]] if f in varying
+                             else np.array([opts[f][0]] * n_runs, dtype=object)) for f in FACTORS})
+    runs.insert(0, "block", np.repeat(["A", "B"] + [f"AB_{f}" for f in varying], design.n))
+    runs["mean_abs_rank_shift"] = shift
+
+    manifest = {
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "framework": fw.name, "framework_hash": fw.hash,
+        "data": nominal.manifest.get("data"), "input_hash": nominal.manifest.get("input_hash"),
+        "nominal": {k2: v for k2, v in nominal_cfg.items()}, "index_options": index_options,
+        "design": {"scheme": "Saltelli 2010 A/B/AB_i, scrambled Sobol' (scipy.stats.qmc)", "base_samples": int(samples),
+                   "factors": varying, "runs": int(n_runs), "seed": int(seed)},
+        "factors": {f: {"options": [str(o) for o in opts[f]] if f != "perturb" else
+                        {"bank": perturb_bank, "mode": perturb, "amount": perturb_amount,
+                         "dirichlet_concentration": dirichlet_concentration},
+                        "varied": f in varying} for f in FACTORS},
+        "exclude_mode": exclude,
+        "estimators": {"first_order": "Saltelli et al. 2010", "total_order": "Jansen 1999",
+                       "output": "mean absolute rank shift from the nominal ranking",
+                       "bootstrap": {"resamples": n_boot, "level": level, "kind": "percentile"}},
+        "quantiles": "numpy.quantile, linear interpolation, over all runs",
+        "top_k": kk,
+        "execution": {"backend": be_name, "workers": be_workers, "batch_size": int(batch_size),
+                      "batches": len(payloads), "scheduler": scheduler},
+        "notes": notes, "versions": package_versions(("dask", "distributed", "SALib")),
+    }
+    return UncertaintyResult(rank_intervals=rank_intervals, rank_probabilities=rank_probs, sensitivity=sens,
+                             unit_sensitivity=unit_sens, leave_one_out=loo, runs=runs, manifest=manifest,
+                             scores=scores, ranks=ranks)
+
+
+def _leave_one_out(model: _Model, ctx: dict, opts: dict, agg_names: list[str], r_nom: np.ndarray,
+                   nominal) -> pd.DataFrame:
+    """Rank shifts when each indicator is dropped from the nominal configuration."""
+    b0 = model.blocks[(opts["impute"][0], opts["treat"][0], opts["normalize"][0])]
+    L = len(model.leaves)
+    labels = [f"indicator:{x}" for x in model.leaves]
+    pos = {lab: e for e, (lab, _) in enumerate(model.exclusions)}
+    extra = []
+    for lab, x in zip(labels, model.leaves, strict=True):
+        if lab not in pos:
+            m = np.array([y != x for y in model.leaves])
+            pos[lab] = len(model.exclusions)
+            model.exclusions.append((lab, m))
+            extra.append(lab)
+    if extra and "grey" in agg_names:
+        ctx = dict(ctx)
+        ctx["Xi"] = dict(ctx["Xi"])
+        Z = model.Z[b0]
+        D = np.abs(Z.max(axis=0) - Z)
+        rho = float(model.index_options.get("rho", 0.5))
+        for lab in extra:
+            mask = model.exclusions[pos[lab]][1]
+            Dk = D[:, mask]
+            dmin, dmax = Dk.min(), Dk.max()
+            ctx["Xi"][(b0, pos[lab])] = np.ones_like(D) if dmax == 0 else (dmin + rho * dmax) / (D + rho * dmax)
+    wid = np.array([model.weight_id(b0, opts["weights"][0], pos[lab]) for lab in labels])
+    ctx = dict(ctx)
+    ctx["W"] = np.array(model.W_rows)
+    scores = _score_runs(ctx, np.full(L, b0), wid, np.zeros(L, dtype=np.int64),
+                         np.array([pos[lab] for lab in labels]), np.full(L, -1))
+    ranks = _rank_matrix(scores, ctx["n_units"], ctx["n_periods"])
+    d = np.abs(ranks - r_nom[None])
+    w_nom = nominal.weights.set_index("node")["effective_weight"]
+    return pd.DataFrame({
+        "indicator": model.leaves,
+        "weight_nominal": [float(w_nom[x]) for x in model.leaves],
+        "mean_abs_rank_shift": d.mean(axis=1),
+        "max_abs_rank_shift": d.max(axis=1),
+        "share_changed": (d > 0).mean(axis=1),
+    })
+
+
+def evaluate_configs(data: Any, framework: Any, configs: list[dict], *, periods=None, **index_options: Any
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Root scores and ranks (each ``configs × unit-periods``) of explicit configurations, by the vectorised
+    evaluator of the Monte Carlo. A config has keys ``impute, treat, normalize, weights, aggregate`` and
+    optionally ``exclude`` (``"none"``, ``"indicator:ID"`` or ``"dimension:ID"``). Used to cross-check the
+    evaluator against :func:`nqpf.index.build_index`."""
+    if not configs:
+        raise MethodError("evaluate_configs: no configurations given")
+    fw = load_framework(framework)
+    data = _load_data(data, fw, periods, index_options)
+    keys = ("impute", "treat", "normalize", "weights", "aggregate")
+    missing = [c for c in configs if any(k not in c for k in keys)]
+    if missing:
+        raise MethodError(f"evaluate_configs: every config needs keys {keys}; got {missing[0]}")
+    opts = {k: list(dict.fromkeys(c[k] for c in configs)) for k in keys}
+    nominal = {**{k: opts[k][0] for k in keys}, "periods": periods}
+    modes = {str(c.get("exclude", "none")).split(":")[0] for c in configs}
+    mode = "both" if "dimension" in modes else "indicator"
+    model = _Model(data, fw, nominal, opts, mode, index_options, [])
+    model.build_blocks()
+    pos = {lab: e for e, (lab, _) in enumerate(model.exclusions)}
+    try:
+        exc = np.array([pos[str(c.get("exclude", "none"))] for c in configs])
+    except KeyError as exc_:
+        raise DataError(f"evaluate_configs: unknown exclusion {exc_}; use 'indicator:ID' or 'dimension:ID'") from None
+    blk = np.array([model.blocks[(c["impute"], c["treat"], c["normalize"])] for c in configs])
+    wid = np.array([model.weight_id(int(b), c["weights"], int(e)) for b, c, e in zip(blk, configs, exc, strict=True)])
+    agg = np.array([opts["aggregate"].index(c["aggregate"]) for c in configs])
+    _check_geometric(model, [(int(b), c["aggregate"]) for b, c in zip(blk, configs, strict=True)])
+    ctx = model.context(opts["aggregate"], "uniform", 0.1, 1.0, None, index_options.get("zero_rule", "shift"),
+                        float(index_options.get("delta", 0.01)), float(index_options.get("rho", 0.5)))
+    return _evaluate_batch(ctx, (blk, wid, agg, exc, np.full(len(configs), -1)), None)
+

@@ -1,0 +1,496 @@
+"""FastAPI application behind ``nqpf serve``.
+
+Single-user and local by design: it binds to loopback unless told otherwise and has no authentication.
+Every error answer is JSON (``{"error": ..., "detail": ...}``), never a traceback. Requests address stored
+objects by id only; uploads are parsed (not trusted by extension) under a streaming size limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import json
+import logging
+import tempfile
+import time
+from enum import Enum
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pandas as pd
+import yaml
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from nqpf.errors import NQPFError
+from nqpf.web.security import TooLarge, neutralise_frame
+from nqpf.web.store import Store
+
+log = logging.getLogger("nqpf.web")
+
+DEFAULT_DATASET = "cn_provinces"
+DEFAULT_FRAMEWORK = "nqpf-core"
+
+
+class Normalize(str, Enum):
+    minmax_global = "minmax-global"
+    minmax_period = "minmax-period"
+    zscore = "zscore"
+    rank = "rank"
+
+
+class Weights(str, Enum):
+    entropy = "entropy"
+    critic = "critic"
+    cv = "cv"
+    pca = "pca"
+    equal = "equal"
+
+
+class Scope(str, Enum):
+    leaves = "leaves"
+    parent = "parent"
+
+
+class Aggregate(str, Enum):
+    arithmetic = "arithmetic"
+    geometric = "geometric"
+    topsis = "topsis"
+    grey = "grey"
+
+
+class Lang(str, Enum):
+    zh = "zh"
+    en = "en"
+
+
+class UnitsKind(str, Enum):
+    province = "province"
+    none = "none"
+
+
+class DownloadKind(str, Enum):
+    scores_csv = "scores.csv"
+    weights_csv = "weights.csv"
+    manifest_json = "manifest.json"
+    report_html = "report.html"
+    report_xlsx = "report.xlsx"
+
+
+class RunRequest(BaseModel):
+    """Settings of one index computation."""
+
+    dataset: str | None = Field(DEFAULT_DATASET, max_length=64, description="built-in dataset name")
+    upload: str | None = Field(None, max_length=64, description="id of an uploaded dataset (instead of dataset)")
+    framework: str = Field(DEFAULT_FRAMEWORK, max_length=64, description="built-in framework name")
+    normalize: Normalize = Normalize.minmax_global
+    weights: Weights = Weights.entropy
+    weight_scope: Scope = Scope.leaves
+    aggregate: Aggregate = Aggregate.arithmetic
+    periods: str | None = Field(None, max_length=16, pattern=r"^\d{4}(-\d{4})?$", description="e.g. 2012-2022")
+
+
+class RunSummary(BaseModel):
+    id: str
+    source: str
+    settings: dict[str, Any]
+    periods: list[int]
+    units: int
+    nodes: list[str]
+    elapsed_ms: float
+
+
+class ErrorBody(BaseModel):
+    error: str
+    detail: Any = None
+
+
+def _err(status: int, error: str, detail: Any = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": error, "detail": detail})
+
+
+# ----------------------------------------------------------------------------------------------- helpers
+@lru_cache(maxsize=1)
+def builtin_frameworks() -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    folder = resources.files("nqpf") / "frameworks"
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if entry.name.endswith((".yaml", ".yml")):
+            spec = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
+            name = spec.get("name") or entry.name.rsplit(".", 1)[0]
+            out[name] = {
+                "name": name,
+                "dataset": spec.get("dataset"),
+                "title_zh": spec.get("title_zh", name),
+                "title_en": spec.get("title_en", name),
+                "periods": spec.get("periods"),
+            }
+    return out
+
+
+def _unit_names(dataset_name: str | None) -> dict[str, dict[str, str]]:
+    if not dataset_name:
+        return {}
+    from nqpf import datasets
+
+    units = datasets.load(dataset_name).units
+    cols = [c for c in ("name_zh", "name_en", "group") if c in units.columns]
+    return {str(r["unit"]): {c: (None if pd.isna(r[c]) else str(r[c])) for c in cols} for _, r in units.iterrows()}
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return json.loads(df.to_json(orient="records", force_ascii=False))
+
+
+class Dashboard:
+    """State of one running dashboard: the store, limits and caches (no module-level state)."""
+
+    def __init__(self, data_dir: Path, *, max_upload_bytes: int, max_rows: int, max_cols: int):
+        self.store = Store(data_dir)
+        self.data_dir = Path(data_dir)
+        self.max_upload_bytes = max_upload_bytes
+        self.max_rows = max_rows
+        self.max_cols = max_cols
+        self._results: dict[str, Any] = {}  # run id -> IndexResult (in-memory cache of live objects)
+        self._uncertainty: dict[str, pd.DataFrame] = {}
+
+    # -- runs
+    def compute(self, req: RunRequest) -> RunSummary:
+        from nqpf.index import build_index
+
+        t0 = time.perf_counter()
+        if req.upload:
+            up = self.store.get_upload(req.upload)
+            if up is None:
+                raise HTTPException(404, f"unknown upload id {req.upload!r}")
+            if not up["ok"] or up["data"] is None:
+                raise NQPFError(f"upload {req.upload} has validation errors; fix them and upload again")
+            data: Any = up["data"]
+            source = f"upload:{req.upload}"
+        else:
+            name = req.dataset or DEFAULT_DATASET
+            from nqpf import datasets
+
+            valid = list(datasets.list()["name"])
+            if name not in valid:
+                raise NQPFError(f"unknown dataset {name!r}; valid: {', '.join(valid)}")
+            data = name
+            source = f"dataset:{name}"
+        fws = builtin_frameworks()
+        if req.framework not in fws:
+            raise NQPFError(f"unknown framework {req.framework!r}; valid: {', '.join(fws)}")
+        settings = {
+            "framework": req.framework,
+            "normalize": req.normalize.value,
+            "weights": req.weights.value,
+            "weight_scope": req.weight_scope.value,
+            "aggregate": req.aggregate.value,
+            "periods": req.periods,
+        }
+        res = build_index(
+            data,
+            req.framework,
+            normalize=settings["normalize"],
+            weights=settings["weights"],
+            weight_scope=settings["weight_scope"],
+            aggregate=settings["aggregate"],
+            periods=req.periods,
+        )
+        fw = res.framework
+        leaves = set(fw.leaves)
+        nodes = [
+            {"id": str(r["id"]), "parent": None if pd.isna(r["parent"]) else str(r["parent"]),
+             "label_zh": str(r.get("label_zh") or r["id"]), "label_en": str(r.get("label_en") or r["id"]),
+             "is_leaf": str(r["id"]) in leaves}
+            for _, r in fw.nodes.iterrows()
+        ]
+        rid = self.store.add_run(source, settings, res.manifest, res.scores, res.weights, nodes)
+        self._results[rid] = res
+        scores = res.scores
+        return RunSummary(
+            id=rid,
+            source=source,
+            settings=settings,
+            periods=sorted(int(p) for p in scores["period"].unique()),
+            units=int(scores["unit"].nunique()),
+            nodes=list(dict.fromkeys(scores["node"])),
+            elapsed_ms=round((time.perf_counter() - t0) * 1000, 1),
+        )
+
+    def run(self, rid: str) -> dict[str, Any]:
+        run = self.store.get_run(rid)
+        if run is None:
+            raise HTTPException(404, f"unknown run id {rid!r}")
+        return run
+
+    # -- uploads
+    def ingest(self, filename: str, payload: bytes, units: str) -> dict[str, Any]:
+        from nqpf.web import ingest
+
+        return ingest.ingest(self, filename, payload, units)
+
+
+def create_app(
+    data_dir: str | Path,
+    *,
+    max_upload_bytes: int = 20 * 1024 * 1024,
+    max_rows: int = 200_000,
+    max_cols: int = 500,
+    request_timeout: float = 60.0,
+) -> FastAPI:
+    """Build the dashboard app; everything it writes goes under ``data_dir``."""
+    dash = Dashboard(Path(data_dir), max_upload_bytes=max_upload_bytes, max_rows=max_rows, max_cols=max_cols)
+    app = FastAPI(
+        title="nqpf dashboard API",
+        version="0.1.0",
+        description="JSON API of the nqpf dashboard: datasets, frameworks, index runs, uploads, profiles, downloads. "
+        "Single-user and local: no authentication; bind to loopback.",
+        responses={422: {"model": ErrorBody}, 404: {"model": ErrorBody}},
+    )
+    app.state.dash = dash
+    static_dir = Path(__file__).resolve().parent / "static"
+
+    # ---------------------------------------------------------------------------------------- errors
+    @app.exception_handler(NQPFError)
+    async def _nqpf_error(_: Request, exc: NQPFError) -> JSONResponse:
+        problems = [str(p) for p in getattr(exc, "problems", [])]
+        return _err(422, str(exc), problems or None)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _err(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = [{"loc": list(e.get("loc", [])), "msg": e.get("msg")} for e in exc.errors()]
+        return _err(422, "invalid request", detail)
+
+    @app.exception_handler(Exception)
+    async def _internal(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("internal error")
+        return _err(500, "internal error", type(exc).__name__)
+
+    @app.middleware("http")
+    async def _timeout(request: Request, call_next):  # type: ignore[no-untyped-def]
+        try:
+            with anyio.fail_after(request_timeout):
+                return await call_next(request)
+        except TimeoutError:
+            return _err(504, f"request took longer than {request_timeout:.0f} s")
+
+    # ---------------------------------------------------------------------------------------- pages
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index_page() -> HTMLResponse:
+        return HTMLResponse((static_dir / "index.html").read_text(encoding="utf-8"))
+
+    @app.get("/static/app.js", include_in_schema=False)
+    def app_js() -> Response:
+        return Response((static_dir / "app.js").read_text(encoding="utf-8"), media_type="text/javascript")
+
+    @app.get("/static/app.css", include_in_schema=False)
+    def app_css() -> Response:
+        return Response((static_dir / "app.css").read_text(encoding="utf-8"), media_type="text/css")
+
+    @app.get("/static/echarts.min.js", include_in_schema=False)
+    def echarts() -> Response:
+        from nqpf import assets
+
+        js = assets.echarts_js()
+        if js is None:
+            return Response("window.echarts=undefined;", media_type="text/javascript")
+        return Response(js, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+
+    # ---------------------------------------------------------------------------------------- api: meta
+    @app.get("/api/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/api/i18n/{lang}")
+    def i18n(lang: Lang) -> dict[str, str]:
+        from nqpf.i18n import catalogue
+
+        return {k: v[lang.value] for k, v in catalogue().items()}
+
+    @app.get("/api/datasets")
+    def list_datasets() -> list[dict[str, Any]]:
+        from nqpf import datasets
+
+        return _records(datasets.list())
+
+    @app.get("/api/frameworks")
+    def list_frameworks() -> list[dict[str, Any]]:
+        return list(builtin_frameworks().values())
+
+    @app.get("/api/geo/china")
+    def geo_china() -> dict[str, Any]:
+        from nqpf import assets
+
+        geo = assets.china_map()
+        if geo is None:
+            raise HTTPException(404, "map geometry not installed; run `make setup` (fetches echarts from npm)")
+        return geo
+
+    @app.get("/api/units/{dataset}")
+    def units(dataset: str) -> dict[str, dict[str, Any]]:
+        from nqpf import datasets
+
+        if dataset not in set(datasets.list()["name"]):
+            raise HTTPException(404, f"unknown dataset {dataset!r}")
+        return _unit_names(dataset)
+
+    # ---------------------------------------------------------------------------------------- api: runs
+    @app.post("/api/runs", response_model=RunSummary)
+    async def create_run(req: RunRequest) -> RunSummary:
+        return await anyio.to_thread.run_sync(dash.compute, req)
+
+    @app.get("/api/runs")
+    def list_runs() -> list[dict[str, Any]]:
+        return dash.store.list_runs()
+
+    @app.get("/api/runs/{run_id}")
+    def get_run(run_id: str) -> dict[str, Any]:
+        run = dash.run(run_id)
+        return {k: run[k] for k in ("id", "created", "source", "settings", "manifest")}
+
+    @app.get("/api/runs/{run_id}/scores")
+    def run_scores(
+        run_id: str,
+        period: int | None = Query(None, ge=1900, le=2100),
+        node: str | None = Query(None, max_length=128),
+    ) -> list[dict[str, Any]]:
+        s = dash.run(run_id)["scores"]
+        if period is not None:
+            s = s[s["period"] == period]
+        if node is not None:
+            s = s[s["node"] == node]
+        return _records(s)
+
+    @app.get("/api/runs/{run_id}/ranking")
+    async def run_ranking(
+        run_id: str,
+        period: int = Query(..., ge=1900, le=2100),
+        node: str | None = Query(None, max_length=128),
+        base: str | None = Query(None, max_length=64, description="another run id: report rank shifts against it"),
+        intervals: bool = Query(False, description="add 5–95 % rank intervals (Monte Carlo, cached per run)"),
+    ) -> dict[str, Any]:
+        from nqpf.web import views
+
+        return await anyio.to_thread.run_sync(lambda: views.ranking(dash, run_id, period, node, base, intervals))
+
+    @app.get("/api/runs/{run_id}/labels")
+    def run_labels(run_id: str) -> dict[str, Any]:
+        return {"nodes": dash.run(run_id)["nodes"]}
+
+    @app.get("/api/runs/{run_id}/weights")
+    def run_weights(run_id: str) -> list[dict[str, Any]]:
+        return _records(dash.run(run_id)["weights"])
+
+    @app.get("/api/runs/{run_id}/regions/{unit}")
+    async def region(run_id: str, unit: str, period: int = Query(..., ge=1900, le=2100), lang: Lang = Lang.en) -> dict[str, Any]:
+        from nqpf.web import views
+
+        return await anyio.to_thread.run_sync(lambda: views.region(dash, run_id, unit, period, lang.value))
+
+    @app.get("/api/productivity/world")
+    async def productivity_world() -> dict[str, Any]:
+        from nqpf.web import views
+
+        return await anyio.to_thread.run_sync(views.world_tfp)
+
+    @app.get("/api/productivity/provinces")
+    async def productivity_provinces() -> dict[str, Any]:
+        from nqpf.web import views
+
+        return await anyio.to_thread.run_sync(views.province_efficiency)
+
+    # ---------------------------------------------------------------------------------------- api: uploads
+    @app.post(
+        "/api/uploads",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        },
+    )
+    async def upload(
+        request: Request,
+        filename: str = Query("upload.csv", max_length=200),
+        units: UnitsKind = UnitsKind.province,
+    ) -> dict[str, Any]:
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > dash.max_upload_bytes:
+            return _err(413, f"upload exceeds the limit of {dash.max_upload_bytes} bytes")
+        buf = io.BytesIO()
+        try:
+            async for chunk in request.stream():
+                buf.write(chunk)
+                if buf.tell() > dash.max_upload_bytes:
+                    raise TooLarge(dash.max_upload_bytes)
+        except TooLarge as exc:
+            return _err(413, str(exc))
+        payload = buf.getvalue()
+        if not payload:
+            return _err(422, "empty upload: send the file's bytes as the request body")
+        return await anyio.to_thread.run_sync(dash.ingest, filename, payload, units.value)
+
+    @app.get("/api/uploads")
+    def list_uploads() -> list[dict[str, Any]]:
+        return dash.store.list_uploads()
+
+    @app.get("/api/uploads/{upload_id}")
+    def get_upload(upload_id: str) -> dict[str, Any]:
+        up = dash.store.get_upload(upload_id)
+        if up is None:
+            raise HTTPException(404, f"unknown upload id {upload_id!r}")
+        d = up.pop("data")
+        up["indicators"] = sorted(d["indicator"].unique().tolist()) if d is not None else []
+        return up
+
+    # ---------------------------------------------------------------------------------------- downloads
+    @app.get("/api/runs/{run_id}/download/{kind}")
+    async def download(run_id: str, kind: DownloadKind, period: int | None = Query(None, ge=1900, le=2100),
+                       lang: Lang = Lang.en) -> Response:
+        run = dash.run(run_id)
+        if kind is DownloadKind.scores_csv:
+            body = neutralise_frame(run["scores"]).to_csv(index=False).encode("utf-8-sig")
+            return Response(body, media_type="text/csv", headers=_attachment(f"{run_id}_scores.csv"))
+        if kind is DownloadKind.weights_csv:
+            body = neutralise_frame(run["weights"]).to_csv(index=False).encode("utf-8-sig")
+            return Response(body, media_type="text/csv", headers=_attachment(f"{run_id}_weights.csv"))
+        if kind is DownloadKind.manifest_json:
+            body = json.dumps(run["manifest"], ensure_ascii=False, indent=2).encode("utf-8")
+            return Response(body, media_type="application/json", headers=_attachment(f"{run_id}_manifest.json"))
+        from nqpf.web import views
+
+        body, media = await anyio.to_thread.run_sync(lambda: views.report_bytes(dash, run_id, kind.value, period, lang.value))
+        return Response(body, media_type=media, headers=_attachment(f"{run_id}_{kind.value}"))
+
+    @app.on_event("shutdown")
+    async def _close() -> None:
+        await asyncio.sleep(0)
+        dash.store.close()
+
+    return app
+
+
+def _attachment(name: str) -> dict[str, str]:
+    safe = "".join(ch for ch in name if ch.isalnum() or ch in "._-")
+    return {"Content-Disposition": f'attachment; filename="{safe}"'}
+
+
+def settings_hash(settings: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _tmpdir(dash: Dashboard) -> Path:
+    p = dash.data_dir / "tmp"
+    p.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(dir=p))
