@@ -16,7 +16,7 @@ from nqpf.errors import MethodError, ValidationError
 unit_floats = st.floats(0, 1, allow_nan=False)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(st.lists(unit_floats, min_size=2, max_size=6), st.sampled_from(["standard", "adjusted"]))
 def test_range_zero_one(u, variant):
     C = coupling_degree(np.array([u]), variant)[0]
@@ -78,8 +78,12 @@ class _FakeResult:
     def __init__(self):
         rows = []
         for u, (d, r) in {"A": (0.2, 0.8), "B": (0.5, 0.5)}.items():
-            rows += [(u, 2020, "digital_economy", d, 1), (u, 2020, "real_economy", r, 1), (u, 2020, "root", 0.5, 1),
-                     (u, 2020, "x1", 0.1, 1)]
+            rows += [
+                (u, 2020, "digital_economy", d, 1),
+                (u, 2020, "real_economy", r, 1),
+                (u, 2020, "root", 0.5, 1),
+                (u, 2020, "x1", 0.1, 1),
+            ]
         self.scores = pd.DataFrame(rows, columns=["unit", "period", "node", "score", "rank"])
         self.normalized = pd.DataFrame({"unit": ["A"], "period": [2020], "indicator": ["x1"], "value": [0.1]})
 

@@ -68,6 +68,8 @@ def test_refusals():
         gm11([1.0, 0.0, 2.0, 3.0])
     import pandas as pd
 
-    df = pd.DataFrame({"unit": ["a"] * 5 + ["b"] * 3, "period": [1, 2, 3, 4, 5, 1, 2, 3], "v": np.arange(1.0, 9.0)})
+    df = pd.DataFrame(
+        {"unit": ["a"] * 5 + ["b"] * 3, "period": [1, 2, 3, 4, 5, 1, 2, 3], "v": np.arange(1.0, 9.0)}
+    )
     with pytest.raises(MethodError, match="unit 'b'"):
         forecast_panel(df, "v")

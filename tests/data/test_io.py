@@ -280,3 +280,29 @@ def test_xlsx_long_with_typed_cells(tmp_path):
     wb.save(p)
     d = read(p)
     assert list(d["unit"]) == ["110000", "120000"] and list(d["value"]) == [1.5, 2000.0]
+
+
+def test_eps_unit_indicator_by_year_layout(tmp_path):
+    """EPS-style export: 地区, 指标, 单位, then one column per year; indicator and unit of measure per row."""
+    p = tmp_path / "eps.csv"
+    p.write_text(
+        "地区,指标,单位,2021年,2022年\n北京市,地区生产总值,亿元,44350.7,45222.4\n北京市,专利授权数,件,1,2\n"
+        "天津市,地区生产总值,亿元,16093.2,16588.5\n天津市,专利授权数,件,3,4\n",
+        encoding="gbk",
+    )
+    res = read(p, with_report=True)
+    assert res.meta["layout"] == "by_year"
+    assert res.meta["units_of_measure"] == {"专利授权数": ["件"], "地区生产总值": ["亿元"]}
+    d = res.data.set_index(["unit", "period", "indicator"])["value"]
+    assert d[("120000", 2022, "地区生产总值")] == 16588.5 and d[("110000", 2021, "专利授权数")] == 1.0
+    assert len(d) == 8
+
+
+def test_write_refuses_values_beyond_stata_range_and_unencodable_text(tmp_path):
+    df = pd.DataFrame({"unit": ["A"], "period": [2020], "indicator": ["x"], "value": [1.7e308]})
+    with pytest.raises(DataError, match="cannot write"):
+        write(df, tmp_path / "big.dta")
+    df2 = pd.DataFrame({"unit": ["北京"], "period": [2020], "indicator": ["x"], "value": [1.0]})
+    with pytest.raises(DataError, match="encoding"):
+        write(df2, tmp_path / "latin.csv", encoding="latin-1")
+    assert list(tmp_path.iterdir()) == []

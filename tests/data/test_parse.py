@@ -96,3 +96,28 @@ def test_parse_year():
         pd.Timestamp("2022-06-30"),
     ):
         assert parse_year(x) is None, x
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(-(10**15), 10**15),
+            st.floats(),
+            st.text(max_size=8),
+            st.from_regex(r"\A[+-]?\d{1,6}(\.\d{0,3})?([eE][+-]?\d{1,3})?\Z"),
+            st.sampled_from(["1,234", "—", "12%", "3①"]),
+        ),  # fmt: skip
+        max_size=30,
+    )
+)
+def test_vectorised_path_equals_cell_by_cell(cells):
+    """Second algorithm: parse_series' vectorised fast path must agree with parse_cell on every cell."""
+    out = parse_series(pd.Series(cells, dtype=object))
+    for k, x in enumerate(cells):
+        c = parse_cell(x)
+        assert out["status"].iat[k] == c.status
+        v = out["value"].iat[k]
+        assert (math.isnan(v) and math.isnan(c.value)) or v == c.value
+        assert out["percent"].iat[k] == c.percent

@@ -202,3 +202,37 @@ def test_excel_with_typed_numbers_and_formula_cells(tmp_path):
     wb.save(p)
     rep = validate(p, indicator="x")
     assert rep.ok and any(q.code == "gaps" for q in rep.problems)
+
+
+def test_mixed_units_from_headers(tmp_path):
+    """Two sheets' worth of GDP pasted side by side, one in 亿元 and one in 万元 (header units)."""
+    p = tmp_path / "m.csv"
+    p.write_text(
+        "地区,年份,GDP(亿元),GDP（万元）\n北京,2020,36102.6,\n天津,2021,,140837000\n", encoding="gbk"
+    )
+    rep = validate(p)
+    mixed = [q for q in rep.errors if q.code == "uom_mixed"]
+    assert len(mixed) == 1 and mixed[0].indicator == "GDP" and "1 亿元 = 10000 万元" in mixed[0].message
+    assert mixed[0].column in ("C (GDP(亿元))", "D (GDP(万元))")
+
+
+def test_row_numbers_are_the_lines_a_user_sees(tmp_path):
+    """Title lines and blank lines count: the bad cell is on physical line 7 of the file (1-based)."""
+    text = "数据库：分省年度数据\n指标：地区生产总值(亿元)\n时间：最近2年\n地区,2021年,2022年\n北京市,1,2\n\n天津市,3,x3\n注：说明\n"
+    p = tmp_path / "r.csv"
+    p.write_bytes(text.encode("gbk"))
+    rep = validate(p)
+    (err,) = rep.errors
+    assert (err.code, err.row, err.column) == ("value_invalid", 7, "C (2022年)")
+    assert text.splitlines()[err.row - 1].startswith("天津市")
+    assert (err.unit, err.indicator) == ("120000", "地区生产总值")
+
+
+def test_package_level_api():
+    import sys
+
+    import nqpf.data
+
+    vmod = sys.modules["nqpf.data.validate"]  # `import nqpf.data.validate as m` would give the function
+    assert callable(nqpf.data.validate) and nqpf.data.validate is vmod.validate
+    assert nqpf.data.normalize_province("Beijing") == "110000"

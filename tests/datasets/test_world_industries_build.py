@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from nqpf.data.panel import check_long
+from nqpf.errors import DataError
 
 ROOT = Path(__file__).resolve().parents[2]
 RAW = ROOT / "../shared/data/raw"
@@ -132,3 +133,33 @@ def test_cn_industries_contract_and_identities(ci):
     assert np.allclose(tot, 1.0, atol=1e-12)
     groups = ci["units"].set_index("unit")["group"]
     assert groups["CIP21"] == groups["CIP30"] == "ICT-producing"
+
+
+# The 34 countries complete on every nqpf-world leaf 2010-2019 (docs/frameworks/nqpf-world.md).
+WORLD_COMPLETE = (
+    "ARG AUT BEL BGR CAN CHL CHN CZE DEU DNK EST FIN FRA HKG HRV HUN JPN KOR LTU LUX LVA MDA MEX MLT NLD POL PRT "
+    "ROU RUS SGP SVK SWE USA ZAF"
+).split()
+
+
+def test_nqpf_world_framework_on_world(w):
+    from nqpf.framework.core import load_framework
+    from nqpf.index import build_index
+
+    fw = load_framework("nqpf-world")
+    assert fw.meta["dataset"] == "world" and fw.meta["periods"] == [2010, 2019]
+    nodes = fw.nodes
+    assert nodes["theory"].str.contains(r"seed 00\d §\d", regex=True).all()  # every node cites a seed passage
+    fw.validate(w["data"])
+    d = w["data"]
+    res = build_index(d[d["unit"].isin(WORLD_COMPLETE)], fw, periods=(2010, 2019))  # impute='none': no gaps
+    s = res.scores[res.scores["node"] == "index"]
+    assert s["unit"].nunique() == 34 and s["score"].notna().all()
+    # one country more (with a gap) must fail without imputation: the coverage claim is tight
+    with pytest.raises(DataError, match="missing values"):
+        build_index(d[d["unit"].isin([*WORLD_COMPLETE, "IND"])], fw, periods=(2010, 2019))
+    chn = s[s["unit"] == "CHN"].set_index("period")["rank"]
+    assert chn[2010] == 28 and chn[2019] == 23  # reported in the framework doc (entropy, min-max global)
+    doc = (ROOT / "docs" / "frameworks" / "nqpf-world.md").read_text(encoding="utf-8")
+    for leaf in fw.leaves:
+        assert leaf in doc, leaf

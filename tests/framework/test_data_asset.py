@@ -33,7 +33,9 @@ def catalogue() -> pd.DataFrame:
         for prod, vals in base.items():
             rec = {"unit": prod, "period": year}
             for f, v in zip(fields, vals, strict=True):
-                rec[f] = float(v) * (scale if f in ("share_licensed_users", "util_calls", "util_revenue") else 1.0)
+                rec[f] = float(v) * (
+                    scale if f in ("share_licensed_users", "util_calls", "util_revenue") else 1.0
+                )
             rows.append(rec)
     return pd.DataFrame(rows)
 
@@ -44,6 +46,27 @@ def test_framework_shape_and_theory():
     assert all(len(fw.children(d)) >= 2 for d in DIMENSIONS)
     assert fw.meta["theory"] == "seed 001 §3.4; seed 000 §3.2"
     assert fw.label("scarcity", "zh") == "稀缺性" and fw.label("timeliness", "en") == "Timeliness"
+    # every leaf carries a definition and a theory citation; no stray keys (e.g. from unquoted commas in YAML)
+    assert [
+        c
+        for c in fw.nodes.columns
+        if c
+        not in (
+            "id",
+            "parent",
+            "label_zh",
+            "label_en",
+            "theory",
+            "direction",
+            "unit",
+            "series",
+            "formula",
+            "weight",
+            "target",
+            "level",
+        )
+    ] == ["definition"]
+    assert all(fw.node(x)["definition"] and fw.node(x)["theory"] for x in fw.leaves)
     neg = [x for x in fw.leaves if fw.direction(x) == -1]
     assert sorted(neg) == ["qual_error_rate", "scar_substitutes", "time_update_lag"]
 
@@ -71,10 +94,17 @@ def test_catalogue_entropy_identity_and_strengths():
     reg = sw[(sw["unit"] == "prod_registry") & (sw["kind"] == "strength")]
     # the registry is first (rank 1, tied) on rights, certification, substitutes and exclusive fields;
     # its two listed strengths must be among those, its weaknesses among its worst-ranked fields
-    assert set(reg["node"]) <= {"cred_rights_registered", "cred_certified", "scar_substitutes",
-                                "scar_exclusive_fields"}
+    assert set(reg["node"]) <= {
+        "cred_rights_registered",
+        "cred_certified",
+        "scar_substitutes",
+        "scar_exclusive_fields",
+    }
     assert (reg["rank"] == 1).all()
     weak = sw[(sw["unit"] == "prod_registry") & (sw["kind"] == "weakness")]
-    ranks = res.scores[(res.scores["unit"] == "prod_registry") & (res.scores["period"] == 2024)
-                       & res.scores["node"].isin(fw.leaves)]["rank"]
+    ranks = res.scores[
+        (res.scores["unit"] == "prod_registry")
+        & (res.scores["period"] == 2024)
+        & res.scores["node"].isin(fw.leaves)
+    ]["rank"]
     assert weak["rank"].max() == ranks.max()

@@ -9,7 +9,13 @@ import pytest
 import yaml
 
 from nqpf.errors import ValidationError
-from nqpf.guide.knowledge import FAMILIES, concept_indicators, default_knowledge, load_knowledge, validate_knowledge
+from nqpf.guide.knowledge import (
+    FAMILIES,
+    concept_indicators,
+    default_knowledge,
+    load_knowledge,
+    validate_knowledge,
+)
 from nqpf.guide.typology import load_typology
 
 SEEDS = Path(__file__).resolve().parents[2] / "../shared/seeds"

@@ -23,7 +23,12 @@ FW = {
 
 def panel(n_units=5, years=(2019, 2020, 2021), seed=0):
     rng = np.random.default_rng(seed)
-    rows = [(f"u{u}", y, k, float(rng.uniform(1, 9))) for u in range(n_units) for y in years for k in ("x1", "x2", "x3")]
+    rows = [
+        (f"u{u}", y, k, float(rng.uniform(1, 9)))
+        for u in range(n_units)
+        for y in years
+        for k in ("x1", "x2", "x3")
+    ]
     return pd.DataFrame(rows, columns=["unit", "period", "indicator", "value"])
 
 
@@ -51,12 +56,15 @@ def test_gaps_refused_by_default_with_remedy():
 
 
 def test_ahp_inconsistency_error_names_node_and_cr():
-    fw = {"name": "ahp", "nodes": [
-        {"id": "idx", "ahp": [[1, 9, "1/9"], ["1/9", 1, 9], [9, "1/9", 1]]},
-        {"id": "x1", "parent": "idx", "direction": 1},
-        {"id": "x2", "parent": "idx", "direction": -1},
-        {"id": "x3", "parent": "idx", "direction": 1},
-    ]}
+    fw = {
+        "name": "ahp",
+        "nodes": [
+            {"id": "idx", "ahp": [[1, 9, "1/9"], ["1/9", 1, 9], [9, "1/9", 1]]},
+            {"id": "x1", "parent": "idx", "direction": 1},
+            {"id": "x2", "parent": "idx", "direction": -1},
+            {"id": "x3", "parent": "idx", "direction": 1},
+        ],
+    }
     with pytest.raises(MethodError, match=r"AHP at 'idx': consistency ratio CR = \d"):
         build_index(panel(), fw, weights="ahp")
     with pytest.warns(UserWarning, match="forced"):
@@ -80,12 +88,15 @@ def test_geometric_zero_rule_documented_in_manifest():
 
 
 def test_framework_unknown_series_lists_all():
-    fw = {"name": "miss", "nodes": [
-        {"id": "idx"},
-        {"id": "x1", "parent": "idx", "direction": 1},
-        {"id": "nope1", "parent": "idx", "direction": 1},
-        {"id": "r", "parent": "idx", "direction": 1, "formula": "x2 / nope2 * 100"},
-    ]}
+    fw = {
+        "name": "miss",
+        "nodes": [
+            {"id": "idx"},
+            {"id": "x1", "parent": "idx", "direction": 1},
+            {"id": "nope1", "parent": "idx", "direction": 1},
+            {"id": "r", "parent": "idx", "direction": 1, "formula": "x2 / nope2 * 100"},
+        ],
+    }
     with pytest.raises(FrameworkError) as ei:
         build_index(panel(), fw)
     msg = str(ei.value)
@@ -113,3 +124,40 @@ def test_duplicate_rows_refused():
     df = pd.concat([panel(), panel().iloc[:1]])
     with pytest.raises(DataError, match="duplicate"):
         build_index(df, FW)
+
+
+def test_wide_input_duplicates_and_text_cells_named():
+    wide = panel().pivot(index=["unit", "period"], columns="indicator", values="value").reset_index()
+    with pytest.raises(DataError, match=r"duplicate rows for unit 'u0', period 2019"):
+        build_index(pd.concat([wide, wide.iloc[:1]]), FW)
+    bad = wide.astype({"x2": object})
+    bad.loc[3, "x2"] = "n/a"
+    with pytest.raises(DataError, match=r"row 3, column 'x2': value 'n/a' is not a number"):
+        build_index(bad, FW)
+
+
+def test_impute_chain_and_drop_incomplete_units():
+    df = panel(n_units=6, years=(2018, 2019, 2020, 2021))
+    # u1: x1 missing in every year (no within-unit fill possible); u2: interior gap in x3
+    df.loc[(df["unit"] == "u1") & (df["indicator"] == "x1"), "value"] = np.nan
+    df.loc[(df["unit"] == "u2") & (df["period"] == 2019) & (df["indicator"] == "x3"), "value"] = np.nan
+    with pytest.raises(DataError, match=r"'x1': 4 cell\(s\), e\.g\. unit\(s\) \['u1'\]"):
+        build_index(df, FW, impute="linear")
+    res = build_index(df, FW, impute="linear+group-mean")
+    log = res.imputation_log
+    assert len(log) == 5 and set(log["method"]) == {"linear", "group-mean"}
+    others = df[(df["indicator"] == "x1") & (df["unit"] != "u1") & (df["period"] == 2018)]["value"].mean()
+    got = log[(log["unit"] == "u1") & (log["period"] == 2018)]["value"].item()
+    assert got == pytest.approx(others)  # group mean of the other units in the same year
+    with pytest.warns(UserWarning, match=r"1 unit\(s\) dropped.*\['u1'\]"):
+        res2 = build_index(df, FW, impute="linear", drop_incomplete_units=True)
+    assert res2.manifest["dropped_units"] == ["u1"] and "u1" not in set(res2.scores["unit"])
+
+
+def test_periods_default_from_framework_and_all():
+    df = panel(years=(2018, 2019, 2020, 2021))
+    fw = dict(FW, periods=[2019, 2020])
+    res = build_index(df, fw)
+    assert res.manifest["periods"] == [2019, 2020] and res.manifest["periods_source"] == "framework"
+    assert build_index(df, fw, periods="all").manifest["periods"] == [2018, 2019, 2020, 2021]
+    assert build_index(df, fw, periods="2018-2019").manifest["periods"] == [2018, 2019]

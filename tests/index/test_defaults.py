@@ -90,7 +90,9 @@ def test_minmax_entropy_leaves_arithmetic_match_reference(panel):
     Z = ref_minmax(X)
     w = ref_entropy(Z)
     # normalised values
-    got_z = res.normalized.pivot(index=["unit", "period"], columns="indicator", values="value").loc[idx, LEAVES]
+    got_z = res.normalized.pivot(index=["unit", "period"], columns="indicator", values="value").loc[
+        idx, LEAVES
+    ]
     np.testing.assert_allclose(got_z.to_numpy(), Z, rtol=0, atol=1e-9)
     # leaf weights = effective weights
     wt = res.weights.set_index("node")

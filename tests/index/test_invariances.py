@@ -27,7 +27,9 @@ LEAVES = ["a1", "a2", "a3", "b1", "b2"]
 
 def make_panel(seed=7, n_units=7, years=range(2016, 2021)):
     rng = np.random.default_rng(seed)
-    rows = [(f"r{u}", y, k, float(rng.lognormal(1, 0.6))) for u in range(n_units) for y in years for k in LEAVES]
+    rows = [
+        (f"r{u}", y, k, float(rng.lognormal(1, 0.6))) for u in range(n_units) for y in years for k in LEAVES
+    ]
     return pd.DataFrame(rows, columns=["unit", "period", "indicator", "value"])
 
 
@@ -52,7 +54,11 @@ def test_permuting_units_changes_nothing(weights, scope):
     perm["unit"] = perm["unit"].map(ren)
     res2 = build_index(perm, FW, weights=weights, weight_scope=scope)
     back = {v: k for k, v in ren.items()}
-    s2 = res2.scores.assign(unit=res2.scores["unit"].map(back)).set_index(["unit", "period", "node"]).sort_index()
+    s2 = (
+        res2.scores.assign(unit=res2.scores["unit"].map(back))
+        .set_index(["unit", "period", "node"])
+        .sort_index()
+    )
     s1 = res1.scores.set_index(["unit", "period", "node"]).sort_index()
     np.testing.assert_allclose(s1["score"], s2["score"], atol=1e-12)
     assert (s1["rank"] == s2["rank"]).all()

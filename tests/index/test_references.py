@@ -33,20 +33,26 @@ def test_topsis_hwang_yoon_fighter_aircraft():
     an independent step-by-step computation of the textbook procedure (vector normalisation, ideal = max for
     benefit / min for cost), written below without nqpf code.
     """
-    X = np.array([
-        [2.0, 1500, 20000, 5.5, 5, 9],
-        [2.5, 2700, 18000, 6.5, 3, 5],
-        [1.8, 2000, 21000, 4.5, 7, 7],
-        [2.2, 1800, 20000, 5.0, 5, 5],
-    ])
+    X = np.array(
+        [
+            [2.0, 1500, 20000, 5.5, 5, 9],
+            [2.5, 2700, 18000, 6.5, 3, 5],
+            [1.8, 2000, 21000, 4.5, 7, 7],
+            [2.2, 1800, 20000, 5.0, 5, 5],
+        ]
+    )
     w = np.array([0.2, 0.1, 0.1, 0.1, 0.2, 0.3])
     benefit = [True, True, True, False, True, True]
     # independent textbook computation
     m, k = X.shape
     R = [[X[i, j] / math.sqrt(sum(X[r, j] ** 2 for r in range(m))) for j in range(k)] for i in range(m)]
     V = [[w[j] * R[i][j] for j in range(k)] for i in range(m)]
-    best = [max(V[i][j] for i in range(m)) if benefit[j] else min(V[i][j] for i in range(m)) for j in range(k)]
-    worst = [min(V[i][j] for i in range(m)) if benefit[j] else max(V[i][j] for i in range(m)) for j in range(k)]
+    best = [
+        max(V[i][j] for i in range(m)) if benefit[j] else min(V[i][j] for i in range(m)) for j in range(k)
+    ]
+    worst = [
+        min(V[i][j] for i in range(m)) if benefit[j] else max(V[i][j] for i in range(m)) for j in range(k)
+    ]
     ref = []
     for i in range(m):
         dp = math.sqrt(sum((V[i][j] - best[j]) ** 2 for j in range(k)))

@@ -167,31 +167,54 @@ def test_grey_relational_hand():
 
 def test_ahp_and_combination_in_pipeline():
     rng = np.random.default_rng(2)
-    df = pd.DataFrame([(f"u{u}", y, k, rng.uniform(1, 5)) for u in range(6) for y in (2020, 2021)
-                       for k in ("x1", "x2")], columns=["unit", "period", "indicator", "value"])
-    fw = {"name": "a", "nodes": [{"id": "i", "ahp": [[1, 3], ["1/3", 1]]},
-                                 {"id": "x1", "parent": "i", "direction": 1},
-                                 {"id": "x2", "parent": "i", "direction": 1}]}
+    df = pd.DataFrame(
+        [(f"u{u}", y, k, rng.uniform(1, 5)) for u in range(6) for y in (2020, 2021) for k in ("x1", "x2")],
+        columns=["unit", "period", "indicator", "value"],
+    )
+    fw = {
+        "name": "a",
+        "nodes": [
+            {"id": "i", "ahp": [[1, 3], ["1/3", 1]]},
+            {"id": "x1", "parent": "i", "direction": 1},
+            {"id": "x2", "parent": "i", "direction": 1},
+        ],
+    }
     res = build_index(df, fw, weights="ahp")
     np.testing.assert_allclose(res.weights.set_index("node").loc[["x1", "x2"], "weight"], [0.75, 0.25])
     res2 = build_index(df, fw, weights="ahp+entropy", alpha=0.4)
     from nqpf.index import entropy_weights
 
     w_o = entropy_weights(res.Z)
-    np.testing.assert_allclose(res2.weights.set_index("node").loc[["x1", "x2"], "effective_weight"],
-                               0.4 * np.array([0.75, 0.25]) + 0.6 * w_o, atol=1e-12)
+    np.testing.assert_allclose(
+        res2.weights.set_index("node").loc[["x1", "x2"], "effective_weight"],
+        0.4 * np.array([0.75, 0.25]) + 0.6 * w_o,
+        atol=1e-12,
+    )
 
 
 # --- result object, Excel, CLI ------------------------------------------------------------------------------
 @pytest.fixture()
 def small():
     rng = np.random.default_rng(11)
-    df = pd.DataFrame([(f"u{u}", y, k, rng.uniform(1, 5)) for u in range(5) for y in (2020, 2021)
-                       for k in ("x1", "x2", "x3")], columns=["unit", "period", "indicator", "value"])
-    fw = {"name": "s", "nodes": [{"id": "i", "label_zh": "指数"}, {"id": "A", "parent": "i"},
-                                 {"id": "x1", "parent": "A", "direction": 1},
-                                 {"id": "x2", "parent": "A", "direction": -1},
-                                 {"id": "x3", "parent": "i", "direction": 1}]}
+    df = pd.DataFrame(
+        [
+            (f"u{u}", y, k, rng.uniform(1, 5))
+            for u in range(5)
+            for y in (2020, 2021)
+            for k in ("x1", "x2", "x3")
+        ],
+        columns=["unit", "period", "indicator", "value"],
+    )
+    fw = {
+        "name": "s",
+        "nodes": [
+            {"id": "i", "label_zh": "指数"},
+            {"id": "A", "parent": "i"},
+            {"id": "x1", "parent": "A", "direction": 1},
+            {"id": "x2", "parent": "A", "direction": -1},
+            {"id": "x3", "parent": "i", "direction": 1},
+        ],
+    }
     return df, fw
 
 
@@ -208,14 +231,22 @@ def test_result_tables_and_manifest(small):
     sw = res.strengths_weaknesses(n=1)
     assert set(sw["kind"]) == {"strength", "weakness"} and len(sw) == 10
     one = sw[(sw["unit"] == "u0") & (sw["kind"] == "strength")].iloc[0]
-    ranks = res.scores[(res.scores["unit"] == "u0") & (res.scores["period"] == 2021)
-                       & res.scores["node"].isin(["x1", "x2", "x3"])]
+    ranks = res.scores[
+        (res.scores["unit"] == "u0")
+        & (res.scores["period"] == 2021)
+        & res.scores["node"].isin(["x1", "x2", "x3"])
+    ]
     assert one["rank"] == ranks["rank"].min()
-    # same input → same hashes; different settings → different result hash
-    res_b = build_index(df, fw, aggregate={1: "topsis", 0: "arithmetic"})
+    # same input → same hashes and results; changed input → different input hash
+    res_b = build_index(df.sample(frac=1, random_state=1), fw, aggregate={1: "topsis", 0: "arithmetic"})
     assert res_b.manifest["input_hash"] == res.manifest["input_hash"]
+    assert res_b.manifest["framework_hash"] == res.manifest["framework_hash"]
+    np.testing.assert_array_equal(res_b.S, res.S)
     assert res_b.manifest["result_hash"] == res.manifest["result_hash"]
     assert build_index(df, fw).manifest["result_hash"] != res.manifest["result_hash"]
+    df2 = df.copy()
+    df2.loc[0, "value"] += 1e-9
+    assert build_index(df2, fw).manifest["input_hash"] != res.manifest["input_hash"]
 
 
 def test_to_excel_atomic(small, tmp_path):
@@ -243,8 +274,20 @@ def test_cli_index_writes_contract_files(small, tmp_path):
     out = tmp_path / "out"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        r = CliRunner().invoke(app, ["index", "--data", str(tmp_path / "wide.csv"), "--framework",
-                                     str(tmp_path / "fw.yaml"), "--weights", "critic", "--out", str(out)])
+        r = CliRunner().invoke(
+            app,
+            [
+                "index",
+                "--data",
+                str(tmp_path / "wide.csv"),
+                "--framework",
+                str(tmp_path / "fw.yaml"),
+                "--weights",
+                "critic",
+                "--out",
+                str(out),
+            ],
+        )
     assert r.exit_code == 0, r.output
     scores = pd.read_csv(out / "scores.csv", dtype={"unit": str})
     assert list(scores.columns) == ["unit", "period", "node", "score", "rank"]
@@ -253,3 +296,40 @@ def test_cli_index_writes_contract_files(small, tmp_path):
     assert man["settings"]["weights"] == "critic"
     ref = build_index(df, fw, weights="critic").scores
     np.testing.assert_allclose(scores["score"], ref["score"], atol=1e-12)
+
+
+def test_rank_within_periods_matches_scipy_rankdata():
+    """Second algorithm: scipy.stats.rankdata(method='min') on −scores along the unit axis."""
+    from scipy.stats import rankdata
+
+    from nqpf.index.pipeline import rank_within_periods
+
+    rng = np.random.default_rng(9)
+    U, T, N = 23, 4, 5
+    S = rng.integers(0, 6, size=(U * T, N)).astype(float)  # many ties
+    ref = rankdata(-S.reshape(U, T, N), axis=0, method="min").reshape(U * T, N)
+    np.testing.assert_array_equal(rank_within_periods(S, U, T), ref)
+
+
+def test_skew_kurt_matches_scipy():
+    from nqpf.index.treat import skew_kurt
+
+    x = np.random.default_rng(4).lognormal(size=57)
+    s, k = skew_kurt(x)
+    assert s == pytest.approx(stats.skew(x, bias=False), rel=1e-12)
+    assert k == pytest.approx(stats.kurtosis(x, fisher=True, bias=False), rel=1e-12)
+
+
+def test_dataframe_wrappers_equal_array_functions():
+    from nqpf.index import aggregate_frame, entropy_weights, treat_frame, weights_frame
+
+    rng = np.random.default_rng(8)
+    idx = pd.MultiIndex.from_product([["a", "b", "c"], [2020, 2021]], names=["unit", "period"])
+    raw = pd.DataFrame(rng.lognormal(size=(6, 3)), index=idx, columns=["x", "y", "z"])
+    t, log = treat_frame(raw, "winsorize", q_low=0.1, q_high=0.9)
+    assert t.shape == raw.shape and len(log) == 3
+    Z = pd.DataFrame(minmax(raw.to_numpy(), [1, 1, -1]), index=idx, columns=raw.columns)
+    w = weights_frame(Z, "entropy")
+    np.testing.assert_allclose(w.to_numpy(), entropy_weights(Z.to_numpy()))
+    s = aggregate_frame(Z, w.to_dict())
+    np.testing.assert_allclose(s.to_numpy(), Z.to_numpy() @ w.to_numpy())

@@ -333,7 +333,7 @@ def test_ddf_with_bad_output_matches_linprog_and_fixed_direction():
     ],
 )
 def test_column_generation_equals_full_lp(kw):
-    df = random_data(500, 7, m=3, s=2, k=1)
+    df = random_data(350, 7, m=3, s=2, k=1)
     kw = dict(kw)
     bads = kw.pop("undesirable", None)
     ins = ["x0", "x1", "x2"] if bads else ["x0", "x1", "x2", "b0"]
@@ -346,10 +346,16 @@ def test_column_generation_equals_full_lp(kw):
 
 
 def test_parallel_equals_serial():
-    df = random_data(3200, 8, m=3, s=2)
-    a = dea(df, ["x0", "x1", "x2"], ["y0", "y1"], id="id", slacks=False, n_jobs=1)
-    b = dea(df, ["x0", "x1", "x2"], ["y0", "y1"], id="id", slacks=False, n_jobs=2)
-    assert np.max(np.abs(a["efficiency"] - b["efficiency"])) < 1e-10
+    from nqpf.productivity import _lp
+
+    df = random_data(800, 8, m=3, s=2)
+    Z = df[["x0", "x1", "x2", "y0", "y1"]].to_numpy()
+    Zs = Z / Z.mean(axis=0)
+    fam = _lp.radial_family(3, 2, "crs", "input")
+    T = _lp.tech_matrix(fam, Zs)
+    one = _lp.solve_points(fam, T, Zs, mode="cg", n_jobs=1)
+    two = _lp.solve_points(fam, T, Zs, mode="cg", n_jobs=2, parallel_min=100)
+    assert np.max(np.abs(one.obj - two.obj)) < 1e-10
 
 
 def test_units_invariance_and_period_frontiers():
@@ -392,6 +398,8 @@ def test_bad_input_messages():
         dea(df.assign(id="same"), ["x0"], ["y0"], id="id")
     with pytest.raises(DataError, match="not in the data"):
         dea(df, ["nope"], ["y0"], id="id")
+    with pytest.raises(DataError, match="period column"):
+        dea(df, ["x0"], ["y0"], id="id", period="year")
     with pytest.raises(MethodError):
         dea(df, ["x0"], ["y0"], id="id", model="ccr", orientation="none")
     with pytest.warns(UserWarning, match="constant"):
@@ -460,3 +468,23 @@ def test_cli_dea_contract(tmp_path):
     assert res.exit_code == 0, res.output
     got2 = pd.read_csv(out2)
     assert {"unit", "efficiency", "phi", "status"} <= set(got2.columns)
+
+
+@pytest.mark.parametrize("kind", ["radial_in", "radial_out", "ddf"])
+def test_facet_ordered_large_batches_equal_full_lp(kind):
+    """Batches > 1024 points are solved in facet order after a pilot (a hot-start heuristic): same results."""
+    from nqpf.productivity import _lp
+
+    Z = np.random.default_rng(11).uniform(1, 100, (1400, 4))
+    Zs = Z / Z.mean(axis=0)
+    if kind == "ddf":
+        fam = _lp.ddf_family(2, 1, 1, "crs", weak=True)
+        P = np.hstack([Zs, Zs * np.r_[0, 0, 1, 1]])
+    else:
+        fam = _lp.radial_family(3, 1, "vrs", kind.split("_")[1])
+        P = Zs
+    T = _lp.tech_matrix(fam, Zs)
+    fast = _lp.solve_points(fam, T, P, mode="cg", n_jobs=1)
+    sub = np.random.default_rng(0).choice(len(P), 120, replace=False)
+    full = _lp.solve_points(fam, T, P[sub], mode="full", n_jobs=1)
+    assert np.max(np.abs(fast.obj[sub] - full.obj)) < 1e-8

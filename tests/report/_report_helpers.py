@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 

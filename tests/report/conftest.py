@@ -6,6 +6,7 @@ import warnings
 
 import pytest
 
+
 @pytest.fixture(scope="session")
 def cn():
     import nqpf.datasets as D

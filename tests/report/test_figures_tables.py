@@ -79,3 +79,14 @@ def test_latex_and_csv(tmp_path):
     p = to_csv(df, tmp_path / "t.csv")
     raw = p.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and b"A / x" in raw
+
+
+def test_line_and_radar_figures(tmp_path):
+    df = pd.DataFrame({"period": [2019, 2020, 2021] * 2, "score": [0.1, 0.2, 0.3, 0.3, 0.2, 0.1],
+                       "node": ["a"] * 3 + ["b"] * 3})
+    p = F.line_trend(df, x="period", y="score", series="node", path=tmp_path / "l.svg")
+    assert p.read_text(encoding="utf-8").count("<path") > 2
+    prof = pd.DataFrame({"dim": ["劳动者", "劳动资料", "劳动对象"], "region": [0.2, 0.5, 0.4], "mean": [0.3, 0.3, 0.3]})
+    assert b"<svg" in F.radar(prof, axis="dim", series=["region", "mean"], lang="zh", fmt="svg")
+    with pytest.raises(Exception, match="three dimensions"):
+        F.radar(prof.head(2), axis="dim", series=["region"])

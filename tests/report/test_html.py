@@ -8,12 +8,11 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from _report_helpers import check_html, screenshot
 
 from nqpf import assets
 from nqpf.report import Chart, Facts, MapBlock, Missing, ReportDoc, Section, Table, Text
 from nqpf.report.html import render_html, table_view, write_html
-
-from _report_helpers import check_html, screenshot
 
 
 def _doc(lang="en"):

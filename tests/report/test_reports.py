@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from _report_helpers import FIXTURE_FRAMEWORK, check_html, screenshot
 from openpyxl import load_workbook
 
 from nqpf.errors import DataError
@@ -17,8 +18,6 @@ from nqpf.i18n import catalogue
 from nqpf.report import Missing
 from nqpf.report.build import build_report
 from nqpf.report.html import render_html
-
-from _report_helpers import FIXTURE_FRAMEWORK, check_html, screenshot
 
 OPTS = {"impute": "group-mean", "periods": "2016-2021"}
 KEY_RE = re.compile(r"\b(report|guide|common|analysis|index)\.[a-z_]+(\.[a-z_0-9]+)*\b")

@@ -6,6 +6,7 @@ import csv
 import io
 
 import pandas as pd
+import pytest
 
 from nqpf.index import build_index
 from nqpf.web import create_app
@@ -13,7 +14,8 @@ from nqpf.web import create_app
 
 def test_default_run_matches_library(client, default_run):
     # the API's scores are the library's scores (a second path to the same numbers)
-    lib = build_index("cn_provinces", "nqpf-core").scores
+    assert default_run["settings"]["periods"] == "2012-2022"  # the framework's own coverage window
+    lib = build_index("cn_provinces", "nqpf-core", periods="2012-2022").scores
     api = pd.DataFrame(client.get(f"/api/runs/{default_run['id']}/scores").json())
     m = lib.merge(api, on=["unit", "period", "node"], suffixes=("_lib", "_api"))
     assert len(m) == len(lib) == len(api)
@@ -122,3 +124,133 @@ def test_csv_download_neutralises_formulas(client):
 def test_openapi_lists_api(client):
     spec = client.get("/openapi.json").json()
     assert "/api/runs" in spec["paths"] and "/api/uploads" in spec["paths"]
+
+
+def test_rank_intervals_bracket_nominal_rank(client, default_run):
+    p = max(default_run["periods"])
+    body = client.get(f"/api/runs/{default_run['id']}/ranking", params={"period": p, "intervals": True}).json()
+    rows = body["rows"]
+    assert all(1 <= r["rank_p05"] <= r["rank_p95"] <= len(rows) for r in rows)
+    # nominal ranks need not lie inside a 5-95 % band, but for most units they do
+    inside = sum(r["rank_p05"] <= r["rank"] <= r["rank_p95"] for r in rows)
+    assert inside >= 0.7 * len(rows)
+    # the cached second call gives the same band
+    again = client.get(f"/api/runs/{default_run['id']}/ranking", params={"period": p, "intervals": True}).json()
+    assert again["rows"] == rows
+
+
+def test_ranking_dimension_and_unknown_node(client, default_run):
+    p = max(default_run["periods"])
+    dim = client.get(f"/api/runs/{default_run['id']}/ranking", params={"period": p, "node": "laborers"}).json()
+    lib = build_index("cn_provinces", "nqpf-core", periods="2012-2022").scores
+    lib = lib[(lib["node"] == "laborers") & (lib["period"] == p)].set_index("unit")["rank"]
+    assert {r["unit"]: r["rank"] for r in dim["rows"]} == {str(k): int(v) for k, v in lib.items()}
+    r = client.get(f"/api/runs/{default_run['id']}/ranking", params={"period": p, "node": "nope"})
+    assert r.status_code == 404 and "laborers" in r.json()["error"]
+    r = client.get(f"/api/runs/{default_run['id']}/ranking", params={"period": 1990})
+    assert r.status_code == 422 and "2022" in r.json()["error"]
+
+
+def test_region_profile_and_guide(client, default_run):
+    r = client.get(f"/api/runs/{default_run['id']}/regions/440000", params={"period": 2022, "lang": "en"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    keys = [s["key"] for s in body["sections"]]
+    assert keys[0] == "scores" and "guide" in keys and "type" in keys
+    scores = body["sections"][0]["rows"]
+    ranking = client.get(f"/api/runs/{default_run['id']}/ranking", params={"period": 2022}).json()["rows"]
+    gd_rank = next(x["rank"] for x in ranking if x["unit"] == "440000")
+    assert scores[0]["rank"] == gd_rank  # the profile's overall rank is the ranking's
+    guide = next(s for s in body["sections"] if s["key"] == "guide")
+    assert guide["items"] and all(i["title"] and i["why"] for i in guide["items"])
+    zh = client.get(f"/api/runs/{default_run['id']}/regions/440000", params={"period": 2022, "lang": "zh"}).json()
+    assert zh["name"] == "广东"
+    assert client.get(f"/api/runs/{default_run['id']}/regions/999999", params={"period": 2022}).status_code == 404
+
+
+def test_productivity_views(client):
+    w = client.get("/api/productivity/world").json()
+    assert {r["unit"] for r in w["growth"]} == {"CHN", "USA", "DEU", "JPN"}
+    usa = [r["value"] for r in w["levels"] if r["unit"] == "USA"]
+    assert usa and all(abs(v - 1) < 1e-6 for v in usa)  # ctfp is relative to the USA (PWT definition)
+    # growth accounting reproduces PWT's rtfpna growth (see nqpf.productivity.growth.compare_with_pwt)
+    assert all(c["max_abs_deviation"] < 1e-3 for c in w["check"])
+    p = client.get("/api/productivity/provinces", params={"lang": "en"}).json()
+    assert 25 <= len(p["rows"]) <= 31 and "proxy" in p["note"] and "540000" in p["note"]
+    for row in p["rows"]:  # GML = EC × TC per year, so the means cannot both be far from the index
+        assert row["cum_tfpch"] > 0 and row["tfpch"] > 0
+
+
+def test_mapping_to_framework(client):
+    lines = ["unit,period,rd,pat,edu"]
+    for i, name in enumerate(["北京", "上海", "广东", "四川", "河南", "湖北"]):
+        for y in (2020, 2021):
+            lines.append(f"{name},{y},{i + 1 + (y - 2020)},{(i * 3) % 6 + 1},{6 - i}")
+    up = client.post("/api/uploads", params={"filename": "m.csv"}, content="\n".join(lines).encode()).json()
+    assert up["ok"], up
+    mapping = {"rd_intensity_calc": "rd", "invention_grants_per_10k": "pat", "students_higher_edu_per_10k": "edu"}
+    r = client.post("/api/runs", json={"upload": up["id"], "framework": "nqpf-core", "mapping": mapping,
+                                       "weights": "equal"})
+    assert r.status_code == 200, r.text
+    nodes = client.get(f"/api/runs/{r.json()['id']}/labels").json()["nodes"]
+    assert {n["id"] for n in nodes if n["is_leaf"]} == set(mapping)
+    assert {"index", "laborers", "means_of_labor", "means_technology"} <= {n["id"] for n in nodes}
+    # equal weights, min-max: the root score is a mean of the mapped leaves' normalised values (textbook identity)
+    s = pd.DataFrame(client.get(f"/api/runs/{r.json()['id']}/scores", params={"period": 2021}).json())
+    assert s["score"].between(0, 1).all()
+    bad = client.post("/api/runs", json={"upload": up["id"], "framework": "nqpf-core", "mapping": {"nope": "rd"}})
+    assert bad.status_code == 422 and "rd_intensity_calc" in bad.json()["error"]
+    bad = client.post("/api/runs", json={"upload": up["id"], "framework": "nqpf-core",
+                                         "mapping": {"rd_intensity_calc": "zzz"}})
+    assert bad.status_code == 422 and "edu" in bad.json()["error"]
+    bad = client.post("/api/runs", json={"framework": "nqpf-core", "mapping": {"rd_intensity_calc": "rd"}})
+    assert bad.status_code == 422
+
+
+def test_auto_framework_equal_weights_is_mean(client):
+    rows = ["unit,period,a,b", "110000,2020,1,4", "310000,2020,3,2", "440000,2020,2,6"]
+    up = client.post("/api/uploads", params={"filename": "ab.csv"}, content="\n".join(rows).encode()).json()
+    run = client.post("/api/runs", json={"upload": up["id"], "framework": "auto", "weights": "equal"}).json()
+    s = pd.DataFrame(client.get(f"/api/runs/{run['id']}/scores", params={"node": "index"}).json()).set_index("unit")
+    # min-max: a -> 0, 1, .5 ; b -> .5, 0, 1 ; equal-weight mean -> .25, .5, .75
+    assert s.loc["110000", "score"] == pytest.approx(0.25)
+    assert s.loc["310000", "score"] == pytest.approx(0.5)
+    assert s.loc["440000", "score"] == pytest.approx(0.75)
+
+
+def test_reports_download_and_xlsx_neutralised(client):
+    rows = ["unit,period,a,b", "=HYPERLINK(\"x\"),2020,1,2", "@SUM(1),2020,2,3", "+x,2020,3,1", "-y,2020,4,5",
+            "ok,2020,5,5"]
+    up = client.post("/api/uploads", params={"filename": "inj.csv", "units": "none"}, content="\n".join(rows).encode())
+    run = client.post("/api/runs", json={"upload": up.json()["id"], "framework": "auto"}).json()
+    r = client.get(f"/api/runs/{run['id']}/download/report.xlsx", params={"period": 2020})
+    assert r.status_code == 200, r.text
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(r.content))
+    texts = [c.value for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert not any(v.startswith(("=", "+", "@")) for v in texts)
+    assert any(v.startswith("'=HYPERLINK") for v in texts)
+    assert not any(c.data_type == "f" for ws in wb for row in ws.iter_rows() for c in row)
+    h = client.get(f"/api/runs/{run['id']}/download/report.html", params={"period": 2020, "lang": "zh"})
+    assert h.status_code == 200 and h.headers["content-type"].startswith("text/html") and "<html" in h.text.lower()
+    assert h.headers["content-disposition"].startswith("attachment")
+
+
+def test_request_timeout_is_json_504(tmp_path):
+    from fastapi.testclient import TestClient
+
+    with TestClient(create_app(tmp_path, request_timeout=0.05)) as c:
+        r = c.post("/api/runs", json={"weights": "critic"})  # an index build takes > 0.05 s
+        assert r.status_code == 504 and "longer than" in r.json()["error"]
+        assert c.get("/api/health").json() == {"status": "ok"}
+
+
+def test_errors_are_json_never_tracebacks(client):
+    for method, url, kw in [("get", "/api/nope", {}), ("post", "/api/runs", {"content": b"{not json"}),
+                            ("get", "/api/runs/x/ranking", {"params": {"period": "abc"}}),
+                            ("post", "/api/uploads", {"content": b""})]:
+        r = getattr(client, method)(url, **kw)
+        assert 400 <= r.status_code < 500
+        body = r.json()
+        assert "error" in body and "Traceback" not in r.text

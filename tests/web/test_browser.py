@@ -112,7 +112,10 @@ def test_dashboard_walkthrough(server, tmp_path):
         # English
         page.click("#lang-toggle")
         expect(page.locator("#title")).to_have_text("NQPF dashboard")
-        page.wait_for_timeout(300)
+        # the region page re-renders in English (profile, peers, …, action guide)
+        page.wait_for_selector("#region-body .section[data-section='guide']", timeout=60_000)
+        expect(page.locator("#region-body .section").first.locator("h4")).to_have_text("Scores and ranks")
+        expect(page.locator("#region-title")).to_contain_text("2015")
         page.screenshot(path=SHOTS / "4_english.png", full_page=True)
 
         # broken upload: row-level errors
@@ -128,7 +131,19 @@ def test_dashboard_walkthrough(server, tmp_path):
         expect(page.locator("#upload-mapping")).to_be_visible(timeout=30_000)
         page.click("#compute-upload")
         page.wait_for_selector("#upload-run", timeout=60_000)
+        assert page.locator("#upload-result tbody tr").count() == 5
         page.screenshot(path=SHOTS / "6_good_upload.png", full_page=True)
+        # map the uploaded columns to leaves of a built-in framework and compute again
+        page.select_option("#upload-framework", "nqpf-core")
+        page.wait_for_selector("#mapping select[data-leaf='rd_intensity_calc']")
+        page.select_option("#mapping select[data-leaf='rd_intensity_calc']", "a")
+        page.select_option("#mapping select[data-leaf='invention_grants_per_10k']", "b")
+        page.select_option("#mapping select[data-leaf='students_higher_edu_per_10k']", "c")
+        first = page.inner_text("#upload-run")
+        page.click("#compute-upload")
+        expect(page.locator("#upload-run")).not_to_have_text(first, timeout=60_000)
+        assert page.locator("#upload-result tbody tr").count() == 5
+        page.screenshot(path=SHOTS / "6b_mapped_upload.png", full_page=True)
 
         # back to the default dataset run and download its report
         page.goto(server + "/")
@@ -141,6 +156,21 @@ def test_dashboard_walkthrough(server, tmp_path):
         html = target.read_text(encoding="utf-8")
         assert "<html" in html.lower() and len(html) > 10_000
         page.screenshot(path=SHOTS / "7_downloads.png")
+
+        # methods: change the weighting (recomputes on change) and see rank shifts against the default
+        page.click("#tab-methods")
+        page.select_option("#methods-form select[name='weights']", "equal")
+        page.wait_for_function("S.run !== S.baseRun", timeout=60_000)
+        expect(page.locator("#shift-note")).to_contain_text("max", timeout=60_000)
+        page.wait_for_timeout(500)
+        page.screenshot(path=SHOTS / "8_methods.png", full_page=True)
+
+        # productivity: world TFP charts and the provincial GML table
+        page.click("#tab-productivity")
+        page.wait_for_selector("#gml-table tbody tr", timeout=120_000)
+        page.wait_for_timeout(500)
+        page.screenshot(path=SHOTS / "9_productivity.png", full_page=True)
+        _not_blank(SHOTS / "9_productivity.png")
         browser.close()
     assert not errors, errors
     os.environ.setdefault("NQPF_SCREENSHOTS", str(SHOTS))

@@ -8,7 +8,15 @@ Every function takes a pandas DataFrame and returns a tidy DataFrame; settings a
 
 from __future__ import annotations
 
-from nqpf.analysis.convergence import beta_cross_section, beta_panel, clubs, half_life, log_t, sigma
+from nqpf.analysis.convergence import (
+    beta_cross_section,
+    beta_panel,
+    beta_panel_sar,
+    clubs,
+    half_life,
+    log_t,
+    sigma,
+)
 from nqpf.analysis.coupling import coupling, coupling_degree, coupling_from_index
 from nqpf.analysis.density import bandwidth, kde, kde_over_time
 from nqpf.analysis.forecast import forecast, forecast_panel, gm11
@@ -31,6 +39,7 @@ __all__ = [
     "bandwidth",
     "beta_cross_section",
     "beta_panel",
+    "beta_panel_sar",
     "clubs",
     "contiguity_weights",
     "coupling",

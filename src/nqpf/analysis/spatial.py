@@ -20,6 +20,7 @@ Statistics (per period, permutation inference with a seed): :func:`moran` (globa
 
 from __future__ import annotations
 
+import functools
 import warnings
 from functools import lru_cache
 from importlib import resources
@@ -303,7 +304,7 @@ def geary(df, value, w, unit="unit", period="period", *, permutations=999, seed=
     return res
 
 
-def _crand(z: np.ndarray, w, observed: np.ndarray, stat, permutations: int, seed: int):
+def _crand(z: np.ndarray, nbr_weights: list, observed: np.ndarray, stat, permutations: int, seed: int):
     """Conditional randomisation (Anselin 1995): for each unit i, its value stays, the values at its
     neighbours are drawn at random without replacement from the other n − 1 units. ``stat(i_idx, zi, lag)``
     maps the simulated neighbour lags (m, permutations) to simulated statistics. Returns folded pseudo
@@ -311,9 +312,7 @@ def _crand(z: np.ndarray, w, observed: np.ndarray, stat, permutations: int, seed
     NumPy implementation (one shared draw of permutation ids, shifted per unit, as in esda's crand), used
     instead of esda's numba kernels whose first-call compilation takes minutes on small machines."""
     n = len(z)
-    ids = [str(i) for i in w.id_order]
-    pos = {u: k for k, u in enumerate(ids)}
-    card = np.array([len(w.neighbors[u]) for u in w.id_order])
+    card = np.array([len(x) for x in nbr_weights])
     kmax = int(card.max()) if n else 0
     rng = np.random.default_rng(seed)
     keys = rng.random((permutations, n - 1))
@@ -330,7 +329,7 @@ def _crand(z: np.ndarray, w, observed: np.ndarray, stat, permutations: int, seed
         units = np.flatnonzero(card == k)
         if k == 0:
             continue
-        wts = np.array([w.weights[w.id_order[i]] for i in units], dtype="float64")  # (m, k)
+        wts = np.array([nbr_weights[i] for i in units], dtype="float64")  # (m, k)
         base = perm_ids[:, :k][None, :, :]  # (1, P, k)
         idx = base + (base >= units[:, None, None])  # skip the unit itself
         lag = np.einsum("mpk,mk->mp", z[idx], wts)
@@ -340,20 +339,37 @@ def _crand(z: np.ndarray, w, observed: np.ndarray, stat, permutations: int, seed
         larger = np.minimum(larger, permutations - larger)
         p[units] = (larger + 1) / (permutations + 1)
         mean[units], sd[units] = sims.mean(axis=1), sims.std(axis=1, ddof=1)
-    _ = pos
     return p, mean, sd
+
+
+def _moran_sims(units, lag, *, z, m2):
+    return (z[units] / m2)[:, None] * lag
+
+
+def _gstar_sims(units, lag, *, y, self_w, tot):
+    return (self_w[units] * y[units])[:, None] / tot + lag / tot
 
 
 _QUAD = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
 
 
-def _rows_of(w) -> tuple[list[str], np.ndarray]:
-    M, ids = w.full()
-    return [str(i) for i in ids], M
+def _rows_of(w):
+    """Ids (in ``w.id_order``) and the sparse weights matrix in that order."""
+    return [str(i) for i in w.id_order], w.sparse.tocsr()
 
 
-def lisa(df, value, w, unit="unit", period="period", *, permutations=999, seed=12345, alpha=0.05,
-         allow_islands=False):
+def lisa(
+    df,
+    value,
+    w,
+    unit="unit",
+    period="period",
+    *,
+    permutations=999,
+    seed=12345,
+    alpha=0.05,
+    allow_islands=False,
+):
     """Local Moran (LISA) per unit and period: ``period, unit, Ii, z_sim, p_sim, quadrant, cluster``.
 
     I_i = (z_i / m2) Σ_j w_ij z_j with z = y − ȳ and m2 = Σ z_i² / n (Anselin 1995; esda scales by n − 1
@@ -370,22 +386,49 @@ def lisa(df, value, w, unit="unit", period="period", *, permutations=999, seed=1
             raise MethodError(f"lisa: all values are equal in period {per}; local Moran is undefined")
         lagz = M @ z
         Ii = z / m2 * lagz
-        p, mu, sd = _crand(z, w, Ii, lambda u, lag: (z[u] / m2)[:, None] * lag, permutations, seed)
+        stat = functools.partial(_moran_sims, z=z, m2=m2)
+        p, mu, sd = _crand(z, [w.weights[u] for u in w.id_order], Ii, stat, permutations, seed)
         quad = np.where(z > 0, np.where(lagz > 0, "HH", "HL"), np.where(lagz > 0, "LH", "LL"))
         with np.errstate(divide="ignore", invalid="ignore"):
             zs = np.where(sd > 0, (Ii - mu) / sd, 0.0)
-        out.append(pd.DataFrame({
-            "period": per, "unit": ids, "Ii": Ii, "z_sim": zs, "p_sim": p, "quadrant": quad,
-            "cluster": np.where(p < alpha, quad, "ns"),
-        }))
+        out.append(
+            pd.DataFrame(
+                {
+                    "period": per,
+                    "unit": ids,
+                    "Ii": Ii,
+                    "z_sim": zs,
+                    "p_sim": p,
+                    "quadrant": quad,
+                    "cluster": np.where(p < alpha, quad, "ns"),
+                }
+            )
+        )
     res = pd.concat(out, ignore_index=True)
-    res.attrs["manifest"] = manifest("lisa", value=value, permutations=permutations, seed=seed, alpha=alpha,
-                                     m2="sum(z^2)/n", inference="conditional randomisation")
+    res.attrs["manifest"] = manifest(
+        "lisa",
+        value=value,
+        permutations=permutations,
+        seed=seed,
+        alpha=alpha,
+        m2="sum(z^2)/n",
+        inference="conditional randomisation",
+    )
     return res
 
 
-def hotspots(df, value, w, unit="unit", period="period", *, permutations=999, seed=12345, alpha=0.05,
-             allow_islands=False):
+def hotspots(
+    df,
+    value,
+    w,
+    unit="unit",
+    period="period",
+    *,
+    permutations=999,
+    seed=12345,
+    alpha=0.05,
+    allow_islands=False,
+):
     """Getis–Ord G*_i per unit and period: ``period, unit, Gs, z, p_sim, spot``.
 
     w* = the binary links of ``w`` plus the unit itself, row-standardised; G*_i = Σ_j w*_ij y_j / Σ_j y_j.
@@ -394,18 +437,16 @@ def hotspots(df, value, w, unit="unit", period="period", *, permutations=999, se
     own value fixed). ``spot`` is ``hot`` (z > 0) or ``cold`` (z < 0) when p_sim < ``alpha``, else ``ns``.
     Needs y ≥ 0.
     """
-    import copy
 
-    wb = copy.deepcopy(w)
-    wb.transform = "B"
-    ids, B = _rows_of(wb)
-    Ws = B + np.eye(len(ids))
-    Ws = Ws / Ws.sum(axis=1, keepdims=True)
-    self_w = np.diag(Ws).copy()
-    wr = copy.deepcopy(wb)  # neighbour weights of w* (without self) for the randomisation
-    for k, u in enumerate(wr.id_order):
-        wr.weights[u] = [Ws[k, ids.index(str(v))] for v in wr.neighbors[u]]
-    S1 = (Ws**2).sum(axis=1)
+    import scipy.sparse as sps
+
+    ids, M = _rows_of(w)
+    B = (M != 0).astype("float64") + sps.identity(len(ids), format="csr")
+    rs = np.asarray(B.sum(axis=1)).ravel()
+    Ws = sps.diags(1.0 / rs) @ B  # w*: binary links plus self, row-standardised
+    self_w = 1.0 / rs
+    nbr = [np.full(len(w.neighbors[u]), 1.0 / rs[k]) for k, u in enumerate(w.id_order)]  # w* without self
+    S1 = np.asarray(Ws.multiply(Ws).sum(axis=1)).ravel()
     out = []
     for per, y in _align(df, value, unit, period, w, allow_islands):
         if (y < 0).any():
@@ -419,10 +460,16 @@ def hotspots(df, value, w, unit="unit", period="period", *, permutations=999, se
         if s == 0:
             raise MethodError(f"hotspots: all values are equal in period {per}; G* is undefined")
         z = (Ws @ y - ybar * 1.0) / (s * np.sqrt((n * S1 - 1.0) / (n - 1)))
-        p, _, _ = _crand(y, wr, Gs, lambda u, lag: (self_w[u] * y[u])[:, None] / tot + lag / tot, permutations, seed)
+        stat = functools.partial(_gstar_sims, y=y, self_w=self_w, tot=tot)
+        p, _, _ = _crand(y, nbr, Gs, stat, permutations, seed)
         spot = np.where(p < alpha, np.where(z > 0, "hot", "cold"), "ns")
         out.append(pd.DataFrame({"period": per, "unit": ids, "Gs": Gs, "z": z, "p_sim": p, "spot": spot}))
     res = pd.concat(out, ignore_index=True)
-    res.attrs["manifest"] = manifest("getis_ord_gstar", value=value, permutations=permutations, seed=seed,
-                                     inference="conditional randomisation")
+    res.attrs["manifest"] = manifest(
+        "getis_ord_gstar",
+        value=value,
+        permutations=permutations,
+        seed=seed,
+        inference="conditional randomisation",
+    )
     return res

@@ -193,10 +193,12 @@ def convergence_cmd(
     value: str = typer.Option(..., "--value"),
     unit: str = typer.Option("unit", "--unit"),
     period: str = typer.Option("period", "--period"),
-    test: str = typer.Option("sigma", "--test", help="sigma | beta | beta-panel | clubs"),
+    test: str = typer.Option("sigma", "--test", help="sigma | beta | beta-panel | beta-sar | clubs"),
     kind: str = typer.Option("conditional", "--kind", help="beta-panel: absolute | conditional"),
     time_effects: bool = typer.Option(False, "--time-effects"),
-    spatial_lag: str | None = typer.Option(None, "--spatial-lag", help="weights spec for a W ln y(t−1) term"),
+    spatial_lag: str | None = typer.Option(
+        None, "--spatial-lag", help="weights spec: W ln y(t−1) term (beta-panel) or W for beta-sar"
+    ),
     log: bool = typer.Option(True, "--log/--levels", help="clubs: logs (default) or levels"),
     out: Path = OUT,
 ) -> None:
@@ -213,10 +215,13 @@ def convergence_cmd(
         res = cv.beta_panel(
             df, value, unit, period, kind=kind, time_effects=time_effects, w=w, spatial_lag=w is not None
         )
+    elif test == "beta-sar":
+        w = _weights(spatial_lag or "contiguity", sorted(df[unit].astype(str).unique()), df, unit)
+        res = cv.beta_panel_sar(df, value, w, unit, period)
     elif test == "clubs":
         res = cv.clubs(df, value, unit, period, log=log)
     else:
-        raise MethodError(f"--test: use sigma, beta, beta-panel or clubs (got {test!r})")
+        raise MethodError(f"--test: use sigma, beta, beta-panel, beta-sar or clubs (got {test!r})")
     _write(out, res)
 
 

@@ -60,24 +60,53 @@ def _parse_aggregate(spec: str):
 
 @app.command("index")
 def index_cmd(
-    data: str = typer.Option(..., "--data", help="Data file (long: unit,period,indicator,value or wide: "
-                             "unit,period,<indicators>) or a dataset name such as cn_provinces."),
+    data: str = typer.Option(
+        ...,
+        "--data",
+        help="Data file (long: unit,period,indicator,value or wide: "
+        "unit,period,<indicators>) or a dataset name such as cn_provinces.",
+    ),
     framework: str = typer.Option(..., "--framework", help="Built-in framework name or a YAML path."),
-    normalize: str = typer.Option("minmax-global", help="minmax-global | minmax-period | zscore | ratio | rank | vector"),
-    weights: str = typer.Option("entropy", help="entropy | critic | cv | pca | equal | fixed | ahp, or "
-                                "subjective+objective such as ahp+entropy"),
-    weight_scope: str = typer.Option("leaves", "--weight-scope", help="leaves (all indicators jointly) | parent"),
-    aggregate: str = typer.Option("arithmetic", help="arithmetic | geometric | topsis | grey, or per level "
-                                  "'1=topsis,0=arithmetic'"),
-    impute: str = typer.Option("none", help="none | linear | carry | linear-carry | group-mean"),
+    normalize: str = typer.Option(
+        "minmax-global", help="minmax-global | minmax-period | zscore | ratio | rank | vector"
+    ),
+    weights: str = typer.Option(
+        "entropy",
+        help="entropy | critic | cv | pca | equal | fixed | ahp, or subjective+objective such as ahp+entropy",
+    ),
+    weight_scope: str = typer.Option(
+        "leaves", "--weight-scope", help="leaves (all indicators jointly) | parent"
+    ),
+    aggregate: str = typer.Option(
+        "arithmetic", help="arithmetic | geometric | topsis | grey, or per level '1=topsis,0=arithmetic'"
+    ),
+    impute: str = typer.Option(
+        "none",
+        help="none | linear | carry | linear-carry | group-mean, or a chain such as linear-carry+group-mean",
+    ),
+    drop_incomplete_units: bool = typer.Option(
+        False,
+        "--drop-incomplete-units",
+        help="Drop (and list) units with gaps left after imputation instead of stopping",
+    ),
     treat: str = typer.Option("none", help="none | winsorize | skewkurt | log"),
-    periods: str = typer.Option(None, help="Years, e.g. 2012-2022 or 2015,2020"),
+    periods: str = typer.Option(
+        None,
+        help="Years, e.g. 2012-2022 or 2015,2020 or all (default: the framework's "
+        "declared periods, else all)",
+    ),
     base_year: int = typer.Option(None, "--base-year", help="Base year for --normalize ratio"),
     ref_unit: str = typer.Option(None, "--ref-unit", help="Reference unit for --normalize ratio"),
-    entropy_shift: float = typer.Option(0.0, "--entropy-shift", help="Shift added before entropy weighting (0 = off)"),
+    entropy_shift: float = typer.Option(
+        0.0, "--entropy-shift", help="Shift added before entropy weighting (0 = off)"
+    ),
     ahp_force: bool = typer.Option(False, "--ahp-force", help="Accept AHP matrices with CR > 0.1"),
-    units: str = typer.Option(None, "--units", help="Reading a file: province (names → GB/T 2260 codes) or none "
-                              "(keep ids); default province for frameworks on cn_provinces, else none"),
+    units: str = typer.Option(
+        None,
+        "--units",
+        help="Reading a file: province (names → GB/T 2260 codes) or none "
+        "(keep ids); default province for frameworks on cn_provinces, else none",
+    ),
     out: Path = typer.Option(..., "--out", help="Output folder: scores.csv, weights.csv, manifest.json"),
     excel: bool = typer.Option(False, "--excel", help="Also write index.xlsx"),
     top: int = typer.Option(5, help="Rows of the ranking printed"),
@@ -100,9 +129,24 @@ def index_cmd(
         opts["entropy_shift"] = entropy_shift
     if ahp_force:
         opts["ahp_force"] = True
-    with console.status("building index …"):
-        res = build_index(src, fw, impute=impute, treat=treat, normalize=normalize, weights=weights,
-                          weight_scope=weight_scope, aggregate=_parse_aggregate(aggregate), periods=periods, **opts)
+    if drop_incomplete_units:
+        opts["drop_incomplete_units"] = True
+    import warnings
+
+    with console.status("building index …"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # warnings are printed below from the manifest
+        res = build_index(
+            src,
+            fw,
+            impute=impute,
+            treat=treat,
+            normalize=normalize,
+            weights=weights,
+            weight_scope=weight_scope,
+            aggregate=_parse_aggregate(aggregate),
+            periods=periods,
+            **opts,
+        )
     res.manifest["data"] = label
     out.mkdir(parents=True, exist_ok=True)
     write_csv_atomic(out / "scores.csv", res.scores[["unit", "period", "node", "score", "rank"]])
@@ -142,8 +186,13 @@ def frameworks_cmd() -> None:
     for c in ("name", "title_zh" if lang() == "zh" else "title_en", "dataset", "nodes", "indicators"):
         table.add_column(c)
     for r in df.itertuples():
-        table.add_row(r.name, str(r.title_zh if lang() == "zh" else r.title_en), str(r.dataset or ""), str(r.nodes),
-                      str(r.indicators))
+        table.add_row(
+            r.name,
+            str(r.title_zh if lang() == "zh" else r.title_en),
+            str(r.dataset or ""),
+            str(r.nodes),
+            str(r.indicators),
+        )
     console.print(table)
 
 
@@ -154,7 +203,9 @@ app.add_typer(framework_app, name="framework")
 @framework_app.command("check")
 def framework_check(
     path: str = typer.Argument(..., help="Framework YAML path or built-in name"),
-    data: str = typer.Option(None, "--data", help="Data file or dataset name to check the indicators against"),
+    data: str = typer.Option(
+        None, "--data", help="Data file or dataset name to check the indicators against"
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the problems as JSON"),
     units: str = typer.Option(None, "--units", help="Reading a file: province or none (see nqpf index)"),
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import typer
@@ -75,6 +76,18 @@ def main() -> None:
     except FileNotFoundError as exc:
         err_console.print(f"error: file not found: {exc.filename or exc}", highlight=False, markup=False)
         sys.exit(2)
+    except KeyboardInterrupt:
+        err_console.print("interrupted", highlight=False, markup=False)
+        sys.exit(130)
+    except Exception as exc:  # an nqpf bug, not bad input: say so plainly, traceback only on request
+        if os.environ.get("NQPF_DEBUG"):
+            raise
+        err_console.print(
+            f"internal error ({type(exc).__name__}: {exc}). This is a bug in nqpf, not in your input; "
+            "rerun with NQPF_DEBUG=1 for the traceback and report it.",
+            highlight=False, markup=False, soft_wrap=True,
+        )
+        sys.exit(3)
 
 
 if __name__ == "__main__":

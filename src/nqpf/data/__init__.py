@@ -1,9 +1,13 @@
 """Data layer: the panel model, readers/writers, unit and indicator catalogues, validation.
 
-Heavy modules (readers, validation) are imported lazily so that ``import nqpf.data`` stays fast.
+Readers and catalogues are imported lazily (``nqpf.data.read`` etc. resolve on first use).
 """
 
 from nqpf.data.panel import INDICATOR, LONG_COLUMNS, PERIOD, UNIT, VALUE, check_long, to_long, to_wide
+
+# Imported eagerly: the function ``validate`` shares its name with the submodule ``nqpf.data.validate``,
+# and importing the submodule would otherwise shadow a lazily resolved function.
+from nqpf.data.validate import ValidationReport, validate  # noqa: E402
 
 __all__ = [
     "UNIT", "PERIOD", "INDICATOR", "VALUE", "LONG_COLUMNS", "check_long", "to_long", "to_wide",
@@ -13,7 +17,6 @@ __all__ = [
 
 _LAZY = {
     "read": "nqpf.data.io", "write": "nqpf.data.io", "load": "nqpf.data.io", "LoadedData": "nqpf.data.io",
-    "validate": "nqpf.data.validate", "ValidationReport": "nqpf.data.validate",
     "normalize_province": "nqpf.data.units", "province_table": "nqpf.data.units",
     "load_catalogue": "nqpf.data.catalogue", "parse_cell": "nqpf.data.parse",
 }  # fmt: skip

@@ -30,6 +30,7 @@ import re
 import unicodedata
 import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -254,6 +255,8 @@ def _xlsx_grid(path: Path, sheet: str | int | None) -> tuple[list[list[Any]], li
         ws = wb[sheet]
     else:
         raise DataError(f"{path.name}: no sheet {sheet!r}; the workbook has {names}")
+    if not hasattr(ws, "iter_rows"):
+        raise DataError(f"{path.name}: sheet {ws.title!r} is a chart, not a table; pass sheet= (sheets: {names})")
     grid = [list(r) for r in ws.iter_rows(values_only=True)]
     for rng in ws.merged_cells.ranges:  # fill merged header cells with their top-left value
         v = ws.cell(rng.min_row, rng.min_col).value
@@ -287,6 +290,8 @@ def col_letter(j: int) -> str:
 
 
 def _text(x: Any) -> str:
+    if type(x) is str:
+        return x.strip() if x.isascii() else unicodedata.normalize("NFKC", x).strip()
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return ""
     if isinstance(x, float) and math.isfinite(x) and abs(x) < 1e15 and x == int(x):
@@ -294,8 +299,25 @@ def _text(x: Any) -> str:
     return unicodedata.normalize("NFKC", str(x)).strip()
 
 
+def _filled(v: Any) -> bool:
+    """A cell holding something (numbers always; text unless blank after normalisation)."""
+    if v is None:
+        return False
+    t = type(v)
+    if t is int:
+        return True
+    if t is float:
+        return v == v
+    return _text(v) != ""
+
+
 def _norm_header(x: str) -> str:
     return re.sub(r"[\s_\-]+", "", x.casefold())
+
+
+@lru_cache(maxsize=64)
+def _norm_set(synonyms: frozenset[str]) -> frozenset[str]:
+    return frozenset(_norm_header(s) for s in synonyms)
 
 
 def split_uom(header: str) -> tuple[str, str]:
@@ -315,7 +337,7 @@ def _matches(label: str, wanted: str | None, synonyms: set[str]) -> bool:
     n = _norm_header(label)
     if wanted is not None:
         return n == _norm_header(str(wanted))
-    return n in {_norm_header(s) for s in synonyms}
+    return n in _norm_set(frozenset(synonyms))
 
 
 # ----------------------------------------------------------------------------------------------- main loader
@@ -424,7 +446,7 @@ def _cells_from_grid(
     problems: list[Problem] = []
     width = max((len(r) for r in grid), default=0)
     rows = [list(r) + [None] * (width - len(r)) for r in grid]
-    nonempty = [[j for j, v in enumerate(r) if _text(v) != ""] for r in rows]
+    nonempty = [[j for j, v in enumerate(r) if _filled(v)] for r in rows]
     # trailing empty columns
     used = sorted({j for ne in nonempty for j in ne})
     if not used:
@@ -487,8 +509,17 @@ def _cells_from_grid(
     if not body:
         raise DataError(f"{name}: no data rows below the header (row {nums[h0 + header_rows - 1]})")
 
+    colnames = [f"{col_letter(j)} ({labels[j]})" if labels[j] else col_letter(j) for j in range(width)]
+
     def colname(j: int) -> str:
-        return f"{col_letter(j)} ({labels[j]})" if labels[j] else col_letter(j)
+        return colnames[j]
+
+    split_cache: dict[str, tuple[str, str]] = {}
+
+    def split_cached(text: str) -> tuple[str, str]:
+        if text not in split_cache:
+            split_cache[text] = split_uom(text)
+        return split_cache[text]
 
     # roles
     def find(wanted: str | None, syn: set[str], what: str) -> int | None:
@@ -575,7 +606,7 @@ def _cells_from_grid(
         ji = need(j_ind, "indicator", "name it 'indicator' (or 指标/variable) or pass indicator_col=...")
         jv = need(j_val, "value", "name it 'value' (or 数值) or pass value_col=...")
         for rn, r in body:
-            ind_raw, uom = split_uom(_text(r[ji]))
+            ind_raw, uom = split_cached(_text(r[ji]))
             if j_uom is not None and _text(r[j_uom]):
                 uom = _text(r[j_uom])
             rec_unit.append(r[ju])
@@ -584,20 +615,19 @@ def _cells_from_grid(
             rec_val.append(r[jv])
             rec_row.append(rn)
             rec_col.append(colname(jv))
-            rec_uom.append(uom or split_uom(labels[jv])[1] or meta_uom)
+            rec_uom.append(uom or split_cached(labels[jv])[1] or meta_uom)
             rec_ucol.append(colname(ju))
             rec_pcol.append(colname(jp))
     else:
         ju = j_unit
-        if ju is None and not (kind == "by_year" and j_ind is not None and meta_unit):
+        if ju is None and not (kind == "by_year" and meta_unit):
             if units == "none" and data_cols and year_of.get(data_cols[0]) is None:
                 ju = data_cols.pop(0)
             else:
                 need(None, "unit", "name it 'unit' (or 地区/省份/province) or pass unit_col=...")
-        if kind == "by_year" and ju is None:  # rows = indicators, unit from the 地区： line
-            jrow = j_ind
-        else:
-            jrow = None
+        # by-year tables may carry the indicator per row (指标 column: EPS "地区, 指标, 2020, 2021 …" or an
+        # NBS export by region with 地区：北京市 in the title lines)
+        jrow = j_ind if kind == "by_year" else None
         if kind == "wide":
             jp = need(j_period, "period", "name it 'period' (or year/年份) or pass period_col=...")
         for j in data_cols:
@@ -615,13 +645,11 @@ def _cells_from_grid(
                         )  # fmt: skip
                     )
                     continue
-                ind_parts = [q for q in parts[j][:-1]]
+                ind_parts = list(parts[j][:-1])
                 ind_text = " | ".join(ind_parts) if ind_parts else (meta_ind or "")
-            elif kind == "cross_section":
-                ind_text = labels[j] or f"column {col_letter(j)}"
             else:
                 ind_text = labels[j] or f"column {col_letter(j)}"
-            ind_name, uom = split_uom(ind_text) if ind_text else ("", "")
+            ind_name, uom = split_cached(ind_text) if ind_text else ("", "")
             uom = uom or meta_uom
             if kind == "by_year" and not ind_name and jrow is None:
                 ind_name = stem
@@ -636,14 +664,19 @@ def _cells_from_grid(
                     )
             for rn, r in body:
                 if jrow is not None:
-                    ind_row, uom_row = split_uom(_text(r[jrow]))
+                    ind_row, uom_row = split_cached(_text(r[jrow]))
                     rec_ind.append(ind_row)
-                    rec_uom.append(uom_row or uom)
+                    row_uom = uom_row or uom
+                else:
+                    rec_ind.append(ind_name)
+                    row_uom = uom
+                if j_uom is not None and _text(r[j_uom]):
+                    row_uom = _text(r[j_uom])
+                rec_uom.append(row_uom)
+                if ju is None:
                     rec_unit.append(meta_unit)
                     rec_ucol.append("")
                 else:
-                    rec_ind.append(ind_name)
-                    rec_uom.append(_text(r[j_uom]) if j_uom is not None and _text(r[j_uom]) else uom)
                     rec_unit.append(r[ju])
                     rec_ucol.append(colname(ju))
                 rec_period.append(
@@ -814,15 +847,19 @@ def write(
                 f"cannot write {p.name}: Stata variable names must be identifiers (letters, digits, _) of ≤32 characters, "
                 f"not {bad[:5]}; write layout='long' or rename the indicators"
             )
-    with atomic_path(p) as tmp:
-        if fmt == "csv":
-            out.to_csv(tmp, index=False, encoding=encoding)
-        elif fmt == "xlsx":
-            out.to_excel(tmp, index=False, engine="openpyxl")
-        elif fmt == "dta":
-            out.to_stata(tmp, write_index=False, version=118)
-        else:
-            out.to_parquet(tmp, index=False)
+    try:
+        with atomic_path(p) as tmp:
+            if fmt == "csv":
+                out.to_csv(tmp, index=False, encoding=encoding)
+            elif fmt == "xlsx":
+                out.to_excel(tmp, index=False, engine="openpyxl")
+            elif fmt == "dta":
+                out.to_stata(tmp, write_index=False, version=118)
+            else:
+                out.to_parquet(tmp, index=False)
+    except (ValueError, OverflowError, UnicodeEncodeError, LookupError) as exc:
+        # e.g. values beyond Stata's double range, text not encodable in the chosen CSV encoding
+        raise DataError(f"cannot write {p.name} as {fmt}: {exc}; choose another format or encoding") from None
     return p
 
 

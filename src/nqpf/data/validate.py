@@ -125,17 +125,15 @@ def check_cells(
     keep = np.ones(n, dtype=bool)
     rows = c["row"].to_numpy()
     # ---- units
-    unit_code = np.empty(n, dtype=object)
-    cache: dict[Any, tuple[str, str | None, list[str]]] = {}
+    raw_units = c["unit_raw"].to_numpy(dtype=object)
+    fidx, first = _factorize(raw_units)
+    classes = [_classify_unit(raw_units[j], units) for j in first]
+    unit_code = np.array([cl[1] for cl in classes], dtype=object)[fidx] if n else np.empty(0, dtype=object)
+    not_ok = np.array([cl[0] != "ok" for cl in classes], dtype=bool)[fidx] if n else np.zeros(0, dtype=bool)
     seen_rows: set[tuple[int, str]] = set()
-    for i, raw in enumerate(c["unit_raw"].tolist()):
-        key = (type(raw).__name__, str(raw))
-        if key not in cache:
-            cache[key] = _classify_unit(raw, units)
-        status, code, sugg = cache[key]
-        unit_code[i] = code
-        if status == "ok":
-            continue
+    for i in np.nonzero(not_ok)[0]:
+        raw = raw_units[i]
+        status, code, sugg = classes[fidx[i]]
         loc = (int(rows[i]), status)
         report = loc not in seen_rows
         seen_rows.add(loc)
@@ -198,36 +196,34 @@ def check_cells(
                 )
     c["unit"] = unit_code
     # ---- periods
-    period = np.full(n, -1, dtype="int64")
-    pcache: dict[Any, int | None] = {}
+    raw_periods = c["period_raw"].to_numpy(dtype=object)
+    pidx, pfirst = _factorize(raw_periods)
+    years = np.array([-1 if (y := parse_year(raw_periods[j])) is None else y for j in pfirst], dtype="int64")
+    period = years[pidx] if n else np.zeros(0, dtype="int64")
     seen_p: set[int] = set()
-    for i, raw in enumerate(c["period_raw"].tolist()):
-        key = (type(raw).__name__, str(raw))
-        if key not in pcache:
-            pcache[key] = parse_year(raw)
-        y = pcache[key]
-        if y is None:
-            keep[i] = False
-            if int(rows[i]) not in seen_p or c.at[i, "period_column"] != c.at[i, "column"]:
-                seen_p.add(int(rows[i]))
-                probs.append(
-                    _p(
-                        "error",
-                        "period_invalid",
-                        lang,
-                        file=file,
-                        row=int(rows[i]),
-                        column=c.at[i, "period_column"],
-                        unit=_s(unit_code[i]),
-                        value=_short(raw),
-                    )  # fmt: skip
-                )
-        else:
-            period[i] = y
+    for i in np.nonzero(period < 0)[0]:
+        raw = raw_periods[i]
+        keep[i] = False
+        if int(rows[i]) in seen_p:
+            continue
+        seen_p.add(int(rows[i]))
+        probs.append(
+            _p(
+                "error",
+                "period_invalid",
+                lang,
+                file=file,
+                row=int(rows[i]),
+                column=c.at[i, "period_column"],
+                unit=_s(unit_code[i]),
+                value=_short(raw),
+            )  # fmt: skip
+        )
     c["period"] = period
     # ---- indicators
-    ind = c["indicator"].map(
-        lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip()
+    ind = _map_unique(
+        c["indicator"],
+        lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip(),
     )
     c["indicator"] = ind
     for i in np.nonzero((ind == "").to_numpy())[0]:
@@ -278,7 +274,7 @@ def check_cells(
             )  # fmt: skip
         )
     # ---- units of measure (per indicator), percent signs
-    c["uom"] = c["uom"].map(normalize_uom)
+    c["uom"] = _map_unique(c["uom"], normalize_uom)
     pct = parsed["percent"].to_numpy()
     num = status == "number"
     for name in pd.unique(ind[keep]):
@@ -418,11 +414,12 @@ def _gap_problems(data: pd.DataFrame, file: str | None, lang: str) -> list[Probl
     if data.empty:
         return out
     units_all = pd.unique(data["unit"])
-    periods_all = np.sort(pd.unique(data["period"]))
-    for name, g in data.groupby("indicator", sort=True):
-        present = g.dropna(subset=["value"])
-        expected = len(units_all) * len(periods_all)
-        n_missing = expected - len(present)
+    expected = len(units_all) * data["period"].nunique()
+    present = data["value"].notna()
+    n_present = present.groupby(data["indicator"]).sum()
+    unit_any = present.groupby([data["indicator"], data["unit"]]).any()
+    for name in sorted(n_present.index):
+        n_missing = expected - int(n_present[name])
         if n_missing <= 0:
             continue
         out.append(
@@ -438,9 +435,9 @@ def _gap_problems(data: pd.DataFrame, file: str | None, lang: str) -> list[Probl
                 extra={"missing": int(n_missing)},
             )  # fmt: skip
         )
-        have = set(present["unit"])
+        have = unit_any.loc[name]
         for u in units_all:
-            if u not in have:
+            if not bool(have.get(u, False)):
                 out.append(_p("warning", "unit_all_missing", lang, file=file, unit=str(u), indicator=name))
     return out
 
@@ -457,6 +454,24 @@ def coverage_table(data: pd.DataFrame) -> pd.DataFrame:
     tab.index.name = "indicator"
     tab.columns.name = "period"
     return tab.astype("float64")
+
+
+def _map_unique(s: pd.Series, f) -> pd.Series:
+    """``s.map(f)`` evaluating ``f`` once per distinct value (object dtype result)."""
+    codes, first = _factorize(s.to_numpy(dtype=object))
+    vals = s.to_numpy(dtype=object)
+    mapped = np.array([f(vals[j]) for j in first] + [None], dtype=object)
+    return pd.Series(mapped[codes] if len(s) else [], index=s.index, dtype=object)
+
+
+def _factorize(raw: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """Codes of distinct cells (by type and text, so 1 and "1" differ) and each one's first position."""
+    keys = [f"{type(x).__name__}\x00{x}" for x in raw]
+    codes, uniques = pd.factorize(pd.Series(keys, dtype=object), sort=False)
+    first = np.full(len(uniques), -1, dtype=np.int64)
+    pos = np.arange(len(codes))[::-1]
+    first[codes[::-1]] = pos  # the last write (smallest position) wins
+    return codes, first.tolist()
 
 
 def _classify_unit(raw: Any, units: str) -> tuple[str, str | None, list[str]]:

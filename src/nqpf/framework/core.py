@@ -26,6 +26,7 @@ The minimal form is enough::
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from fractions import Fraction
@@ -41,8 +42,18 @@ from nqpf.errors import FrameworkError, Problem
 from nqpf.framework.formula import evaluate_formula, formula_names
 
 NODE_COLUMNS = [
-    "id", "parent", "label_zh", "label_en", "theory", "direction", "unit", "series", "formula",
-    "weight", "target", "level",
+    "id",
+    "parent",
+    "label_zh",
+    "label_en",
+    "theory",
+    "direction",
+    "unit",
+    "series",
+    "formula",
+    "weight",
+    "target",
+    "level",
 ]
 _KNOWN_NODE_KEYS = set(NODE_COLUMNS) - {"level"}
 BUILTIN_PACKAGE = "nqpf.frameworks"
@@ -51,8 +62,14 @@ BUILTIN_PACKAGE = "nqpf.frameworks"
 class Framework:
     """A validated-on-demand indicator tree. Use :func:`load_framework` to make one."""
 
-    def __init__(self, name: str, nodes: pd.DataFrame, meta: dict | None = None, source: str | None = None,
-                 _records: list[dict] | None = None):
+    def __init__(
+        self,
+        name: str,
+        nodes: pd.DataFrame,
+        meta: dict | None = None,
+        source: str | None = None,
+        _records: list[dict] | None = None,
+    ):
         self.name = str(name)
         self.meta = dict(meta or {})
         self.source = source
@@ -64,25 +81,35 @@ class Framework:
                 self._children.setdefault(par, []).append(nid)
         self._parent = dict(zip(self.nodes["id"], self.nodes["parent"], strict=True))
         self._row = {nid: i for i, nid in enumerate(self.nodes["id"])}
-        self._records = _records if _records is not None else [
-            {k: (None if _empty(v) else v) for k, v in rec.items()} for rec in self.nodes.to_dict("records")]
+        self._records = (
+            _records
+            if _records is not None
+            else [
+                {k: (None if _empty(v) else v) for k, v in rec.items()}
+                for rec in self.nodes.to_dict("records")
+            ]
+        )
 
     # --- tree navigation -------------------------------------------------------------------------------
     @property
     def ids(self) -> list[str]:
         return list(self.nodes["id"])
 
-    @property
+    @functools.cached_property
     def root(self) -> str:
         roots = [n for n, p in self._parent.items() if not p]
         if len(roots) != 1:
             raise FrameworkError(f"framework {self.name!r}: needs exactly one root node, found {roots}")
         return roots[0]
 
+    @functools.cached_property
+    def _leaves(self) -> tuple[str, ...]:
+        return tuple(n for n in self.nodes["id"] if not self._children.get(n))
+
     @property
     def leaves(self) -> list[str]:
         """Indicator ids (nodes without children) in file order."""
-        return [n for n in self.nodes["id"] if not self._children.get(n)]
+        return list(self._leaves)
 
     @property
     def internal(self) -> list[str]:
@@ -144,7 +171,9 @@ class Framework:
     def direction(self, node_id: str) -> int:
         d = self.node(node_id).get("direction")
         if d is None or (isinstance(d, float) and np.isnan(d)):
-            raise FrameworkError(f"framework {self.name!r}: indicator {node_id!r} has no direction; add direction: 1 or -1")
+            raise FrameworkError(
+                f"framework {self.name!r}: indicator {node_id!r} has no direction; add direction: 1 or -1"
+            )
         return int(d)
 
     def series_of(self, leaf: str) -> list[str]:
@@ -163,7 +192,9 @@ class Framework:
 
     # --- hashing ----------------------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        nodes = [{k: _plain(v) for k, v in rec.items() if k != "level" and not _empty(v)} for rec in self._records]
+        nodes = [
+            {k: _plain(v) for k, v in rec.items() if k != "level" and not _empty(v)} for rec in self._records
+        ]
         return {"name": self.name, **{k: v for k, v in self.meta.items()}, "nodes": nodes}
 
     @property
@@ -182,17 +213,37 @@ class Framework:
             if not nid:
                 probs.append(Problem("error", "empty_id", "a node has an empty id; give every node an id"))
             elif nid in seen:
-                probs.append(Problem("error", "duplicate_id", f"node id {nid!r} appears more than once; ids must be unique"))
+                probs.append(
+                    Problem(
+                        "error", "duplicate_id", f"node id {nid!r} appears more than once; ids must be unique"
+                    )
+                )
             seen.add(nid)
         idset = set(ids)
         for nid, par in self._parent.items():
             if par and par not in idset:
-                probs.append(Problem("error", "unknown_parent", f"node {nid!r} names parent {par!r}, which is not a node id"))
+                probs.append(
+                    Problem(
+                        "error",
+                        "unknown_parent",
+                        f"node {nid!r} names parent {par!r}, which is not a node id",
+                    )
+                )
         roots = [n for n, p in self._parent.items() if not p]
+        if len(ids) == 1:
+            probs.append(
+                Problem("error", "no_indicators", "the framework has a root but no indicators under it")
+            )
         if len(roots) == 0:
             probs.append(Problem("error", "no_root", "no root node; exactly one node must have no parent"))
         elif len(roots) > 1:
-            probs.append(Problem("error", "many_roots", f"{len(roots)} nodes have no parent {roots}; exactly one root is allowed"))
+            probs.append(
+                Problem(
+                    "error",
+                    "many_roots",
+                    f"{len(roots)} nodes have no parent {roots}; exactly one root is allowed",
+                )
+            )
         # cycles: follow parents from each node
         in_cycle: set[str] = set()
         for start in ids:
@@ -201,7 +252,7 @@ class Framework:
                 path.append(n)
                 n = self._parent[n]
             if n and n in path:
-                cyc = tuple(sorted(path[path.index(n):]))
+                cyc = tuple(sorted(path[path.index(n) :]))
                 if not in_cycle.intersection(cyc):
                     probs.append(Problem("error", "cycle", f"nodes {list(cyc)} form a cycle of parents"))
                     in_cycle.update(cyc)
@@ -212,11 +263,23 @@ class Framework:
             d = rec.get("direction")
             if is_leaf:
                 if _empty(d) and default_dir is None:
-                    probs.append(Problem("error", "no_direction", f"indicator {nid!r} has no direction; add direction: 1 or -1",
-                                         indicator=nid))
+                    probs.append(
+                        Problem(
+                            "error",
+                            "no_direction",
+                            f"indicator {nid!r} has no direction; add direction: 1 or -1",
+                            indicator=nid,
+                        )
+                    )
                 elif not _empty(d) and d not in (1, -1):
-                    probs.append(Problem("error", "bad_direction", f"indicator {nid!r}: direction {d!r} must be 1 or -1",
-                                         indicator=nid))
+                    probs.append(
+                        Problem(
+                            "error",
+                            "bad_direction",
+                            f"indicator {nid!r}: direction {d!r} must be 1 or -1",
+                            indicator=nid,
+                        )
+                    )
                 if rec.get("formula"):
                     try:
                         formula_names(rec["formula"], node=nid)
@@ -224,7 +287,9 @@ class Framework:
                         probs.append(Problem("error", "bad_formula", str(exc), indicator=nid))
             w = rec.get("weight")
             if not _empty(w) and (not isinstance(w, int | float) or w < 0):
-                probs.append(Problem("error", "bad_weight", f"node {nid!r}: weight {w!r} must be a number ≥ 0"))
+                probs.append(
+                    Problem("error", "bad_weight", f"node {nid!r}: weight {w!r} must be a number ≥ 0")
+                )
         if data is not None:
             available = _series_available(data)
             for leaf in self.leaves:
@@ -235,9 +300,15 @@ class Framework:
                 for s in names:
                     if s not in available:
                         what = "its formula uses" if self.node(leaf).get("formula") else "needs"
-                        probs.append(Problem(
-                            "error", "missing_series", f"{what} series {s!r}, which is not in the data",
-                            indicator=leaf, extra={"series": s}))
+                        probs.append(
+                            Problem(
+                                "error",
+                                "missing_series",
+                                f"{what} series {s!r}, which is not in the data",
+                                indicator=leaf,
+                                extra={"series": s},
+                            )
+                        )
         return probs
 
     def validate(self, data: Any = None) -> Framework:
@@ -248,8 +319,10 @@ class Framework:
             other = [p for p in probs if p.code != "missing_series"]
             parts = []
             if missing:
-                parts.append(f"{len(missing)} series missing from the data: {', '.join(missing)} — supply them, "
-                             "map the indicators to existing series (series: / formula:), or drop them")
+                parts.append(
+                    f"{len(missing)} series missing from the data: {', '.join(missing)} — supply them, "
+                    "map the indicators to existing series (series: / formula:), or drop them"
+                )
             parts.extend(f"{p.code}: {p.message}" for p in other)
             exc = FrameworkError(f"framework {self.name!r}: {len(probs)} problem(s): " + "; ".join(parts))
             exc.problems = probs  # type: ignore[attr-defined]
@@ -257,22 +330,36 @@ class Framework:
         return self
 
     # --- computing leaves from data ---------------------------------------------------------------------
-    def leaf_values(self, wide: pd.DataFrame) -> pd.DataFrame:
-        """Leaf indicator values from a wide table (columns = series): copies ``series`` columns, evaluates
-        formulas per row (unit-period). Returns a frame with one column per leaf, same index."""
-        cols: dict[str, np.ndarray] = {}
-        M = wide.to_numpy(dtype=float)
-        src = {c: M[:, j] for j, c in enumerate(wide.columns)}
-        for leaf in self.leaves:
-            d = self.node(leaf)
+    def leaf_matrix(self, M: np.ndarray, columns: list[str]) -> np.ndarray:
+        """Leaf values (rows × leaves, in :attr:`leaves` order) from a block ``M`` whose columns are data series
+        ``columns``: ``series`` columns are copied, formulas evaluated row-wise (per unit-period)."""
+        M = np.asarray(M, dtype=float)
+        pos = {c: j for j, c in enumerate(columns)}
+        out = np.empty((M.shape[0], len(self._leaves)))
+        plain_k, plain_j = [], []
+        for k, leaf in enumerate(self._leaves):
+            d = self._records[self._row[leaf]]
             if d.get("formula"):
-                cols[leaf] = evaluate_formula(d["formula"], src, node=leaf)
+                out[:, k] = evaluate_formula(d["formula"], {c: M[:, j] for c, j in pos.items()}, node=leaf)
             else:
                 s = d.get("series") or leaf
-                if s not in src:
+                if s not in pos:
                     raise FrameworkError(f"indicator {leaf!r} needs series {s!r}, which is not in the data")
-                cols[leaf] = src[s]
-        return pd.DataFrame(cols, index=wide.index)
+                plain_k.append(k)
+                plain_j.append(pos[s])
+        if plain_k == list(range(len(self._leaves))):
+            out = M[:, plain_j]  # one gather when no formulas
+        elif plain_k:
+            out[:, plain_k] = M[:, plain_j]
+        return out
+
+    def leaf_values(self, wide: pd.DataFrame) -> pd.DataFrame:
+        """Leaf indicator values from a wide table (columns = series), same index, one column per leaf."""
+        return pd.DataFrame(
+            self.leaf_matrix(wide.to_numpy(dtype=float), [str(c) for c in wide.columns]),
+            index=wide.index,
+            columns=self.leaves,
+        )
 
     def ahp_matrix(self, node_id: str) -> tuple[list[str], np.ndarray] | None:
         """The AHP pairwise matrix declared on ``node_id`` as (children order, matrix), or None."""
@@ -286,13 +373,19 @@ class Framework:
         else:
             order, mat = kids, spec
         if sorted(order) != sorted(kids):
-            raise FrameworkError(f"node {node_id!r}: AHP children {order} differ from the node's children {kids}")
+            raise FrameworkError(
+                f"node {node_id!r}: AHP children {order} differ from the node's children {kids}"
+            )
         try:
             arr = np.array([[float(Fraction(str(v))) for v in row] for row in mat], dtype=float)
         except (ValueError, TypeError, ZeroDivisionError):
-            raise FrameworkError(f"node {node_id!r}: AHP matrix must hold numbers or fractions like '1/3'") from None
+            raise FrameworkError(
+                f"node {node_id!r}: AHP matrix must hold numbers or fractions like '1/3'"
+            ) from None
         if arr.shape != (len(kids), len(kids)):
-            raise FrameworkError(f"node {node_id!r}: AHP matrix is {arr.shape}, expected {len(kids)}×{len(kids)}")
+            raise FrameworkError(
+                f"node {node_id!r}: AHP matrix is {arr.shape}, expected {len(kids)}×{len(kids)}"
+            )
         return order, arr
 
 
@@ -392,8 +485,11 @@ def load_framework(spec: str | Path | dict | Framework) -> Framework:
     s = str(spec)
     p = Path(s)
     if p.suffix.lower() in (".yaml", ".yml") or p.exists():
-        if not p.exists():
-            raise FrameworkError(f"framework file {s!r} not found")
+        if not p.is_file():
+            raise FrameworkError(
+                f"framework file {s!r} not found (or not a file); give a YAML path or a built-in "
+                f"name from {builtin_names()}"
+            )
         try:
             content = yaml.safe_load(p.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
@@ -412,9 +508,25 @@ def list_frameworks() -> pd.DataFrame:
     for n in builtin_names():
         try:
             fw = load_framework(n)
-            rows.append({"name": n, "title_en": fw.meta.get("title_en", ""), "title_zh": fw.meta.get("title_zh", ""),
-                         "dataset": fw.meta.get("dataset", ""), "nodes": len(fw.nodes), "indicators": len(fw.leaves)})
+            rows.append(
+                {
+                    "name": n,
+                    "title_en": fw.meta.get("title_en", ""),
+                    "title_zh": fw.meta.get("title_zh", ""),
+                    "dataset": fw.meta.get("dataset", ""),
+                    "nodes": len(fw.nodes),
+                    "indicators": len(fw.leaves),
+                }
+            )
         except Exception as exc:  # noqa: BLE001 - listing must not fail on one broken file
-            rows.append({"name": n, "title_en": f"(cannot load: {exc})", "title_zh": "", "dataset": "",
-                         "nodes": 0, "indicators": 0})
+            rows.append(
+                {
+                    "name": n,
+                    "title_en": f"(cannot load: {exc})",
+                    "title_zh": "",
+                    "dataset": "",
+                    "nodes": 0,
+                    "indicators": 0,
+                }
+            )
     return pd.DataFrame(rows, columns=["name", "title_en", "title_zh", "dataset", "nodes", "indicators"])

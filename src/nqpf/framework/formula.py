@@ -24,7 +24,9 @@ def parse_formula(formula: str, *, node: str = "?") -> ast.Expression:
     try:
         tree = ast.parse(str(formula), mode="eval")
     except SyntaxError as exc:
-        raise FrameworkError(f"node {node!r}: formula {formula!r} is not valid arithmetic ({exc.msg})") from None
+        raise FrameworkError(
+            f"node {node!r}: formula {formula!r} is not valid arithmetic ({exc.msg})"
+        ) from None
     for sub in ast.walk(tree):
         if isinstance(sub, ast.Expression | ast.Name | ast.Load) or isinstance(sub, _BINOPS + _UNOPS):
             continue
@@ -32,7 +34,11 @@ def parse_formula(formula: str, *, node: str = "?") -> ast.Expression:
             continue
         if isinstance(sub, ast.UnaryOp) and isinstance(sub.op, _UNOPS):
             continue
-        if isinstance(sub, ast.Constant) and isinstance(sub.value, int | float) and not isinstance(sub.value, bool):
+        if (
+            isinstance(sub, ast.Constant)
+            and isinstance(sub.value, int | float)
+            and not isinstance(sub.value, bool)
+        ):
             continue
         raise FrameworkError(
             f"node {node!r}: formula {formula!r} uses {type(sub).__name__!s}, which is not allowed; "

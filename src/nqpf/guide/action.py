@@ -164,7 +164,7 @@ def action_guide(profile, placement, data: pd.DataFrame, *, catalogue: pd.DataFr
         fits = p.suits_type(tset) if types else True
         factor = 1.0 if fits else off_type_factor
         traj = _peer_trajectories(Z, unit, year, tdf, inds, window=window, max_peers=max_peers,
-                                  names=getattr(profile, "unit_names", None) or {})
+                                  names=getattr(profile, "unit_names", None) or {}, labels=labels or {})
         recs.append(Recommendation(
             path_id=p.id, citation=p.citation, title=p.title[lang], summary=p.summary[lang],
             score=evidence * factor, evidence=evidence, type_factor=factor, suits_region=fits, triggers=tdf,
@@ -190,7 +190,7 @@ def _concept_of(indicator: str, p, cmap: dict) -> str:
 
 
 def _peer_trajectories(Z: pd.DataFrame, unit: str, year: int, triggers: pd.DataFrame, path_inds: list[str], *,
-                       window: int, max_peers: int, names: dict) -> pd.DataFrame:
+                       window: int, max_peers: int, names: dict, labels: dict | None = None) -> pd.DataFrame:
     """Units that started at or below the region's current value and gained at least the gap (descriptive)."""
     rows = []
     for t in triggers.head(3).itertuples():
@@ -223,7 +223,7 @@ def _peer_trajectories(Z: pd.DataFrame, unit: str, year: int, triggers: pd.DataF
             co.sort(reverse=True)
             rows.append({"indicator": i, "peer": u, "peer_name": names.get(u, u), "start_year": t0,
                          "start_value": v0, "end_year": t1, "end_value": v1, "gain": gain,
-                         "co_movers": ", ".join(f"{j} (+{d:.2f})" for d, j in co[:3] if d > 0)})
+                         "co_movers": ", ".join(f"{(labels or {}).get(j, j)} (+{d:.2f})" for d, j in co[:3] if d > 0)})
     return pd.DataFrame(rows, columns=["indicator", "peer", "peer_name", "start_year", "start_value", "end_year",
                                        "end_value", "gain", "co_movers"])
 

@@ -16,6 +16,7 @@ is better) with weights ``w`` (renormalised to sum 1 inside the node).
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from nqpf.errors import MethodError
 
@@ -43,13 +44,17 @@ def geometric(Z: np.ndarray, w, *, zero_rule: str = "shift", delta: float = 0.01
     Z = np.asarray(Z, dtype=float)
     ww = _w(w, Z.shape[1])
     if np.nanmin(Z) < 0:
-        raise MethodError("geometric aggregation needs non-negative inputs; use min-max (not z-score) normalisation")
+        raise MethodError(
+            "geometric aggregation needs non-negative inputs; use min-max (not z-score) normalisation"
+        )
     if zero_rule == "shift":
         return np.exp(np.log(Z + delta) @ ww) - delta
     has_zero = (Z[:, ww > 0] == 0).any(axis=1)
     if zero_rule == "error" and has_zero.any():
-        raise MethodError(f"geometric aggregation: {int(has_zero.sum())} row(s) have a zero input; "
-                          "use zero_rule='shift' or 'zero', or another normalisation")
+        raise MethodError(
+            f"geometric aggregation: {int(has_zero.sum())} row(s) have a zero input; "
+            "use zero_rule='shift' or 'zero', or another normalisation"
+        )
     if zero_rule in ("zero", "error"):
         with np.errstate(divide="ignore"):
             L = np.log(np.where(Z > 0, Z, 1.0)) @ ww
@@ -96,3 +101,12 @@ def aggregate_array(Z: np.ndarray, w, method: str = "arithmetic", **params) -> n
     if method == "grey":
         return grey(Z, w, rho=params.get("rho", 0.5))
     raise MethodError(f"unknown aggregation {method!r}; choose one of {METHODS}")
+
+
+def aggregate_frame(Z: pd.DataFrame, weights, method: str = "arithmetic", **params) -> pd.Series:
+    """DataFrame wrapper: aggregate the columns of ``Z`` with ``weights`` (mapping or sequence aligned with the
+    columns) into one score per row."""
+    w = [weights[c] for c in Z.columns] if hasattr(weights, "keys") else weights
+    return pd.Series(
+        aggregate_array(Z.to_numpy(dtype=float), w, method, **params), index=Z.index, name="score"
+    )

@@ -82,7 +82,9 @@ def group_mean(A: np.ndarray, group_codes) -> np.ndarray:
     return out
 
 
-def impute_array(A: np.ndarray, years, method: str = "none", *, limit: int = 2, group_codes=None) -> np.ndarray:
+def impute_array(
+    A: np.ndarray, years, method: str = "none", *, limit: int = 2, group_codes=None
+) -> np.ndarray:
     """Dispatch (module docstring). ``none``/``refuse`` return ``A`` unchanged (the caller checks gaps)."""
     if method in ("none", "refuse"):
         return np.asarray(A, dtype=float)
@@ -98,17 +100,21 @@ def impute_array(A: np.ndarray, years, method: str = "none", *, limit: int = 2, 
     raise MethodError(f"unknown imputation {method!r}; choose one of {METHODS}")
 
 
-def imputation_log(before: np.ndarray, after: np.ndarray, units, years, indicators, method: str) -> pd.DataFrame:
+def imputation_log(
+    before: np.ndarray, after: np.ndarray, units, years, indicators, method: str
+) -> pd.DataFrame:
     """One row per imputed cell: unit, period, indicator, method, value."""
     filled = np.isnan(before) & ~np.isnan(after)
     u, t, k = np.nonzero(filled)
-    return pd.DataFrame({
-        "unit": np.asarray(units, dtype=object)[u],
-        "period": np.asarray(years, dtype="int64")[t],
-        "indicator": np.asarray(indicators, dtype=object)[k],
-        "method": method,
-        "value": after[u, t, k],
-    })
+    return pd.DataFrame(
+        {
+            "unit": np.asarray(units, dtype=object)[u],
+            "period": np.asarray(years, dtype="int64")[t],
+            "indicator": np.asarray(indicators, dtype=object)[k],
+            "method": method,
+            "value": after[u, t, k],
+        }
+    )
 
 
 def gap_report(A: np.ndarray, units, years, indicators) -> str:

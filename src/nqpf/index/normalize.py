@@ -66,20 +66,29 @@ def _warn_constant(const: np.ndarray, names, what: str) -> None:
 
 
 def minmax(X: np.ndarray, directions=None, groups=None, *, names=None) -> np.ndarray:
-    """Min–max to [0, 1]; pooled over all rows, or within each group (e.g. period) when ``groups`` given."""
+    """Min–max to [0, 1]; pooled over all rows, or within each group (e.g. period) when ``groups`` given.
+
+    Computed in one pass as ``(x − base)·mult`` with base = min (+1) or max (−1) and mult = ±1/(max − min).
+    """
     X = np.asarray(X, dtype=float)
     d = _dirs(directions, X.shape[1])
     g, ng = _group_index(groups, X.shape[0])
+    has_nan = bool(np.isnan(X).any())
+    fmin, fmax = (np.nanmin, np.nanmax) if has_nan else (np.min, np.max)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        lo = _group_reduce(X, g, ng, np.nanmin)
-        hi = _group_reduce(X, g, ng, np.nanmax)
+        if ng == 1:
+            lo, hi = fmin(X, axis=0), fmax(X, axis=0)
+        else:
+            lo = np.stack([fmin(X[g == gi], axis=0) for gi in range(ng)])  # loops over periods, not units
+            hi = np.stack([fmax(X[g == gi], axis=0) for gi in range(ng)])
     rng = hi - lo
-    const = rng == 0
-    safe = np.where(const, 1.0, rng)
-    Z = np.where(d > 0, (X - lo) / safe, (hi - X) / safe)
-    Z = np.where(const & ~np.isnan(X), 0.0, Z)
-    _warn_constant(const.any(axis=0), names, "min-max")
+    const = ~(rng > 0)
+    scale = np.where(const, 0.0, 1.0 / np.where(const, 1.0, rng))  # constant column → 0, never NaN
+    base = np.where(d > 0, lo, hi)
+    mult = np.where(d > 0, scale, -scale)
+    Z = (X - base) * mult if ng == 1 else (X - base[g]) * mult[g]
+    _warn_constant(np.atleast_2d(const).any(axis=0), names, "min-max")
     return Z
 
 
@@ -109,8 +118,10 @@ def ratio(X: np.ndarray, directions=None, ref=None, *, scale: float = 1.0, names
     if np.any(bad_ref & ~np.isnan(X)) or np.any(bad_x):
         cols = np.flatnonzero((bad_ref & ~np.isnan(X)).any(axis=0) | bad_x.any(axis=0))
         nm = [names[i] for i in cols] if names is not None else list(cols)
-        raise MethodError(f"ratio normalisation: reference value missing or zero (or zero in a −1 indicator) for {nm}; "
-                          "choose another base year / reference unit or another method")
+        raise MethodError(
+            f"ratio normalisation: reference value missing or zero (or zero in a −1 indicator) for {nm}; "
+            "choose another base year / reference unit or another method"
+        )
     return scale * np.where(d > 0, X / R, R / X)
 
 
@@ -147,8 +158,18 @@ def vector(X: np.ndarray, directions=None, groups=None, *, names=None) -> np.nda
     return np.where(d > 0, R, hi + lo - R)
 
 
-def normalize_array(X: np.ndarray, directions=None, method: str = "minmax-global", *, periods=None, units=None,
-                    base_year=None, ref_unit=None, scale: float = 1.0, names=None) -> np.ndarray:
+def normalize_array(
+    X: np.ndarray,
+    directions=None,
+    method: str = "minmax-global",
+    *,
+    periods=None,
+    units=None,
+    base_year=None,
+    ref_unit=None,
+    scale: float = 1.0,
+    names=None,
+) -> np.ndarray:
     """Dispatch on ``method`` (see module table). ``periods``/``units`` label the rows (needed for
     ``minmax-period``, ``ratio``)."""
     if method in ("minmax", "minmax-global"):
@@ -156,8 +177,11 @@ def normalize_array(X: np.ndarray, directions=None, method: str = "minmax-global
     if method == "minmax-period":
         if periods is None:
             raise MethodError("minmax-period needs the period of every row")
-        warnings.warn("minmax-period: min-max within each period makes scores of different years incomparable "
-                      "(a year's best is always 1); use minmax-global to compare over time", stacklevel=2)
+        warnings.warn(
+            "minmax-period: min-max within each period makes scores of different years incomparable "
+            "(a year's best is always 1); use minmax-global to compare over time",
+            stacklevel=2,
+        )
         return minmax(X, directions, groups=periods, names=names)
     if method == "zscore":
         return zscore(X, directions, names=names)
@@ -168,16 +192,21 @@ def normalize_array(X: np.ndarray, directions=None, method: str = "minmax-global
     if method == "ratio":
         X = np.asarray(X, dtype=float)
         if (base_year is None) == (ref_unit is None):
-            raise MethodError("ratio normalisation needs exactly one of base_year=YEAR (each unit against its own "
-                              "value in that year) or ref_unit=UNIT (every row against that unit in the same year)")
+            raise MethodError(
+                "ratio normalisation needs exactly one of base_year=YEAR (each unit against its own "
+                "value in that year) or ref_unit=UNIT (every row against that unit in the same year)"
+            )
         if base_year is not None:
             if periods is None or units is None:
                 raise MethodError("ratio with base_year needs units and periods of the rows")
-            key = pd.Series(np.arange(len(units)), index=pd.MultiIndex.from_arrays([np.asarray(units),
-                                                                                        np.asarray(periods)]))
+            key = pd.Series(
+                np.arange(len(units)),
+                index=pd.MultiIndex.from_arrays([np.asarray(units), np.asarray(periods)]),
+            )
             try:
-                base_rows = key.reindex(pd.MultiIndex.from_arrays([np.asarray(units),
-                                                                   np.full(len(units), int(base_year))])).to_numpy()
+                base_rows = key.reindex(
+                    pd.MultiIndex.from_arrays([np.asarray(units), np.full(len(units), int(base_year))])
+                ).to_numpy()
             except Exception as exc:  # noqa: BLE001
                 raise MethodError(f"ratio: cannot align base year {base_year}: {exc}") from None
             if np.any(np.isnan(base_rows)):
@@ -204,5 +233,7 @@ def normalize_frame(wide: pd.DataFrame, directions, method: str = "minmax-global
     idx = wide.index
     units = idx.get_level_values("unit") if isinstance(idx, pd.MultiIndex) else None
     periods = idx.get_level_values("period") if isinstance(idx, pd.MultiIndex) else None
-    Z = normalize_array(wide.to_numpy(dtype=float), d, method, periods=periods, units=units, names=cols, **params)
+    Z = normalize_array(
+        wide.to_numpy(dtype=float), d, method, periods=periods, units=units, names=cols, **params
+    )
     return pd.DataFrame(Z, index=idx, columns=cols)

@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from nqpf._util import package_versions
 from nqpf.errors import DataError, FrameworkError, MethodError
@@ -62,7 +61,9 @@ def parse_periods(periods) -> list[int] | None:
             try:
                 lo, hi = int(a), int(b)
             except ValueError:
-                raise DataError(f"periods {periods!r}: use a range like 2012-2022 or a list of years") from None
+                raise DataError(
+                    f"periods {periods!r}: use a range like 2012-2022 or a list of years"
+                ) from None
             return list(range(lo, hi + 1))
         try:
             return [int(x) for x in s.replace(";", ",").split(",") if x.strip()]
@@ -104,34 +105,26 @@ def _resolve_data(data: Any, units: str = "none") -> tuple[pd.DataFrame | None, 
         info.setdefault("dataset", getattr(data, "name", None))
         data = data.data
     if not isinstance(data, pd.DataFrame):
-        raise DataError(f"data must be a DataFrame, a Dataset, a dataset name or a file path; got {type(data).__name__}")
+        raise DataError(
+            f"data must be a DataFrame, a Dataset, a dataset name or a file path; got {type(data).__name__}"
+        )
     if {"indicator", "value"}.issubset(data.columns):
         return data, None, info
     w = data
     if isinstance(w.index, pd.MultiIndex) and list(w.index.names) == ["unit", "period"]:
-        w = w.copy()
-    elif {"unit", "period"}.issubset(w.columns):
-        w = w.set_index(["unit", "period"])
-    else:
-        raise DataError("data: a long table needs columns unit, period, indicator, value; a wide table needs "
-                        f"columns unit, period and one column per indicator (found {list(data.columns)[:8]})")
-    idx = pd.MultiIndex.from_arrays([w.index.get_level_values(0).astype(str),
-                                     pd.to_numeric(w.index.get_level_values(1)).astype("int64")],
-                                    names=["unit", "period"])
-    w.index = idx
-    if w.index.duplicated().any():
-        u, p = w.index[w.index.duplicated()][0]
-        raise DataError(f"data: duplicate rows for unit {u!r}, period {p}; keep one row per unit and period")
-    try:
-        w = w.apply(pd.to_numeric, errors="raise").astype(float)
-    except (ValueError, TypeError) as exc:
-        raise DataError(f"data: non-numeric cells in the wide table ({exc}); clean them or use nqpf.read") from None
-    w.columns = [str(c) for c in w.columns]
+        w = w.reset_index()
+    elif not {"unit", "period"}.issubset(w.columns):
+        raise DataError(
+            "data: a long table needs columns unit, period, indicator, value; a wide table needs "
+            f"columns unit, period and one column per indicator (found {list(data.columns)[:8]})"
+        )
+    w = w.rename(columns={c: str(c) for c in w.columns})
     return None, w, info
 
 
-def _grid(long: pd.DataFrame | None, wide: pd.DataFrame | None, needed: list[str],
-          periods: list[int] | None) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
+def _grid(
+    long: pd.DataFrame | None, wide: pd.DataFrame | None, needed: list[str], periods: list[int] | None
+) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
     """(units sorted, years sorted, series, block) where block[u*T + t, j] is series j of unit u in year t
     over the full unit × period grid (NaN where absent). Vectorised; bad rows fall back to
     :func:`nqpf.data.panel.check_long` for its detailed message."""
@@ -141,7 +134,8 @@ def _grid(long: pd.DataFrame | None, wide: pd.DataFrame | None, needed: list[str
         miss = [c for c in LONG_COLUMNS if c not in long.columns]
         if miss:
             check_long(long)  # raises with the contract's message
-        jall = pd.Index(needed).get_indexer(long["indicator"].astype(str))  # hash lookup; −1 = not needed
+        icode, icats = pd.factorize(long["indicator"])
+        jall = pd.Index(needed).get_indexer(pd.Index(icats).astype(str))[icode]  # −1 = not needed
         keep = jall >= 0
         per = pd.to_numeric(long["period"], errors="coerce").to_numpy(dtype=float)
         val = pd.to_numeric(long["value"], errors="coerce").to_numpy(dtype=float)
@@ -152,35 +146,78 @@ def _grid(long: pd.DataFrame | None, wide: pd.DataFrame | None, needed: list[str
             keep &= np.isin(per, periods)
         ucode, units = pd.factorize(long["unit"].astype(str)[keep], sort=True)
         per, val, jcode = per[keep].astype("int64"), val[keep], jall[keep]
-        years, tcode = np.unique(per, return_inverse=True)
+        tcode, years = pd.factorize(per, sort=True)
         series = list(needed)  # a series with no rows in the periods stays all-NaN (reported by name later)
         T, J = len(years), len(series)
         flat = (ucode * T + tcode) * max(J, 1) + jcode
-        if len(np.unique(flat)) != len(flat):
+        if len(flat) and np.bincount(flat, minlength=len(units) * T * max(J, 1)).max() > 1:
             check_long(long[keep])  # raises naming the duplicate
         block = np.full((len(units) * T, J), np.nan)
         block.reshape(-1)[flat] = val
     else:
-        w = wide[[c for c in needed if c in wide.columns]]
-        if periods is not None:
-            w = w[w.index.get_level_values("period").isin(periods)]
-        pp = w.index.get_level_values("period").to_numpy().astype("int64")
-        ucode, units = pd.factorize(w.index.get_level_values("unit").astype(str), sort=True)
-        years, tcode = np.unique(pp, return_inverse=True)
-        series = list(w.columns)
+        per = pd.to_numeric(wide["period"], errors="coerce").to_numpy(dtype=float)
+        if np.isnan(per).any() or (per != np.round(per)).any():
+            r = int(np.flatnonzero(np.isnan(per) | (per != np.round(per)))[0])
+            raise DataError(
+                f"data: row {r}: period {wide['period'].iloc[r]!r} is not a year; periods must be whole "
+                "years such as 2020"
+            )
+        keep = np.isin(per, periods) if periods is not None else np.ones(len(per), bool)
+        series = [c for c in needed if c in wide.columns]
+        vals = np.empty((int(keep.sum()), len(series)))
+        for j, c in enumerate(series):
+            col = wide[c]
+            if not pd.api.types.is_numeric_dtype(col):
+                conv = pd.to_numeric(col, errors="coerce")
+                bad = conv.isna() & col.notna()
+                if bad.any():
+                    r = int(np.flatnonzero(bad.to_numpy())[0])
+                    raise DataError(
+                        f"data: row {r}, column {c!r}: value {col.iloc[r]!r} is not a number; clean it "
+                        "or read the file with nqpf.read"
+                    )
+                col = conv
+            vals[:, j] = col.to_numpy(dtype=float)[keep]
+        ucode, units = pd.factorize(wide["unit"].astype(str)[keep], sort=True)
+        tcode, years = pd.factorize(per[keep].astype("int64"), sort=True)
+        flat = ucode * len(years) + tcode
+        if len(flat) and np.bincount(flat, minlength=len(units) * len(years)).max() > 1:
+            dup = int(np.flatnonzero(np.bincount(flat) > 1)[0])
+            raise DataError(
+                f"data: duplicate rows for unit {units[dup // len(years)]!r}, period "
+                f"{years[dup % len(years)]}; keep one row per unit and period"
+            )
         block = np.full((len(units) * len(years), len(series)), np.nan)
-        block[ucode * len(years) + tcode] = w.to_numpy(dtype=float)
+        block[flat] = vals
     if block.size == 0 or not len(units):
-        raise DataError(f"no data for the framework's series {needed[:10]} in periods "
-                        f"{'all' if periods is None else f'{min(periods)}-{max(periods)}'}")
+        raise DataError(
+            f"no data for the framework's series {needed[:10]} in periods "
+            f"{'all' if periods is None else f'{min(periods)}-{max(periods)}'}"
+        )
     return np.asarray(units, dtype=object).astype(str), np.asarray(years, dtype="int64"), series, block
+
+
+def rank_within_periods(S: np.ndarray, U: int, T: int) -> np.ndarray:
+    """Competition ranks ("min" method: ties share the best rank; 1 = highest score) of every column of ``S``
+    (rows = unit-major unit-periods) among the units of each period. Vectorised: one contiguous argsort."""
+    N = S.shape[1]
+    V = np.ascontiguousarray((-S).reshape(U, T * N).T)  # (T·N) × U
+    order = np.argsort(V, axis=1)
+    sv = np.take_along_axis(V, order, axis=1)
+    new = np.ones(sv.shape, dtype=bool)
+    new[:, 1:] = sv[:, 1:] != sv[:, :-1]
+    start = np.maximum.accumulate(np.where(new, np.arange(U), 0), axis=1)
+    ranks = np.empty(V.shape, dtype="int64")
+    np.put_along_axis(ranks, order, start + 1, axis=1)
+    return ranks.T.reshape(U * T, N)
 
 
 # --------------------------------------------------------------------------------------------------------
 # weights on the tree
 # --------------------------------------------------------------------------------------------------------
-def _within_parent_subjective(fw: Framework, method: str, *, ahp: dict | None, force: bool, max_cr: float,
-                              records: dict) -> dict[str, float]:
+def _within_parent_subjective(
+    fw: Framework, method: str, *, ahp: dict | None, force: bool, max_cr: float, records: dict
+) -> dict[str, float]:
     """Within-parent weights of every non-root node for ``fixed`` / ``ahp`` / ``equal``."""
     out: dict[str, float] = {}
     for p in fw.internal:
@@ -193,9 +230,15 @@ def _within_parent_subjective(fw: Framework, method: str, *, ahp: dict | None, f
             if not given:
                 w = np.full(len(kids), 1.0 / len(kids))
             elif len(given) < len(kids):
-                miss = [k for k, r in zip(kids, raw, strict=True) if r is None or (isinstance(r, float) and np.isnan(r))]
-                raise FrameworkError(f"fixed weights: node(s) {miss} under {p!r} have no weight while their siblings do; "
-                                     "give every child of a node a weight, or none (equal)")
+                miss = [
+                    k
+                    for k, r in zip(kids, raw, strict=True)
+                    if r is None or (isinstance(r, float) and np.isnan(r))
+                ]
+                raise FrameworkError(
+                    f"fixed weights: node(s) {miss} under {p!r} have no weight while their siblings do; "
+                    "give every child of a node a weight, or none (equal)"
+                )
             else:
                 w = np.asarray(given, dtype=float)
                 if w.sum() <= 0:
@@ -204,16 +247,21 @@ def _within_parent_subjective(fw: Framework, method: str, *, ahp: dict | None, f
         elif method == "ahp":
             spec = (ahp or {}).get(p)
             if spec is not None:
-                order, A = (kids, np.asarray(spec, dtype=float)) if not isinstance(spec, dict) else (
-                    list(spec["children"]), np.asarray(spec["matrix"], dtype=float))
+                order, A = (
+                    (kids, np.asarray(spec, dtype=float))
+                    if not isinstance(spec, dict)
+                    else (list(spec["children"]), np.asarray(spec["matrix"], dtype=float))
+                )
             else:
                 got = fw.ahp_matrix(p)
                 if got is None:
                     if len(kids) == 1:
                         out[kids[0]] = 1.0
                         continue
-                    raise FrameworkError(f"AHP weights: node {p!r} has no pairwise matrix; add 'ahp:' to it in the "
-                                         "framework or pass ahp={node: matrix}")
+                    raise FrameworkError(
+                        f"AHP weights: node {p!r} has no pairwise matrix; add 'ahp:' to it in the "
+                        "framework or pass ahp={node: matrix}"
+                    )
                 order, A = got
             wv, info = wts.ahp_weights(A, force=force, max_cr=max_cr, node=p)
             records[p] = {**info, "children": order, "weights": wv.tolist()}
@@ -243,8 +291,10 @@ def _parse_weights(weights: str) -> tuple[str | None, str | None]:
     parts = [p.strip() for p in str(weights).split("+")]
     for p in parts:
         if p not in WEIGHT_METHODS:
-            raise MethodError(f"unknown weighting {p!r}; choose from {WEIGHT_METHODS} or 'subjective+objective' "
-                              "such as 'ahp+entropy'")
+            raise MethodError(
+                f"unknown weighting {p!r}; choose from {WEIGHT_METHODS} or 'subjective+objective' "
+                "such as 'ahp+entropy'"
+            )
     if len(parts) == 1:
         p = parts[0]
         return (p, None) if p in ("fixed", "ahp") else (None, p)
@@ -257,7 +307,9 @@ def _method_for(node: str, level: int, aggregate: str | dict) -> str:
     if isinstance(aggregate, str):
         m = aggregate
     else:
-        m = aggregate.get(node, aggregate.get(level, aggregate.get(str(level), aggregate.get("default", "arithmetic"))))
+        m = aggregate.get(
+            node, aggregate.get(level, aggregate.get(str(level), aggregate.get("default", "arithmetic")))
+        )
     if m not in agg.METHODS:
         raise MethodError(f"unknown aggregation {m!r} for node {node!r}; choose one of {agg.METHODS}")
     return m
@@ -266,21 +318,51 @@ def _method_for(node: str, level: int, aggregate: str | dict) -> str:
 # --------------------------------------------------------------------------------------------------------
 # the pipeline
 # --------------------------------------------------------------------------------------------------------
-def build_index(data: Any, framework: Any, *, impute: str = "none", treat: str = "none",
-                normalize: str = "minmax-global", weights: str = "entropy", weight_scope: str = "leaves",
-                aggregate: str | dict = "arithmetic", periods=None, **options: Any) -> IndexResult:
+def build_index(
+    data: Any,
+    framework: Any,
+    *,
+    impute: str = "none",
+    treat: str = "none",
+    normalize: str = "minmax-global",
+    weights: str = "entropy",
+    weight_scope: str = "leaves",
+    aggregate: str | dict = "arithmetic",
+    periods=None,
+    **options: Any,
+) -> IndexResult:
     """Build a composite index (see module docstring and ``docs/index/``).
 
     Options: ``impute_limit`` (carry, years, 2), ``groups`` (unit → group for group-mean; a Dataset's ``units.group``
     by default), ``winsorize_q`` ((0.01, 0.99)), ``winmax`` (5), ``treat_columns``, ``base_year`` / ``ref_unit`` /
     ``ratio_scale`` (ratio normalisation), ``entropy_shift`` (0), ``ahp`` ({node: matrix}), ``ahp_force`` (False),
     ``max_cr`` (0.1), ``combine`` ('linear'), ``alpha`` (0.5), ``zero_rule`` ('shift'), ``delta`` (0.01),
-    ``rho`` (0.5), ``min_units`` (3), ``units`` (reading a file: "province" or "none"; default "province" when
+    ``rho`` (0.5), ``min_units`` (3), ``drop_incomplete_units`` (False: units with gaps left after imputation are
+    dropped, warned about and listed in ``manifest["dropped_units"]``), ``units`` (reading a file: "province" or "none"; default "province" when
     the framework's ``dataset`` is cn_provinces, else "none").
     """
-    known = {"impute_limit", "groups", "winsorize_q", "winmax", "treat_columns", "base_year", "ref_unit",
-             "ratio_scale", "entropy_shift", "ahp", "ahp_force", "max_cr", "combine", "alpha", "zero_rule", "delta",
-             "rho", "min_units", "units"}
+    known = {
+        "impute_limit",
+        "groups",
+        "winsorize_q",
+        "winmax",
+        "treat_columns",
+        "base_year",
+        "ref_unit",
+        "ratio_scale",
+        "entropy_shift",
+        "ahp",
+        "ahp_force",
+        "max_cr",
+        "combine",
+        "alpha",
+        "zero_rule",
+        "delta",
+        "rho",
+        "min_units",
+        "units",
+        "drop_incomplete_units",
+    }
     unknown = sorted(set(options) - known)
     if unknown:
         raise MethodError(f"build_index: unknown option(s) {unknown}; known: {sorted(known)}")
@@ -290,7 +372,9 @@ def build_index(data: Any, framework: Any, *, impute: str = "none", treat: str =
     caught: list[str] = []
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always")
-        res = _build(data, framework, impute, treat, normalize, weights, weight_scope, aggregate, periods, options)
+        res = _build(
+            data, framework, impute, treat, normalize, weights, weight_scope, aggregate, periods, options
+        )
     for w in rec:
         msg = str(w.message)
         if msg not in caught:
@@ -301,9 +385,17 @@ def build_index(data: Any, framework: Any, *, impute: str = "none", treat: str =
     return res
 
 
-def _build(data, framework, impute, treat, normalize, weights, weight_scope, aggregate, periods, opt) -> IndexResult:
+def _build(
+    data, framework, impute, treat, normalize, weights, weight_scope, aggregate, periods, opt
+) -> IndexResult:
     fw = load_framework(framework)
     fw.validate()
+    periods_source = "argument"
+    if periods is None and isinstance(fw.meta.get("periods"), list | tuple) and len(fw.meta["periods"]) == 2:
+        periods = tuple(fw.meta["periods"])  # the framework's declared span (first, last year)
+        periods_source = "framework"
+    elif isinstance(periods, str) and periods.strip().lower() == "all":
+        periods, periods_source = None, "all"
     pers = parse_periods(periods)
     units_mode = opt.get("units") or ("province" if fw.meta.get("dataset") == "cn_provinces" else "none")
     long, wide, info = _resolve_data(data, units_mode)
@@ -316,47 +408,103 @@ def _build(data, framework, impute, treat, normalize, weights, weight_scope, agg
             if s not in needed:
                 needed.append(s)
     units, years, series, block = _grid(long, wide, needed, pers)
-    h = hashlib.sha256()
-    for part in (np.ascontiguousarray(block).tobytes(), "|".join(units).encode(), years.tobytes(),
-                 "|".join(series).encode()):
+    h = hashlib.blake2b(digest_size=32)
+    for part in (
+        np.ascontiguousarray(block).tobytes(),
+        "|".join(units).encode(),
+        years.tobytes(),
+        "|".join(series).encode(),
+    ):
         h.update(part)
     input_hash = h.hexdigest()
     min_units = int(opt.get("min_units", MIN_UNITS))
     if len(units) < min_units:
-        raise MethodError(f"only {len(units)} unit(s) {list(units)} in the data; a composite index needs at least "
-                          f"{min_units} units to normalise and weight")
-    X0 = fw.leaf_values(pd.DataFrame(block, columns=series)).to_numpy(dtype=float)
+        raise MethodError(
+            f"only {len(units)} unit(s) {list(units)} in the data; a composite index needs at least "
+            f"{min_units} units to normalise and weight"
+        )
+    X0 = fw.leaf_matrix(block, series)
     allmiss = [c for c, m in zip(leaves, np.isnan(X0).all(axis=0), strict=True) if m]
     if allmiss:
-        raise DataError(f"indicator(s) {allmiss} have no data at all in the chosen periods; drop them from the "
-                        "framework, change periods, or supply the series")
+        raise DataError(
+            f"indicator(s) {allmiss} have no data at all in the chosen periods; drop them from the "
+            "framework, change periods, or supply the series"
+        )
     U, T, L = len(units), len(years), len(leaves)
     A = X0.reshape(U, T, L)
 
-    # 1. missing data -----------------------------------------------------------------------------------
+    # 1. missing data (methods may be chained with '+', applied in order) ---------------------------------
     groups = opt.get("groups", info.get("groups"))
     codes = None
-    if impute == "group-mean" and groups is not None:
+    if "group-mean" in impute and groups is not None:
         codes = pd.factorize(pd.Series(units).map(dict(groups)).fillna("__none__"))[0]
-    B = imp.impute_array(A, years, impute, limit=int(opt.get("impute_limit", 2)), group_codes=codes)
-    log = imp.imputation_log(A, B, units, years, leaves, impute)
+    B = A
+    logs = []
+    for step in str(impute).split("+"):
+        step = step.strip()
+        B_next = imp.impute_array(B, years, step, limit=int(opt.get("impute_limit", 2)), group_codes=codes)
+        logs.append(imp.imputation_log(B, B_next, units, years, leaves, step))
+        B = B_next
+    log = pd.concat(logs, ignore_index=True) if len(logs) > 1 else logs[0]
+    dropped: list[str] = []
+    if np.isnan(B).any() and opt.get("drop_incomplete_units"):
+        bad_u = np.isnan(B).any(axis=(1, 2))
+        dropped = [str(u) for u in units[bad_u]]
+        warnings.warn(
+            f"{len(dropped)} unit(s) dropped because gaps remain after impute={impute!r} "
+            f"(drop_incomplete_units): {dropped[:20]}{' …' if len(dropped) > 20 else ''}",
+            stacklevel=2,
+        )
+        keep_u = ~bad_u
+        A, B, units = A[keep_u], B[keep_u], units[keep_u]
+        if len(log):
+            log = log[log["unit"].isin(set(units))].reset_index(drop=True)
+        U = len(units)
+        if U < min_units:
+            raise MethodError(
+                f"only {U} unit(s) left after dropping incomplete units; a composite index needs at "
+                f"least {min_units}; impute more (e.g. 'linear-carry+group-mean') or shorten the periods"
+            )
     if np.isnan(B).any():
-        hint = ("choose impute='linear', 'carry', 'linear-carry' or 'group-mean'" if impute in ("none", "refuse")
-                else "combine methods (e.g. 'linear-carry'), raise impute_limit, or use 'group-mean'")
-        raise DataError(f"missing values remain after impute={impute!r}: {imp.gap_report(B, units, years, leaves)}; {hint}")
+        hint = (
+            "choose impute='linear', 'carry', 'linear-carry', 'group-mean' or a chain such as "
+            "'linear-carry+group-mean', or drop_incomplete_units=True"
+            if impute in ("none", "refuse")
+            else "chain methods (e.g. 'linear-carry+group-mean'), raise impute_limit, or pass "
+            "drop_incomplete_units=True to drop (and list) the units concerned"
+        )
+        raise DataError(
+            f"missing values remain after impute={impute!r}: {imp.gap_report(B, units, years, leaves)}; {hint}"
+        )
     X = B.reshape(U * T, L)
 
     # 2. outliers ---------------------------------------------------------------------------------------
     q = opt.get("winsorize_q", (0.01, 0.99))
-    X, treat_log = trt.treat_array(X, treat, names=leaves, q_low=q[0], q_high=q[1], winmax=int(opt.get("winmax", 5)),
-                                   columns=opt.get("treat_columns"))
+    X, treat_log = trt.treat_array(
+        X,
+        treat,
+        names=leaves,
+        q_low=q[0],
+        q_high=q[1],
+        winmax=int(opt.get("winmax", 5)),
+        columns=opt.get("treat_columns"),
+    )
 
     # 3. normalisation ----------------------------------------------------------------------------------
     dirs = np.array([fw.direction(x) for x in leaves], dtype=float)
-    row_units = np.repeat(units, T)
     row_periods = np.tile(years, U)
-    Z = nrm.normalize_array(X, dirs, normalize, periods=row_periods, units=row_units, base_year=opt.get("base_year"),
-                            ref_unit=opt.get("ref_unit"), scale=float(opt.get("ratio_scale", 1.0)), names=leaves)
+    row_units = np.repeat(units, T) if normalize == "ratio" else None
+    Z = nrm.normalize_array(
+        X,
+        dirs,
+        normalize,
+        periods=row_periods,
+        units=row_units,
+        base_year=opt.get("base_year"),
+        ref_unit=opt.get("ref_unit"),
+        scale=float(opt.get("ratio_scale", 1.0)),
+        names=leaves,
+    )
 
     # 4–5. weights and aggregation ------------------------------------------------------------------------
     subj, obj = _parse_weights(weights)
@@ -367,8 +515,11 @@ def _build(data, framework, impute, treat, normalize, weights, weight_scope, agg
     S = np.empty((U * T, len(node_ids)))
     for n in leaves:
         S[:, col[n]] = Z[:, leaf_pos[n]]
-    agg_params = {"zero_rule": opt.get("zero_rule", "shift"), "delta": float(opt.get("delta", 0.01)),
-                  "rho": float(opt.get("rho", 0.5))}
+    agg_params = {
+        "zero_rule": opt.get("zero_rule", "shift"),
+        "delta": float(opt.get("delta", 0.01)),
+        "rho": float(opt.get("rho", 0.5)),
+    }
     methods_used: dict[str, str] = {}
     within: dict[str, float] = {}
     ent_shift = float(opt.get("entropy_shift", 0.0))
@@ -378,11 +529,20 @@ def _build(data, framework, impute, treat, normalize, weights, weight_scope, agg
     if weight_scope == "leaves":
         # leaf weights jointly
         if obj is not None and subj is None:
-            w_leaf = (np.full(L, 1.0 / L) if obj == "equal"
-                      else wts.objective_weights(Z, obj, names=leaves, entropy_shift=ent_shift))
+            w_leaf = (
+                np.full(L, 1.0 / L)
+                if obj == "equal"
+                else wts.objective_weights(Z, obj, names=leaves, entropy_shift=ent_shift)
+            )
         else:
-            sw = _within_parent_subjective(fw, subj, ahp=opt.get("ahp"), force=bool(opt.get("ahp_force", False)),
-                                           max_cr=float(opt.get("max_cr", 0.1)), records=ahp_records)
+            sw = _within_parent_subjective(
+                fw,
+                subj,
+                ahp=opt.get("ahp"),
+                force=bool(opt.get("ahp_force", False)),
+                max_cr=float(opt.get("max_cr", 0.1)),
+                records=ahp_records,
+            )
             eff = _path_products(fw, sw)
             w_s = np.array([eff[x] for x in leaves])
             if obj is None:
@@ -404,8 +564,10 @@ def _build(data, framework, impute, treat, normalize, weights, weight_scope, agg
             idx = [leaf_pos[x] for x in lv]
             wv = w_leaf[idx]
             if wv.sum() <= 0:
-                raise MethodError(f"node {n!r}: all its indicators {lv} have weight 0, so it cannot be scored; "
-                                  "they have no variation — check the data or use fixed/equal weights")
+                raise MethodError(
+                    f"node {n!r}: all its indicators {lv} have weight 0, so it cannot be scored; "
+                    "they have no variation — check the data or use fixed/equal weights"
+                )
             if m == "geometric":
                 geo_zero_rows += int((Z[:, idx][:, wv > 0] == 0).any(axis=1).sum())
             S[:, col[n]] = agg.aggregate_array(Z[:, idx], wv, m, **agg_params)
@@ -413,17 +575,30 @@ def _build(data, framework, impute, treat, normalize, weights, weight_scope, agg
     else:
         sw = None
         if subj is not None:
-            sw = _within_parent_subjective(fw, subj, ahp=opt.get("ahp"), force=bool(opt.get("ahp_force", False)),
-                                           max_cr=float(opt.get("max_cr", 0.1)), records=ahp_records)
+            sw = _within_parent_subjective(
+                fw,
+                subj,
+                ahp=opt.get("ahp"),
+                force=bool(opt.get("ahp_force", False)),
+                max_cr=float(opt.get("max_cr", 0.1)),
+                records=ahp_records,
+            )
         for n in fw.internal:
             kids = fw.children(n)
             C = S[:, [col[k] for k in kids]]
             if obj is not None:
-                w_o = (np.full(len(kids), 1.0 / len(kids)) if obj == "equal" or len(kids) == 1
-                       else wts.objective_weights(C, obj, names=kids, entropy_shift=ent_shift))
+                w_o = (
+                    np.full(len(kids), 1.0 / len(kids))
+                    if obj == "equal" or len(kids) == 1
+                    else wts.objective_weights(C, obj, names=kids, entropy_shift=ent_shift)
+                )
             if sw is not None:
                 w_s = np.array([sw[k] for k in kids])
-                w = w_s / w_s.sum() if obj is None else wts.combine_weights(w_s, w_o, method=combine, alpha=alpha)
+                w = (
+                    w_s / w_s.sum()
+                    if obj is None
+                    else wts.combine_weights(w_s, w_o, method=combine, alpha=alpha)
+                )
             else:
                 w = w_o
             for k, v in zip(kids, w, strict=True):
@@ -437,41 +612,100 @@ def _build(data, framework, impute, treat, normalize, weights, weight_scope, agg
         effective = _path_products(fw, within)
 
     # ranks per node and period (1 = best; ties share the best rank) -----------------------------------------
-    S3 = S.reshape(U, T, len(node_ids))
-    R3 = rankdata(-S3, axis=0, method="min").astype("int64")
-    R = R3.reshape(U * T, len(node_ids))
+    R = rank_within_periods(S, U, T)
 
     # tables ---------------------------------------------------------------------------------------------
     parents = [fw.parent(n) or "" for n in node_ids]
-    wtab = pd.DataFrame({"node": node_ids, "parent": parents, "weight": [within[n] for n in node_ids],
-                         "effective_weight": [effective[n] for n in node_ids]})
+    wtab = pd.DataFrame(
+        {
+            "node": node_ids,
+            "parent": parents,
+            "weight": [within[n] for n in node_ids],
+            "effective_weight": [effective[n] for n in node_ids],
+        }
+    )
 
-    settings = {"impute": impute, "treat": treat, "normalize": normalize, "weights": weights,
-                "weight_scope": weight_scope, "aggregate": aggregate,
-                "periods": None if pers is None else [int(min(pers)), int(max(pers))] if pers == list(
-                    range(min(pers), max(pers) + 1)) else pers,
-                **{k: v for k, v in opt.items() if k != "groups"}}
+    settings = {
+        "impute": impute,
+        "treat": treat,
+        "normalize": normalize,
+        "weights": weights,
+        "weight_scope": weight_scope,
+        "aggregate": aggregate,
+        "periods": None
+        if pers is None
+        else [int(min(pers)), int(max(pers))]
+        if pers == list(range(min(pers), max(pers) + 1))
+        else pers,
+        **{k: v for k, v in opt.items() if k != "groups"},
+    }
     if "groups" in opt:
         settings["groups"] = "given"
     manifest = {
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "framework": fw.name, "framework_source": fw.source, "framework_hash": fw.hash,
-        "data": info.get("dataset") or info.get("source") or "DataFrame", "input_hash": input_hash,
-        "units": int(U), "periods": [int(y) for y in years], "indicators": leaves,
+        "framework": fw.name,
+        "framework_source": fw.source,
+        "framework_hash": fw.hash,
+        "data": info.get("dataset") or info.get("source") or "DataFrame",
+        "input_hash": input_hash,
+        "input_hash_algorithm": "blake2b-256 of the unit × period × series block, unit ids, years, series names; "
+        "result_hash: blake2b-256 of the score block (rows × nodes)",
+        "units": int(U),
+        "periods": [int(y) for y in years],
+        "indicators": leaves,
         "settings": settings,
-        "defaults": {"impute_limit": 2, "winsorize_q": [0.01, 0.99], "winmax": 5, "entropy_shift": 0.0,
-                     "max_cr": 0.1, "combine": "linear", "alpha": 0.5, "zero_rule": "shift", "delta": 0.01, "rho": 0.5},
+        "defaults": {
+            "impute_limit": 2,
+            "winsorize_q": [0.01, 0.99],
+            "winmax": 5,
+            "entropy_shift": 0.0,
+            "max_cr": 0.1,
+            "combine": "linear",
+            "alpha": 0.5,
+            "zero_rule": "shift",
+            "delta": 0.01,
+            "rho": 0.5,
+        },
         "aggregation_by_node": methods_used,
-        "zero_rule": (f"geometric: {opt.get('zero_rule', 'shift')} (delta {opt.get('delta', 0.01)}); "
-                      f"{geo_zero_rows} row-node block(s) had a zero input") if "geometric" in methods_used.values() else None,
-        "treatment_log": treat_log, "ahp": ahp_records,
-        "imputation_log": log.to_dict("records") if len(log) else [], "imputed_cells": int(len(log)),
-        "versions": dict(_versions()), "warnings": [],
+        "zero_rule": (
+            f"geometric: {opt.get('zero_rule', 'shift')} (delta {opt.get('delta', 0.01)}); "
+            f"{geo_zero_rows} row-node block(s) had a zero input"
+        )
+        if "geometric" in methods_used.values()
+        else None,
+        "treatment_log": treat_log,
+        "ahp": ahp_records,
+        "imputation_log": log.to_dict("records") if len(log) else [],
+        "imputed_cells": int(len(log)),
+        "dropped_units": dropped,
+        "periods_source": periods_source,
+        "versions": dict(_versions()),
+        "warnings": [],
+        "result_hash": hashlib.blake2b(np.ascontiguousarray(S).tobytes(), digest_size=32).hexdigest(),
     }
-    manifest["result_hash"] = hashlib.sha256(np.ascontiguousarray(S).tobytes()).hexdigest()
-    return IndexResult(framework=fw, weights=wtab, manifest=manifest, imputation_log=log,
-                       settings={"framework": fw, "impute": impute, "treat": treat, "normalize": normalize,
-                                 "weights": weights, "weight_scope": weight_scope, "aggregate": aggregate,
-                                 "periods": periods, **opt},
-                       unit_labels=units, years=years, node_ids=node_ids, Z=Z, S=S, R=R, X=X, within=within,
-                       methods=methods_used)
+    return IndexResult(
+        framework=fw,
+        weights=wtab,
+        manifest=manifest,
+        imputation_log=log,
+        settings={
+            "framework": fw,
+            "impute": impute,
+            "treat": treat,
+            "normalize": normalize,
+            "weights": weights,
+            "weight_scope": weight_scope,
+            "aggregate": aggregate,
+            "periods": periods,
+            **opt,
+        },
+        unit_labels=units,
+        years=years,
+        node_ids=node_ids,
+        Z=Z,
+        S=S,
+        R=R,
+        X=X,
+        within=within,
+        methods=methods_used,
+    )

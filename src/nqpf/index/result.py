@@ -33,9 +33,24 @@ class IndexResult:
     ``R`` (ranks, same shape), ``X`` (rows × leaves, values fed to normalisation).
     """
 
-    def __init__(self, *, framework: Framework, weights: pd.DataFrame, manifest: dict, settings: dict,
-                 imputation_log: pd.DataFrame, unit_labels: np.ndarray, years: np.ndarray, node_ids: list,
-                 Z: np.ndarray, S: np.ndarray, R: np.ndarray, X: np.ndarray, within: dict, methods: dict):
+    def __init__(
+        self,
+        *,
+        framework: Framework,
+        weights: pd.DataFrame,
+        manifest: dict,
+        settings: dict,
+        imputation_log: pd.DataFrame,
+        unit_labels: np.ndarray,
+        years: np.ndarray,
+        node_ids: list,
+        Z: np.ndarray,
+        S: np.ndarray,
+        R: np.ndarray,
+        X: np.ndarray,
+        within: dict,
+        methods: dict,
+    ):
         self.framework = framework
         self.weights = weights
         self.manifest = manifest
@@ -54,18 +69,28 @@ class IndexResult:
     @functools.cached_property
     def scores(self) -> pd.DataFrame:
         N, n = len(self.node_ids), self.S.shape[0]
-        return pd.DataFrame({
-            "unit": _str_col(self.unit_labels, np.repeat(self._row_u, N)), "period": np.repeat(self.periods, N),
-            "node": _str_col(self.node_ids, np.tile(np.arange(N), n)),
-            "score": self.S.reshape(-1), "rank": self.R.reshape(-1)})
+        return pd.DataFrame(
+            {
+                "unit": _str_col(self.unit_labels, np.repeat(self._row_u, N)),
+                "period": np.repeat(self.periods, N),
+                "node": _str_col(self.node_ids, np.tile(np.arange(N), n)),
+                "score": self.S.reshape(-1),
+                "rank": self.R.reshape(-1),
+            }
+        )
 
     @functools.cached_property
     def normalized(self) -> pd.DataFrame:
         leaves = self.framework.leaves
         L, n = len(leaves), self.Z.shape[0]
-        return pd.DataFrame({
-            "unit": _str_col(self.unit_labels, np.repeat(self._row_u, L)), "period": np.repeat(self.periods, L),
-            "indicator": _str_col(leaves, np.tile(np.arange(L), n)), "value": self.Z.reshape(-1)})
+        return pd.DataFrame(
+            {
+                "unit": _str_col(self.unit_labels, np.repeat(self._row_u, L)),
+                "period": np.repeat(self.periods, L),
+                "indicator": _str_col(leaves, np.tile(np.arange(L), n)),
+                "value": self.Z.reshape(-1),
+            }
+        )
 
     @functools.cached_property
     def values(self) -> pd.DataFrame:
@@ -94,25 +119,38 @@ class IndexResult:
         C, H = np.hstack(blocks), np.hstack(shares)
         m = C.shape[1]
         nc, cc = np.concatenate(node_codes), np.concatenate(child_codes)
-        return pd.DataFrame({
-            "unit": _str_col(self.unit_labels, np.repeat(self._row_u, m)), "period": np.repeat(self.periods, m),
-            "node": _str_col(self.node_ids, np.tile(nc, n)), "child": _str_col(self.node_ids, np.tile(cc, n)),
-            "contribution": C.reshape(-1), "share": H.reshape(-1)})
+        return pd.DataFrame(
+            {
+                "unit": _str_col(self.unit_labels, np.repeat(self._row_u, m)),
+                "period": np.repeat(self.periods, m),
+                "node": _str_col(self.node_ids, np.tile(nc, n)),
+                "child": _str_col(self.node_ids, np.tile(cc, n)),
+                "contribution": C.reshape(-1),
+                "share": H.reshape(-1),
+            }
+        )
 
     def __repr__(self) -> str:
-        return (f"IndexResult(framework={self.framework.name!r}, units={len(self.unit_labels)}, "
-                f"periods={int(self.years.min())}-{int(self.years.max())}, nodes={len(self.node_ids)})")
+        return (
+            f"IndexResult(framework={self.framework.name!r}, units={len(self.unit_labels)}, "
+            f"periods={int(self.years.min())}-{int(self.years.max())}, nodes={len(self.node_ids)})"
+        )
 
     def score_table(self, node: str | None = None) -> pd.DataFrame:
         """Wide scores: rows (unit, period), one column per node (or one node as a Series-like frame)."""
-        df = pd.DataFrame(self.S, index=pd.MultiIndex.from_arrays([self.units, self.periods], names=["unit", "period"]),
-                          columns=self.node_ids)
+        df = pd.DataFrame(
+            self.S,
+            index=pd.MultiIndex.from_arrays([self.units, self.periods], names=["unit", "period"]),
+            columns=self.node_ids,
+        )
         return df if node is None else df[[node]]
 
     def index_scores(self) -> pd.DataFrame:
         """Root scores and ranks: unit, period, score, rank."""
         root = self.framework.root
-        return self.scores.loc[self.scores["node"] == root, ["unit", "period", "score", "rank"]].reset_index(drop=True)
+        return self.scores.loc[self.scores["node"] == root, ["unit", "period", "score", "rank"]].reset_index(
+            drop=True
+        )
 
     def strengths_weaknesses(self, n: int = 3, period: int | None = None) -> pd.DataFrame:
         """Per unit, the ``n`` indicators with the best and the worst rank in ``period`` (default: latest).
@@ -136,10 +174,22 @@ class IndexResult:
             U = np.repeat(units, n)
             J = pick.reshape(-1)
             ii = np.repeat(np.arange(len(units)), n)
-            rows.append(pd.DataFrame({
-                "unit": U, "period": per, "kind": kind, "order": np.tile(np.arange(1, n + 1), len(units)),
-                "node": np.asarray(leaves, dtype=object)[J], "rank": R[ii, J], "score": S[ii, J]}))
-        return pd.concat(rows, ignore_index=True).sort_values(["unit", "kind", "order"]).reset_index(drop=True)
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "unit": U,
+                        "period": per,
+                        "kind": kind,
+                        "order": np.tile(np.arange(1, n + 1), len(units)),
+                        "node": np.asarray(leaves, dtype=object)[J],
+                        "rank": R[ii, J],
+                        "score": S[ii, J],
+                    }
+                )
+            )
+        return (
+            pd.concat(rows, ignore_index=True).sort_values(["unit", "kind", "order"]).reset_index(drop=True)
+        )
 
     def to_excel(self, path: str | os.PathLike, *, lang: str = "en") -> str:
         """Write an .xlsx workbook atomically: scores (wide), ranks (wide), weights, normalized (wide),
@@ -151,8 +201,9 @@ class IndexResult:
         norm = pd.DataFrame(self.Z, index=idx, columns=self.framework.leaves).reset_index()
         w = self.weights.copy()
         w.insert(1, "label", [self.framework.label(n, lang) for n in w["node"]])
-        man = pd.DataFrame([{"key": k, "value": _flat(v)} for k, v in self.manifest.items()
-                            if k not in ("imputation_log",)])
+        man = pd.DataFrame(
+            [{"key": k, "value": _flat(v)} for k, v in self.manifest.items() if k not in ("imputation_log",)]
+        )
         with atomic_path(path) as tmp:
             with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
                 scores.to_excel(xw, sheet_name="scores", index=False)
@@ -163,7 +214,9 @@ class IndexResult:
                     self.contributions.to_excel(xw, sheet_name="contributions", index=False)
                 if len(self.imputation_log) and len(self.imputation_log) <= EXCEL_MAX_ROWS:
                     self.imputation_log.to_excel(xw, sheet_name="imputation_log", index=False)
-                pd.DataFrame({"node": self.node_ids, "label": labels}).to_excel(xw, sheet_name="nodes", index=False)
+                pd.DataFrame({"node": self.node_ids, "label": labels}).to_excel(
+                    xw, sheet_name="nodes", index=False
+                )
                 man.to_excel(xw, sheet_name="manifest", index=False)
         return str(path)
 

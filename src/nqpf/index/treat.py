@@ -15,7 +15,7 @@ Returns the treated matrix and a list of per-column records (what was done, how 
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+import pandas as pd
 
 from nqpf.errors import MethodError
 
@@ -23,10 +23,19 @@ METHODS = ("none", "winsorize", "skewkurt", "log")
 
 
 def skew_kurt(x: np.ndarray) -> tuple[float, float]:
+    """Bias-corrected sample skewness G1 and excess kurtosis G2 (as ``scipy.stats.skew/kurtosis(bias=False)``):
+    G1 = g1·√(n(n−1))/(n−2), G2 = ((n+1)·g2 + 6)·(n−1)/((n−2)(n−3)), g1 = m3/m2^1.5, g2 = m4/m2² − 3."""
     x = x[~np.isnan(x)]
-    if x.size < 4 or np.ptp(x) == 0:
+    n = x.size
+    if n < 4 or np.ptp(x) == 0:
         return 0.0, 0.0
-    return float(stats.skew(x, bias=False)), float(stats.kurtosis(x, fisher=True, bias=False))
+    d = x - x.mean()
+    d2 = d * d
+    m2, m3, m4 = d2.mean(), (d2 * d).mean(), (d2 * d2).mean()
+    g1, g2 = m3 / m2**1.5, m4 / m2**2 - 3.0
+    G1 = g1 * np.sqrt(n * (n - 1)) / (n - 2)
+    G2 = ((n + 1) * g2 + 6.0) * (n - 1) / ((n - 2) * (n - 3))
+    return float(G1), float(G2)
 
 
 def fails_skewkurt(x: np.ndarray, skew_max: float = 2.0, kurt_max: float = 3.5) -> bool:
@@ -55,7 +64,9 @@ def winsorize(X: np.ndarray, q_low: float = 0.01, q_high: float = 0.99) -> tuple
     return Y, changed
 
 
-def treat_skewkurt(x: np.ndarray, *, winmax: int = 5, skew_max: float = 2.0, kurt_max: float = 3.5) -> tuple[np.ndarray, dict]:
+def treat_skewkurt(
+    x: np.ndarray, *, winmax: int = 5, skew_max: float = 2.0, kurt_max: float = 3.5
+) -> tuple[np.ndarray, dict]:
     """COINr-style treatment of one column (see module docstring)."""
     x = np.asarray(x, dtype=float)
     s0, k0 = skew_kurt(x)
@@ -81,8 +92,16 @@ def treat_skewkurt(x: np.ndarray, *, winmax: int = 5, skew_max: float = 2.0, kur
     return log_ct(x), rec
 
 
-def treat_array(X: np.ndarray, method: str = "none", *, names=None, q_low: float = 0.01, q_high: float = 0.99,
-                winmax: int = 5, columns=None) -> tuple[np.ndarray, list[dict]]:
+def treat_array(
+    X: np.ndarray,
+    method: str = "none",
+    *,
+    names=None,
+    q_low: float = 0.01,
+    q_high: float = 0.99,
+    winmax: int = 5,
+    columns=None,
+) -> tuple[np.ndarray, list[dict]]:
     """Dispatch; ``columns`` (names) restricts treatment to those indicators."""
     X = np.asarray(X, dtype=float)
     names = list(names) if names is not None else [str(j) for j in range(X.shape[1])]
@@ -95,7 +114,13 @@ def treat_array(X: np.ndarray, method: str = "none", *, names=None, q_low: float
         W, changed = winsorize(X[:, sel], q_low, q_high)
         Y[:, sel] = W
         for j, c in zip(np.flatnonzero(sel), changed, strict=True):
-            log.append({"indicator": names[j], "action": f"winsorised to [{q_low}, {q_high}] quantiles", "points": int(c)})
+            log.append(
+                {
+                    "indicator": names[j],
+                    "action": f"winsorised to [{q_low}, {q_high}] quantiles",
+                    "points": int(c),
+                }
+            )
         return Y, log
     if method == "skewkurt":
         for j in np.flatnonzero(sel):
@@ -108,3 +133,9 @@ def treat_array(X: np.ndarray, method: str = "none", *, names=None, q_low: float
             log.append({"indicator": names[j], "action": "log_CT", "points": int((~np.isnan(X[:, j])).sum())})
         return Y, log
     raise MethodError(f"unknown outlier treatment {method!r}; choose one of {METHODS}")
+
+
+def treat_frame(wide: pd.DataFrame, method: str = "none", **params) -> tuple[pd.DataFrame, list[dict]]:
+    """DataFrame wrapper of :func:`treat_array`: columns = indicators; returns (treated frame, records)."""
+    Y, log = treat_array(wide.to_numpy(dtype=float), method, names=[str(c) for c in wide.columns], **params)
+    return pd.DataFrame(Y, index=wide.index, columns=wide.columns), log

@@ -22,6 +22,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 
 from nqpf.errors import MethodError
 
@@ -40,8 +41,10 @@ def _names(names, k):
 def _normalise(c: np.ndarray, what: str) -> np.ndarray:
     s = c.sum()
     if not np.isfinite(s) or s <= 0:
-        raise MethodError(f"{what}: all indicators have zero weight (no variation in the data); "
-                          "check the data or use equal or fixed weights")
+        raise MethodError(
+            f"{what}: all indicators have zero weight (no variation in the data); "
+            "check the data or use equal or fixed weights"
+        )
     return c / s
 
 
@@ -66,8 +69,10 @@ def entropy_weights(Z: np.ndarray, *, shift: float = 0.0, names=None) -> np.ndar
         Z = Z + shift
     if (Z < 0).any():
         bad = [_names(names, Z.shape[1])[j] for j in np.flatnonzero((Z < 0).any(axis=0))]
-        raise MethodError(f"entropy weights need non-negative values; {bad} have negatives "
-                          "(use minmax normalisation or an entropy shift)")
+        raise MethodError(
+            f"entropy weights need non-negative values; {bad} have negatives "
+            "(use minmax normalisation or an entropy shift)"
+        )
     n = Z.shape[0]
     colsum = Z.sum(axis=0)
     zero_col = colsum == 0
@@ -80,7 +85,9 @@ def entropy_weights(Z: np.ndarray, *, shift: float = 0.0, names=None) -> np.ndar
     d = np.where(d < 1e-12, 0.0, d)
     if np.any(d == 0):
         nm = [_names(names, Z.shape[1])[j] for j in np.flatnonzero(d == 0)]
-        warnings.warn(f"entropy weights: indicator(s) {nm} have no variation (entropy 1) and get weight 0", stacklevel=2)
+        warnings.warn(
+            f"entropy weights: indicator(s) {nm} have no variation (entropy 1) and get weight 0", stacklevel=2
+        )
     return _normalise(d, "entropy weights")
 
 
@@ -115,7 +122,9 @@ def cv_weights(Z: np.ndarray, *, names=None) -> np.ndarray:
     sd = Z.std(axis=0, ddof=1)
     if np.any(mu == 0):
         nm = [_names(names, Z.shape[1])[j] for j in np.flatnonzero(mu == 0)]
-        raise MethodError(f"CV weights: indicator(s) {nm} have mean 0; CV is undefined — use min-max normalisation")
+        raise MethodError(
+            f"CV weights: indicator(s) {nm} have mean 0; CV is undefined — use min-max normalisation"
+        )
     cv = sd / np.abs(mu)
     if np.any(sd == 0):
         nm = [_names(names, Z.shape[1])[j] for j in np.flatnonzero(sd == 0)]
@@ -153,7 +162,9 @@ def ahp_weights(A, *, max_cr: float = 0.1, force: bool = False, node: str = "?")
         raise MethodError(f"AHP at {node!r}: all pairwise judgements must be positive numbers")
     if not np.allclose(A * A.T, 1.0, rtol=1e-6, atol=1e-6):
         i, j = np.argwhere(~np.isclose(A * A.T, 1.0, rtol=1e-6, atol=1e-6))[0]
-        raise MethodError(f"AHP at {node!r}: matrix is not reciprocal: a[{i},{j}]·a[{j},{i}] = {A[i, j] * A[j, i]:.4g} ≠ 1")
+        raise MethodError(
+            f"AHP at {node!r}: matrix is not reciprocal: a[{i},{j}]·a[{j},{i}] = {A[i, j] * A[j, i]:.4g} ≠ 1"
+        )
     vals, vecs = np.linalg.eig(A)
     k = int(np.argmax(vals.real))
     lam = float(vals[k].real)
@@ -161,14 +172,18 @@ def ahp_weights(A, *, max_cr: float = 0.1, force: bool = False, node: str = "?")
     w = w / w.sum()
     ci = (lam - n) / (n - 1) if n > 2 else 0.0
     if n > max(SAATY_RI):
-        raise MethodError(f"AHP at {node!r}: {n} criteria; the random index is tabulated for n ≤ {max(SAATY_RI)} "
-                          "— split the node into sub-groups")
+        raise MethodError(
+            f"AHP at {node!r}: {n} criteria; the random index is tabulated for n ≤ {max(SAATY_RI)} "
+            "— split the node into sub-groups"
+        )
     ri = SAATY_RI[n]
     cr = ci / ri if ri > 0 else 0.0
     info = {"lambda_max": lam, "ci": ci, "ri": ri, "cr": cr, "n": n}
     if cr > max_cr and not force:
-        raise MethodError(f"AHP at {node!r}: consistency ratio CR = {cr:.4f} > {max_cr} (λmax = {lam:.4f}, CI = {ci:.4f}, "
-                          f"RI = {ri}); revise the pairwise judgements or pass ahp_force=True to accept it")
+        raise MethodError(
+            f"AHP at {node!r}: consistency ratio CR = {cr:.4f} > {max_cr} (λmax = {lam:.4f}, CI = {ci:.4f}, "
+            f"RI = {ri}); revise the pairwise judgements or pass ahp_force=True to accept it"
+        )
     if cr > max_cr:
         warnings.warn(f"AHP at {node!r}: CR = {cr:.4f} > {max_cr}, accepted because forced", stacklevel=2)
     return w, info
@@ -201,3 +216,9 @@ def objective_weights(Z: np.ndarray, method: str, *, names=None, entropy_shift: 
     if method == "equal":
         return equal_weights(np.asarray(Z).shape[1])
     raise MethodError(f"unknown objective weighting {method!r}; choose one of {OBJECTIVE + ('equal',)}")
+
+
+def weights_frame(Z: pd.DataFrame, method: str = "entropy", **params) -> pd.Series:
+    """DataFrame wrapper: objective weights of the columns of a normalised frame, as a Series (sum 1)."""
+    w = objective_weights(Z.to_numpy(dtype=float), method, names=[str(c) for c in Z.columns], **params)
+    return pd.Series(w, index=Z.columns, name=f"{method}_weight")

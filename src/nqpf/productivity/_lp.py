@@ -480,8 +480,12 @@ def skyline(P: np.ndarray, chunk: int = 512) -> np.ndarray:
         B = P[idx]
         if len(S):
             dom = np.zeros(len(idx), bool)
-            for b in range(0, len(S), 2048):
-                dom |= (S[b : b + 2048, None, :] >= B[None, :, :]).all(axis=2).any(axis=0)
+            for b in range(0, len(S), 1024):
+                Sb = S[b : b + 1024]
+                ge = Sb[:, 0, None] >= B[None, :, 0]
+                for c in range(1, P.shape[1]):
+                    ge &= Sb[:, c, None] >= B[None, :, c]
+                dom |= ge.any(axis=0)
             idx, B = idx[~dom], B[~dom]
         if len(idx) > 1:
             D = (B[None, :, :] >= B[:, None, :]).all(axis=2)  # D[i, j]: j weakly dominates i
@@ -525,23 +529,73 @@ class Solved:
     rounds: int = 0
 
 
+def _rhs_and_column(fam: Family, P: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """For points ``P``: the active right-hand side of every row, the coefficients of the point's own scalar
+    variable (θ, φ or β) in every row, and that variable's cost. Used only to order the points."""
+    m, s, k = fam.params["m"], fam.params["s"], fam.params["k"]
+    nrow = len(fam.row_lb)
+    npt = len(P)
+    r = np.zeros((npt, nrow))
+    a = np.zeros((npt, nrow))
+    if nrow > m + s + k:
+        r[:, -1] = 1.0  # convexity row
+    if fam.kind == "radial_in":
+        r[:, m : m + s] = P[:, m : m + s]
+        a[:, :m] = -P[:, :m]
+        return r, a, 1.0
+    if fam.kind == "radial_out":
+        r[:, :m] = P[:, :m]
+        a[:, m : m + s] = -P[:, m : m + s]
+        return r, a, -1.0
+    n = m + s + k  # ddf: point = (z, g)
+    r[:, :n] = P[:, :n]
+    a[:, :n] = P[:, n : 2 * n] * np.r_[np.ones(m), -np.ones(s), np.ones(k)]
+    return r, a, -1.0
+
+
+def _facet_order(fam: Family, P: np.ndarray, duals: np.ndarray) -> np.ndarray:
+    """Order points by the dual vertex (facet) giving their best bound.
+
+    A row-dual vector d of a solved point is dual feasible for every reference column; rescaled so that the
+    point's own variable is dual feasible it bounds that point's optimum by c·(d·r)/(d·a). Points sharing the
+    best-bounding facet tend to share the optimal basis, so solving them consecutively lets HiGHS' hot start
+    finish with (almost) no pivots. Only the order changes, never the results.
+    """
+    r, a, c = _rhs_and_column(fam, P)
+    num = r @ duals.T
+    den = a @ duals.T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lb = np.where(c * den > 1e-12, c * num / den, -np.inf)
+    return np.argsort(np.argmax(lb, axis=1), kind="stable")
+
+
 def _solve_chunk(args: tuple) -> Solved:
     fam, T, lam_cost, mode, seeds, points, excludes = args
     eng = Engine(fam, T, lam_cost, mode=mode, seeds=seeds)
-    st, obj, ex, li, lv = (
-        [],
-        np.full(len(points), np.nan),
-        np.full((len(points), fam.n_extra), np.nan),
-        [],
-        [],
-    )
-    for q in range(len(points)):
-        r = eng.solve(points[q], int(excludes[q]))
-        st.append(r[0])
-        obj[q] = r[1]
-        ex[q] = r[2]
-        li.append(r[3])
-        lv.append(r[4])
+    npts = len(points)
+    obj = np.full(npts, np.nan)
+    ex = np.full((npts, fam.n_extra), np.nan)
+    st = [""] * npts
+    li = [np.zeros(0, np.int64)] * npts
+    lv = [np.zeros(0)] * npts
+    pilot = min(npts, 256)
+    order_by_facet = fam.kind in ("radial_in", "radial_out", "ddf") and npts > 4 * pilot and eng.mode == "cg"
+    duals: list[np.ndarray] = []
+
+    def one(q: int) -> None:
+        res = eng.solve(points[q], int(excludes[q]))
+        st[q], obj[q], ex[q], li[q], lv[q] = res
+        if order_by_facet and len(duals) < pilot and res[0] == STATUS_OPTIMAL:
+            duals.append(np.asarray(eng.h.getSolution().row_dual))
+
+    order = np.arange(npts)
+    for q in order[:pilot]:
+        one(q)
+    rest = order[pilot:]
+    if order_by_facet and duals and rest.size:
+        rest = rest[_facet_order(fam, points[rest], np.unique(np.array(duals), axis=0))]
+    for q in rest:
+        one(q)
     return Solved(st, obj, ex, li, lv, eng.rounds)
 
 

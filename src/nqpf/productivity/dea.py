@@ -204,6 +204,9 @@ def dea_arrays(
             else:
                 P[:, m:] *= (val * (1 - 1e-9))[:, None]
             idx = np.flatnonzero(ok)
+            # units with the same stage-1 peers share the stage-2 basis: solve them consecutively (hot start)
+            peer_key = np.array([",".join(map(str, sorted(lam_idx[j]))) for j in idx])
+            idx = idx[np.argsort(peer_key, kind="stable")]
             r3 = _lp.solve_points(
                 sf, T, P[idx], excl[idx], lam_cost=cost, mode=mode, seeds=seeds, n_jobs=n_jobs
             )
@@ -367,9 +370,9 @@ def dea(
         raise DataError(f"id column {id_col!r} not in the data; available: {list(df.columns)}")
     pos = cols if model == "sbm" else []
     warns = check_data(df, cols, id_col, strictly_positive=pos, nonnegative=cols, context=f"DEA ({model})")
-    groups = [(None, df)] if period is None else list(df.groupby(period, sort=True))
     if period is not None and period not in df.columns:
-        raise DataError(f"period column {period!r} not in the data")
+        raise DataError(f"period column {period!r} not in the data; available: {list(df.columns)}")
+    groups = [(None, df)] if period is None else list(df.groupby(period, sort=True))
     frames = []
     for per, g in groups:
         ids = g[id_col].astype(str)

@@ -154,6 +154,8 @@ def malmquist(
         raise MethodError(
             "GML (Oh 2010) is defined on the global technology; use technology='global' or index='ml'"
         )
+    if index == "ml" and technology == "global":
+        raise MethodError("ML on the global technology is the GML index: use index='gml'")
     if index == "luenberger" and technology == "global":
         raise MethodError("the Luenberger indicator here uses contemporaneous/sequential/window technologies")
     if index == "malmquist" and bads:
@@ -288,8 +290,6 @@ def malmquist(
             effch = (1 + d_tt) / (1 + d_t1t1)
         techch = tfpch / effch
         cols_out.update({"d_t_t": d_tt, "d_t1_t1": d_t1t1, "d_g_t": dg_t, "d_g_t1": dg_t1})
-    if index == "ml" and technology == "global":  # pragma: no cover - rejected above for clarity
-        raise MethodError("use index='gml' for the global technology")
 
     out = pd.DataFrame(
         {

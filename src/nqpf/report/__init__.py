@@ -89,3 +89,12 @@ class ReportDoc:
 
 
 __all__ = ["Chart", "Facts", "MapBlock", "Missing", "ReportDoc", "Section", "Table", "Text"]
+
+
+def __getattr__(name: str):
+    """``nqpf.report.build_report`` without importing the analysis layers at package import."""
+    if name == "build_report":
+        from nqpf.report.build import build_report
+
+        return build_report
+    raise AttributeError(name)

@@ -446,7 +446,10 @@ def _tfp_section(inp, year, lang, names, unit: str | None = None) -> Section:
         w = d[(d["period"] == year) & d["indicator"].isin(need)].pivot(index="unit", columns="indicator",
                                                                           values="value").dropna()
         if len(w) < 5:
-            s.blocks.append(Missing(L("report.caption.dea"), need, L("report.needs.five_units")))
+            yr = d[(d["period"] == year) & d["indicator"].isin(need)].dropna(subset=["value"])
+            short = [c for c in need if yr[yr["indicator"] == c]["unit"].nunique() < 5]
+            s.blocks.append(Missing(L("report.caption.dea"), [f"{lab(c)} ({year})" for c in short] or need,
+                                    L("report.needs.five_units")))
         else:
             try:
                 from nqpf.productivity.dea import dea
@@ -626,6 +629,7 @@ def _regional(res, inp, unit, year, lang, unc, geo) -> ReportDoc:
         s.blocks.append(Text(L("report.note.no_recommendation"), "note"))
     gt = guide.table()
     if len(gt):
+        gt["triggers"] = [", ".join(nl(i) for i in r.triggers["indicator"]) for r in guide.recommendations]
         s.blocks.append(Table(gt.rename(columns={"rank": L("report.col.rank"), "path": "id", "title": L("report.col.path"),
                                                  "citation": L("report.col.citation"), "score": L("report.col.evidence_score"),
                                                  "evidence": L("report.col.evidence"), "type_factor": L("report.col.type_factor"),

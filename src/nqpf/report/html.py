@@ -107,7 +107,11 @@ def map_option(mb: MapBlock, geo: dict, lang: str) -> dict:
     for code, v in mb.values.items():
         nm = names.get(str(code))
         if nm is not None:
-            data.append({"name": nm, "value": None if not np.isfinite(v) else round(float(v), 4)})
+            item = {"name": nm, "value": None if not np.isfinite(v) else round(float(v), 4)}
+            if mb.highlight is not None and str(code) == str(mb.highlight):
+                item["itemStyle"] = {"borderColor": "#c0392b", "borderWidth": 2.5}
+                item["label"] = {"show": True, "color": "#c0392b", "fontWeight": "bold"}
+            data.append(item)
     finite = [d["value"] for d in data if d["value"] is not None]
     lo, hi = (min(finite), max(finite)) if finite else (0, 1)
     return clean({
@@ -115,6 +119,7 @@ def map_option(mb: MapBlock, geo: dict, lang: str) -> dict:
         "title": {"text": mb.title, "left": "center", "textStyle": {"fontSize": 14}},
         "tooltip": {"trigger": "item"},
         "visualMap": {"min": lo, "max": hi if hi > lo else lo + 1, "left": 10, "bottom": 10, "calculable": True,
+                      "precision": 3,
                       "text": [mb.legend, ""], "inRange": {"color": ["#ffffcc", "#41b6c4", "#0c2c84"]}},
         "series": [{"type": "map", "map": "nqpf_china", "roam": False, "name": mb.legend, "data": data,
                     "label": {"show": False},

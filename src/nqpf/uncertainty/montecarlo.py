@@ -43,8 +43,10 @@ dropped from the nominal configuration.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import itertools
 import os
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +77,13 @@ DEFAULT_OPTIONS: dict[str, tuple[str, ...]] = {
     "weights": ("entropy", "critic", "equal"),
     "aggregate": ("arithmetic", "geometric", "topsis"),
 }
+#: With backend="auto", runs × unit-periods × indicators below this stay in this process: spawning workers
+#: (each imports numpy and unpickles the blocks) costs more than the matrix products it would share.
+AUTO_PROCESSES_MIN_WORK = 300_000_000
+#: Weighting methods computed column by column (dropping a leaf = renormalising the others).
+SEPARABLE_WEIGHTS = ("entropy", "cv", "equal")
+#: Default batch: about this many (run × unit-period × indicator) cells per task (16 to 1,024 runs).
+BATCH_CELLS = 80_000_000
 AGGREGATIONS = ("arithmetic", "geometric", "topsis", "grey")
 RANK_COLUMNS = ["unit", "period", "rank_nominal", "rank_median", "rank_p05", "rank_p95", "score_median",
                 "score_p05", "score_p95"]
@@ -270,6 +279,7 @@ class _Model:
         self.within: dict[str, dict] = {}
         self.W_rows: list[np.ndarray] = []
         self.W_index: dict[tuple[int, str, int], int] = {}
+        self._critic_stats: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     # blocks -------------------------------------------------------------------------------------------
     def build_blocks(self) -> None:
@@ -306,6 +316,19 @@ class _Model:
 
     def weight_id(self, b: int, method: str, e: int) -> int:
         key = (b, method, e)
+        if key not in self.W_index and e > 0 and method in SEPARABLE_WEIGHTS:
+            # weights computed column by column: those of the kept leaves, renormalised, are the weights
+            # computed on the kept leaves alone
+            base = self.W_rows[self.weight_id(b, method, 0)]
+            w = np.where(self.exclusions[e][1], base, 0.0)
+            if not w.sum() > 0:
+                raise MethodError(f"uncertainty analysis: weights={method!r} give weight 0 to every indicator kept "
+                                  f"when excluding {self.exclusions[e][0]!r}")
+            self.W_index[key] = len(self.W_rows)
+            self.W_rows.append(w / w.sum())
+        if key not in self.W_index and e > 0 and method == "critic":
+            self.W_index[key] = len(self.W_rows)
+            self.W_rows.append(self._critic_subset(b, self.exclusions[e][1]))
         if key not in self.W_index:
             label, mask = self.exclusions[e]
             try:
@@ -321,6 +344,31 @@ class _Model:
             self.W_index[key] = len(self.W_rows)
             self.W_rows.append(w)
         return self.W_index[key]
+
+    def _critic_subset(self, b: int, kept: np.ndarray) -> np.ndarray:
+        """CRITIC weights (Diakoulaki et al. 1995, ``w_j ∝ σ_j Σ_k (1 − r_jk)``) of the kept leaves from the
+        block's σ and correlation matrix computed once (σ_j and r_jk do not depend on the other columns).
+        Private helper: ``nqpf.index.weights.critic_weights`` takes only a matrix, and recomputing σ and R
+        for each of the ~L exclusions dominated large panels. Same conventions as the engine (ddof = 1, a
+        constant column has σ = 0 and correlations 0); checked against it in the tests."""
+        if b not in self._critic_stats:
+            Z = self.Z[b]
+            sd = Z.std(axis=0, ddof=1)
+            const = ~(sd > 0)
+            Cs = (Z - Z.mean(axis=0)) / np.where(const, 1.0, sd)
+            R = (Cs.T @ Cs) / (Z.shape[0] - 1)
+            R[const, :] = 0.0
+            R[:, const] = 0.0
+            np.fill_diagonal(R, 1.0)
+            self._critic_stats[b] = (sd, np.clip(R, -1.0, 1.0))
+        sd, R = self._critic_stats[b]
+        idx = np.flatnonzero(kept)
+        C = sd[idx] * (1.0 - R[np.ix_(idx, idx)]).sum(axis=0)
+        if not C.sum() > 0:
+            raise MethodError("uncertainty analysis: CRITIC weights of the kept indicators are all 0 (no variation)")
+        w = np.zeros(len(kept))
+        w[idx] = C / C.sum()
+        return w
 
     def context(self, aggregations: list[str], perturb: str, amount: float, conc: float,
                 bank: np.ndarray | None, zero_rule: str, delta: float, rho: float) -> dict:
@@ -358,6 +406,36 @@ class _Model:
                     xi[(b, e)] = np.ones_like(D) if dmax == 0 else (dmin + rho * dmax) / (D + rho * dmax)
             ctx["Xi"] = xi
         return ctx
+
+
+class _Clock:
+    """Wall-clock laps of the analysis' phases (for the manifest)."""
+
+    def __init__(self) -> None:
+        self.t = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self.t, 3)
+        self.t = now
+
+
+def _one_blas_thread(func):
+    """Run ``func`` with BLAS limited to one thread (threadpoolctl, when installed): the many small
+    matrix products here gain nothing from BLAS threads, and on a shared machine spinning BLAS threads cost
+    far more than they save. The caller's setting is restored afterwards."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # pragma: no cover - optional
+            return func(*args, **kwargs)
+        with threadpool_limits(limits=1, user_api="blas"):
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 def _check_geometric(model: _Model, pairs) -> None:
@@ -416,6 +494,7 @@ def _resolve_options(vary, options, nominal, fw, has_gaps, perturb_bank, notes) 
     return out, varying
 
 
+@_one_blas_thread
 def run_uncertainty(data: Any, framework: Any, *, samples: int = 256, seed: int = 0,
                     vary: tuple[str, ...] | list[str] = FACTORS, options: dict | None = None,
                     impute: str = "none", treat: str = "none", normalize: str = "minmax-global",
@@ -423,7 +502,7 @@ def run_uncertainty(data: Any, framework: Any, *, samples: int = 256, seed: int 
                     perturb: str = "uniform", perturb_amount: float = 0.25, dirichlet_concentration: float = 50.0,
                     perturb_bank: int = 256, exclude: str = "indicator", top_k: int = 5, n_boot: int = 1000,
                     level: float = 0.95, unit_sensitivity: bool = True, backend: str = "auto",
-                    workers: int | None = None, scheduler: str | None = None, batch_size: int = 1024,
+                    workers: int | None = None, scheduler: str | None = None, batch_size: int | None = None,
                     connect_timeout: float = 5.0, dask_processes: bool = True, progress=None,
                     **index_options: Any) -> UncertaintyResult:
     """Monte Carlo uncertainty and Sobol' sensitivity of the index ranking (module docstring).
@@ -447,7 +526,7 @@ def run_uncertainty(data: Any, framework: Any, *, samples: int = 256, seed: int 
         raise MethodError(f"dirichlet_concentration must be > 0, got {dirichlet_concentration}")
     if perturb_bank < 2:
         raise MethodError(f"perturb_bank must be at least 2, got {perturb_bank}")
-    if batch_size < 1:
+    if batch_size is not None and batch_size < 1:
         raise MethodError(f"batch_size must be at least 1, got {batch_size}")
     if not isinstance(aggregate, str):
         raise MethodError("uncertainty analysis needs one aggregation method for the index (a string), "
@@ -461,6 +540,7 @@ def run_uncertainty(data: Any, framework: Any, *, samples: int = 256, seed: int 
             raise MethodError(f"--scheduler is used by the dask backend only, not backend={backend!r}")
         check_scheduler(scheduler, connect_timeout)  # fail fast, before any work
     notes: list[str] = []
+    clock = _Clock()
     fw = load_framework(framework)
     data = _load_data(data, fw, periods, index_options)
     nominal_cfg = {"impute": impute, "treat": treat, "normalize": normalize, "weights": weights,
@@ -472,16 +552,18 @@ def run_uncertainty(data: Any, framework: Any, *, samples: int = 256, seed: int 
     opts, varying = _resolve_options(vary, options, nominal_cfg, fw, has_gaps, perturb_bank, notes)
     for n in notes:
         if "dropped" in n:
-            warnings.warn(n, UserWarning, stacklevel=2)
+            warnings.warn(n, UserWarning, stacklevel=3)
 
     model = _Model(data, fw, nominal_cfg, opts, exclude, index_options, notes)
     opts["exclude"] = [label for label, _ in model.exclusions] if "exclude" in varying else ["none"]
     if not varying:
         raise MethodError("uncertainty analysis: no factor varies (every factor has a single option); "
                           f"vary at least one of {', '.join(FACTORS)} with two or more options")
+    clock.lap("nominal")
     model.build_blocks()
 
     k = len(varying)
+    clock.lap("blocks")
     design = saltelli_design(int(samples), k, int(seed))
     U = design.matrix()
     n_runs = U.shape[0]
@@ -509,18 +591,31 @@ def run_uncertainty(data: Any, framework: Any, *, samples: int = 256, seed: int 
                         index_options.get("zero_rule", "shift"), float(index_options.get("delta", 0.01)),
                         float(index_options.get("rho", 0.5)))
 
-    # the runs, in fixed batches --------------------------------------------------------------------------
+    clock.lap("weights")
+    # the runs, in fixed batches (size from the problem, never from the worker count) -------------------
+    if batch_size is None:
+        batch_size = int(np.clip(BATCH_CELLS // (ctx["n_rows"] * len(model.leaves)), 16, 1024))
+    # runs grouped by (block, aggregation, exclusion) so that a batch reads few blocks; the order is a
+    # function of the design only, and results are put back in design order below
+    order = np.lexsort((exc, agg, blk_of))
     starts = list(range(0, n_runs, int(batch_size)))
-    payloads = [(blk_of[s:s + batch_size], wid[s:s + batch_size], agg[s:s + batch_size], exc[s:s + batch_size],
-                 bank_ids[s:s + batch_size]) for s in starts]
-    be_name, be_workers = resolve_backend("dask" if scheduler else backend, len(payloads), workers)
+    payloads = [tuple(a[order[s:s + batch_size]] for a in (blk_of, wid, agg, exc, bank_ids)) for s in starts]
+    requested = "dask" if scheduler else backend
+    work = n_runs * ctx["n_rows"] * len(model.leaves)
+    if requested == "auto" and work < AUTO_PROCESSES_MIN_WORK:
+        requested = "sequential"  # too little work to repay worker start-up (≈1 s per spawned worker)
+    be_name, be_workers = resolve_backend(requested, len(payloads), workers)
     cb = (lambda done: progress(done, len(payloads))) if progress else None
     results = run_tasks(_evaluate_batch, payloads, context=ctx, seed=int(seed), backend=be_name, workers=be_workers,
                         scheduler=scheduler, connect_timeout=connect_timeout, progress=cb,
                         dask_processes=dask_processes)
-    scores = np.concatenate([r[0] for r in results], axis=0)
-    ranks = np.concatenate([r[1] for r in results], axis=0)
+    scores = np.empty((n_runs, ctx["n_rows"]))
+    ranks = np.empty((n_runs, ctx["n_rows"]), dtype=np.int32)
+    scores[order] = np.concatenate([r[0] for r in results], axis=0)
+    ranks[order] = np.concatenate([r[1] for r in results], axis=0)
+    del results
 
+    clock.lap("runs")
     # nominal: the vectorised evaluator at the nominal settings, checked against the engine -------------
     root_col = nominal.node_ids.index(fw.root)
     b0 = model.blocks[(opts["impute"][0], opts["treat"][0], opts["normalize"][0])]
@@ -552,6 +647,7 @@ def run_uncertainty(data: Any, framework: Any, *, samples: int = 256, seed: int 
         "nominal_percentile": below + 0.5 * equal,
         "nominal_inside": (r_nom >= qr[0]) & (r_nom <= qr[2])})
 
+    clock.lap("summaries")
     # sensitivity ---------------------------------------------------------------------------------------
     shift = np.abs(ranks - r_nom[None]).mean(axis=1)
     yA, yB, yAB = design.split(shift)
@@ -567,9 +663,11 @@ def run_uncertainty(data: Any, framework: Any, *, samples: int = 256, seed: int 
             "first_order": est["S1"].reshape(-1), "total_order": est["ST"].reshape(-1),
             "rank_variance": np.tile(est["variance"], k)})
 
+    clock.lap("sensitivity")
     # leave one indicator out (nominal configuration) -----------------------------------------------------
     loo = _leave_one_out(model, ctx, opts, agg_names, r_nom, nominal)
 
+    clock.lap("leave_one_out")
     runs = pd.DataFrame({f: (np.array(opts[f], dtype=object)[choice[f]] if f in varying
                              else np.array([opts[f][0]] * n_runs, dtype=object)) for f in FACTORS})
     runs.insert(0, "block", np.repeat(["A", "B"] + [f"AB_{f}" for f in varying], design.n))
@@ -579,7 +677,8 @@ def run_uncertainty(data: Any, framework: Any, *, samples: int = 256, seed: int 
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "framework": fw.name, "framework_hash": fw.hash,
         "data": nominal.manifest.get("data"), "input_hash": nominal.manifest.get("input_hash"),
-        "nominal": {k2: v for k2, v in nominal_cfg.items()}, "index_options": index_options,
+        "nominal": {k2: v for k2, v in nominal_cfg.items()},
+        "index_options": {k2: ("given" if k2 == "groups" else v) for k2, v in index_options.items()},
         "design": {"scheme": "Saltelli 2010 A/B/AB_i, scrambled Sobol' (scipy.stats.qmc)", "base_samples": int(samples),
                    "factors": varying, "runs": int(n_runs), "seed": int(seed)},
         "factors": {f: {"options": [str(o) for o in opts[f]] if f != "perturb" else
@@ -592,9 +691,11 @@ def run_uncertainty(data: Any, framework: Any, *, samples: int = 256, seed: int 
                        "bootstrap": {"resamples": n_boot, "level": level, "kind": "percentile"}},
         "quantiles": "numpy.quantile, linear interpolation, over all runs",
         "top_k": kk,
-        "execution": {"backend": be_name, "workers": be_workers, "batch_size": int(batch_size),
+        "execution": {"requested": backend, "backend": be_name, "workers": be_workers, "work_cells": int(work),
+                      "batch_size": int(batch_size),
                       "batches": len(payloads), "scheduler": scheduler},
         "notes": notes, "versions": package_versions(("dask", "distributed", "SALib")),
+        "timings_s": clock.laps,
     }
     return UncertaintyResult(rank_intervals=rank_intervals, rank_probabilities=rank_probs, sensitivity=sens,
                              unit_sensitivity=unit_sens, leave_one_out=loo, runs=runs, manifest=manifest,
@@ -643,6 +744,7 @@ def _leave_one_out(model: _Model, ctx: dict, opts: dict, agg_names: list[str], r
     })
 
 
+@_one_blas_thread
 def evaluate_configs(data: Any, framework: Any, configs: list[dict], *, periods=None, **index_options: Any
                      ) -> tuple[np.ndarray, np.ndarray]:
     """Root scores and ranks (each ``configs × unit-periods``) of explicit configurations, by the vectorised

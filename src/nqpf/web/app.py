@@ -7,13 +7,18 @@ objects by id only; uploads are parsed (not trusted by extension) under a stream
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
 import json
 import logging
+import math
 import tempfile
+import threading
 import time
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable
+from contextlib import asynccontextmanager
 from enum import Enum
 from functools import lru_cache
 from importlib import resources
@@ -37,6 +42,14 @@ log = logging.getLogger("nqpf.web")
 
 DEFAULT_DATASET = "cn_provinces"
 DEFAULT_FRAMEWORK = "nqpf-core"
+
+
+class Impute(str, Enum):
+    none = "none"
+    linear = "linear"
+    carry = "carry"
+    linear_carry = "linear-carry"
+    group_mean = "group-mean"
 
 
 class Normalize(str, Enum):
@@ -89,12 +102,19 @@ class RunRequest(BaseModel):
 
     dataset: str | None = Field(DEFAULT_DATASET, max_length=64, description="built-in dataset name")
     upload: str | None = Field(None, max_length=64, description="id of an uploaded dataset (instead of dataset)")
-    framework: str = Field(DEFAULT_FRAMEWORK, max_length=64, description="built-in framework name")
+    framework: str = Field(DEFAULT_FRAMEWORK, max_length=64,
+                           description="built-in framework name, or 'auto' for an upload (every column a +1 leaf)")
     normalize: Normalize = Normalize.minmax_global
     weights: Weights = Weights.entropy
     weight_scope: Scope = Scope.leaves
     aggregate: Aggregate = Aggregate.arithmetic
-    periods: str | None = Field(None, max_length=16, pattern=r"^\d{4}(-\d{4})?$", description="e.g. 2012-2022")
+    periods: str | None = Field(None, max_length=16, pattern=r"^\d{4}(-\d{4})?$",
+                                description="e.g. 2012-2022 (default: the framework's periods, else all)")
+    impute: Impute = Impute.none
+    mapping: dict[str, str] | None = Field(
+        None, max_length=500,
+        description="uploads only: {leaf id of the built-in framework: uploaded indicator}; unmapped leaves are dropped",
+    )
 
 
 class RunSummary(BaseModel):
@@ -146,74 +166,210 @@ def _unit_names(dataset_name: str | None) -> dict[str, dict[str, str]]:
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return json.loads(df.to_json(orient="records", force_ascii=False))
+    """Rows as JSON-safe dicts with full float precision (NaN -> null)."""
+    from nqpf.web.views import _rows
+
+    return _rows(df)
 
 
 class Dashboard:
     """State of one running dashboard: the store, limits and caches (no module-level state)."""
 
-    def __init__(self, data_dir: Path, *, max_upload_bytes: int, max_rows: int, max_cols: int):
+    def __init__(self, data_dir: Path, *, max_upload_bytes: int, max_rows: int, max_cols: int,
+                 max_cached: int = 64):
         self.store = Store(data_dir)
         self.data_dir = Path(data_dir)
         self.max_upload_bytes = max_upload_bytes
         self.max_rows = max_rows
         self.max_cols = max_cols
-        self._results: dict[str, Any] = {}  # run id -> IndexResult (in-memory cache of live objects)
-        self._uncertainty: dict[str, pd.DataFrame] = {}
+        self.max_cached = max_cached
+        self._lock = threading.Lock()
+        self._key_locks: dict[Any, threading.Lock] = {}
+        self._cache: OrderedDict[Any, Any] = OrderedDict()  # bounded LRU of derived objects
 
-    # -- runs
-    def compute(self, req: RunRequest) -> RunSummary:
-        from nqpf.index import build_index
+    # -- caches
+    def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per key (other threads asking for the same key wait for it); LRU-bounded."""
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+            klock = self._key_locks.setdefault(key, threading.Lock())
+        with klock:
+            with self._lock:
+                if key in self._cache:
+                    return self._cache[key]
+            value = compute()
+            with self._lock:
+                self._cache[key] = value
+                while len(self._cache) > self.max_cached:
+                    self._cache.popitem(last=False)
+                self._key_locks.pop(key, None)
+        return value
 
-        t0 = time.perf_counter()
-        if req.upload:
-            up = self.store.get_upload(req.upload)
-            if up is None:
-                raise HTTPException(404, f"unknown upload id {req.upload!r}")
-            if not up["ok"] or up["data"] is None:
-                raise NQPFError(f"upload {req.upload} has validation errors; fix them and upload again")
-            data: Any = up["data"]
-            source = f"upload:{req.upload}"
-        else:
-            name = req.dataset or DEFAULT_DATASET
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._cache[key] = value
+            while len(self._cache) > self.max_cached:
+                self._cache.popitem(last=False)
+
+    def dataset(self, name: str) -> Any:
+        """A built-in Dataset whose long table has plain-object string columns (faster in the guide layer)."""
+        def load() -> Any:
             from nqpf import datasets
 
             valid = list(datasets.list()["name"])
             if name not in valid:
                 raise NQPFError(f"unknown dataset {name!r}; valid: {', '.join(valid)}")
-            data = name
-            source = f"dataset:{name}"
+            ds = datasets.load(name)
+            d = ds.data
+            long = pd.DataFrame({"unit": d["unit"].astype(str).astype(object), "period": d["period"].astype("int64"),
+                                 "indicator": d["indicator"].astype(str).astype(object), "value": d["value"].astype(float)})
+            return {"data": long, "units": ds.units.assign(unit=ds.units["unit"].astype(str)),
+                    "catalogue": ds.indicators}
+
+        return self.cached(("dataset", name), load)
+
+    def province_units(self, units: set[str]) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+        """cn_provinces' unit and indicator tables when every unit is a province code, else (None, None)."""
+        ref = self.dataset(DEFAULT_DATASET)
+        if units and units <= set(ref["units"]["unit"]):
+            return ref["units"], ref["catalogue"]
+        return None, None
+
+    # -- runs
+    def _source(self, dataset: str | None, upload: str | None) -> tuple[pd.DataFrame, pd.DataFrame | None,
+                                                                         pd.DataFrame | None, str]:
+        if upload:
+            up = self.cached(("upload", upload), lambda: self.store.get_upload(upload))
+            if up is None:
+                with self._lock:
+                    self._cache.pop(("upload", upload), None)
+                raise HTTPException(404, f"unknown upload id {upload!r}")
+            if not up["ok"] or up["data"] is None:
+                raise NQPFError(f"upload {upload} has validation errors; fix them and upload again")
+            d = up["data"]
+            data = pd.DataFrame({"unit": d["unit"].astype(str).astype(object), "period": d["period"].astype("int64"),
+                                 "indicator": d["indicator"].astype(str).astype(object),
+                                 "value": d["value"].astype(float)})
+            units, cat = self.province_units(set(data["unit"]))
+            return data, units, cat, f"upload:{upload}"
+        name = dataset or DEFAULT_DATASET
+        ds = self.dataset(name)
+        return ds["data"], ds["units"], ds["catalogue"], f"dataset:{name}"
+
+    def _framework(self, framework: str, mapping: dict[str, str] | None, data: pd.DataFrame,
+                   is_upload: bool) -> str | dict[str, Any]:
+        """A built-in name, or a framework dict: 'auto' (uploads: one level, every indicator a +1 leaf) or a
+        built-in framework whose leaves are mapped to uploaded columns (unmapped leaves and empty branches
+        dropped)."""
+        available = sorted(set(data["indicator"]))
+        if framework == "auto":
+            if not is_upload:
+                raise NQPFError("framework 'auto' is for uploaded data; choose a built-in framework")
+            if mapping:
+                raise NQPFError("framework 'auto' takes no mapping; choose a built-in framework to map columns to")
+            nodes = [{"id": "index", "label_zh": "综合指数", "label_en": "Composite index"}]
+            for ind in available:
+                nodes.append({"id": f"i_{ind}", "parent": "index", "label_zh": ind, "label_en": ind, "direction": 1,
+                              "series": ind})
+            return {"name": "auto", "title_zh": "自动（上传指标等权正向）", "title_en": "Automatic (uploaded indicators)",
+                    "nodes": nodes}
         fws = builtin_frameworks()
-        if req.framework not in fws:
-            raise NQPFError(f"unknown framework {req.framework!r}; valid: {', '.join(fws)}")
+        if framework not in fws:
+            raise NQPFError(f"unknown framework {framework!r}; valid: {', '.join(['auto', *fws])}")
+        if not mapping:
+            return framework
+        if not is_upload:
+            raise NQPFError("a column mapping applies to uploaded data only; give 'upload' with 'mapping'")
+        from nqpf.framework import load_framework
+
+        fw = load_framework(framework)
+        leaves = set(fw.leaves)
+        bad_leaves = sorted(k for k in mapping if k not in leaves)
+        if bad_leaves:
+            raise NQPFError(f"mapping names {bad_leaves} which are not leaves of {framework}; leaves: "
+                            f"{', '.join(fw.leaves)}")
+        bad_cols = sorted({v for v in mapping.values() if v not in set(available)})
+        if bad_cols:
+            raise NQPFError(f"mapping uses columns {bad_cols} that the upload does not have; columns: "
+                            f"{', '.join(available)}")
+        keep: set[str] = set()
+        for leaf in mapping:
+            keep.add(leaf)
+            keep.update(fw.ancestors(leaf))
+        spec = fw.to_dict()
+        nodes = []
+        for n in spec["nodes"]:
+            if n["id"] not in keep:
+                continue
+            n = {k: v for k, v in n.items() if v is not None and not (isinstance(v, float) and math.isnan(v))}
+            if n["id"] in mapping:
+                n["series"] = mapping[n["id"]]
+            nodes.append(n)
+        spec = {k: v for k, v in spec.items() if k not in ("nodes", "periods", "coverage", "dataset")}
+        spec["name"] = f"{framework}-mapped"
+        spec["nodes"] = nodes
+        return spec
+
+    def inputs(self, run: dict[str, Any]) -> tuple[pd.DataFrame, Any, pd.DataFrame | None, pd.DataFrame | None]:
+        """(long data, framework name or dict, unit table, indicator catalogue) of a stored run."""
+        kind, _, ident = run["source"].partition(":")
+        s = run["settings"]
+        data, units, cat, _ = self._source(ident if kind == "dataset" else None, ident if kind == "upload" else None)
+        fw = self._framework(s["framework"], s.get("mapping"), data, kind == "upload")
+        return data, fw, units, cat
+
+    def result(self, rid: str) -> Any:
+        """The IndexResult of a run: from memory, or recomputed from the stored settings (after a restart)."""
+        def rebuild() -> Any:
+            from nqpf.index import build_index
+
+            run = self.run(rid)
+            data, fw, _, _ = self.inputs(run)
+            return build_index(data, fw, **_index_kwargs(run["settings"]))
+
+        return self.cached(("result", rid), rebuild)
+
+    def compute(self, req: RunRequest) -> RunSummary:
+        from nqpf.index import build_index
+
+        t0 = time.perf_counter()
+        if req.upload and req.dataset not in (None, DEFAULT_DATASET):
+            raise NQPFError("give either dataset or upload, not both")
+        data, _, _, source = self._source(None if req.upload else req.dataset, req.upload)
+        fw = self._framework(req.framework, req.mapping, data, bool(req.upload))
+        periods = req.periods
+        if periods is None and isinstance(fw, str):
+            p = builtin_frameworks()[fw].get("periods")
+            if isinstance(p, list) and len(p) == 2:
+                periods = f"{int(p[0])}-{int(p[1])}"
         settings = {
             "framework": req.framework,
+            "mapping": dict(sorted(req.mapping.items())) if req.mapping else None,
+            "impute": req.impute.value,
             "normalize": req.normalize.value,
             "weights": req.weights.value,
             "weight_scope": req.weight_scope.value,
             "aggregate": req.aggregate.value,
-            "periods": req.periods,
+            "periods": periods,
         }
-        res = build_index(
-            data,
-            req.framework,
-            normalize=settings["normalize"],
-            weights=settings["weights"],
-            weight_scope=settings["weight_scope"],
-            aggregate=settings["aggregate"],
-            periods=req.periods,
-        )
-        fw = res.framework
-        leaves = set(fw.leaves)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = build_index(data, fw, **_index_kwargs(settings))
+        fw_obj = res.framework
+        leaves = set(fw_obj.leaves)
         nodes = [
-            {"id": str(r["id"]), "parent": None if pd.isna(r["parent"]) else str(r["parent"]),
+            {"id": str(r["id"]), "parent": None if not r["parent"] or pd.isna(r["parent"]) else str(r["parent"]),
              "label_zh": str(r.get("label_zh") or r["id"]), "label_en": str(r.get("label_en") or r["id"]),
              "is_leaf": str(r["id"]) in leaves}
-            for _, r in fw.nodes.iterrows()
+            for _, r in fw_obj.nodes.iterrows()
         ]
-        rid = self.store.add_run(source, settings, res.manifest, res.scores, res.weights, nodes)
-        self._results[rid] = res
+        manifest = dict(res.manifest)
+        manifest["web_warnings"] = sorted({str(w.message) for w in caught})
         scores = res.scores
+        rid = self.store.add_run(source, settings, manifest, scores, res.weights, nodes)
+        self.put(("result", rid), res)
         return RunSummary(
             id=rid,
             source=source,
@@ -225,16 +381,30 @@ class Dashboard:
         )
 
     def run(self, rid: str) -> dict[str, Any]:
-        run = self.store.get_run(rid)
+        run = self.cached(("run", rid), lambda: self.store.get_run(rid))
         if run is None:
+            with self._lock:
+                self._cache.pop(("run", rid), None)
             raise HTTPException(404, f"unknown run id {rid!r}")
         return run
+
+    def unit_names(self, run: dict[str, Any]) -> dict[str, dict[str, str]]:
+        units, _ = self.province_units(set(run["scores"]["unit"].astype(str)))
+        if units is None:
+            return {}
+        return {str(r["unit"]): {"name_zh": str(r["name_zh"]), "name_en": str(r["name_en"])}
+                for r in units.to_dict(orient="records")}
 
     # -- uploads
     def ingest(self, filename: str, payload: bytes, units: str) -> dict[str, Any]:
         from nqpf.web import ingest
 
         return ingest.ingest(self, filename, payload, units)
+
+
+def _index_kwargs(settings: dict[str, Any]) -> dict[str, Any]:
+    return {k: settings[k] for k in ("impute", "normalize", "weights", "weight_scope", "aggregate", "periods")
+            if settings.get(k) is not None}
 
 
 def create_app(
@@ -247,7 +417,13 @@ def create_app(
 ) -> FastAPI:
     """Build the dashboard app; everything it writes goes under ``data_dir``."""
     dash = Dashboard(Path(data_dir), max_upload_bytes=max_upload_bytes, max_rows=max_rows, max_cols=max_cols)
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):  # type: ignore[no-untyped-def]
+        yield
+        dash.store.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="nqpf dashboard API",
         version="0.1.0",
         description="JSON API of the nqpf dashboard: datasets, frameworks, index runs, uploads, profiles, downloads. "
@@ -328,6 +504,24 @@ def create_app(
     def list_frameworks() -> list[dict[str, Any]]:
         return list(builtin_frameworks().values())
 
+    @app.get("/api/frameworks/{name}")
+    def framework_nodes(name: str) -> dict[str, Any]:
+        """Nodes of a built-in framework (for mapping uploaded columns to its leaves)."""
+        from nqpf.framework import load_framework
+
+        if name not in builtin_frameworks():
+            raise HTTPException(404, f"unknown framework {name!r}; valid: {', '.join(builtin_frameworks())}")
+        fw = load_framework(name)
+        leaves = set(fw.leaves)
+        nodes = []
+        for nid in fw.ids:
+            n = fw.node(nid)
+            nodes.append({"id": nid, "parent": fw.parent(nid), "label_zh": fw.label(nid, "zh"),
+                          "label_en": fw.label(nid, "en"), "is_leaf": nid in leaves,
+                          "series": (n.get("series") or nid) if nid in leaves else None,
+                          "direction": fw.direction(nid) if nid in leaves else None})
+        return {"name": name, **builtin_frameworks()[name], "nodes": nodes}
+
     @app.get("/api/geo/china")
     def geo_china() -> dict[str, Any]:
         from nqpf import assets
@@ -399,16 +593,16 @@ def create_app(
         return await anyio.to_thread.run_sync(lambda: views.region(dash, run_id, unit, period, lang.value))
 
     @app.get("/api/productivity/world")
-    async def productivity_world() -> dict[str, Any]:
+    async def productivity_world(lang: Lang = Lang.en) -> dict[str, Any]:
         from nqpf.web import views
 
-        return await anyio.to_thread.run_sync(views.world_tfp)
+        return await anyio.to_thread.run_sync(lambda: views.world_tfp(dash, lang.value))
 
     @app.get("/api/productivity/provinces")
-    async def productivity_provinces() -> dict[str, Any]:
+    async def productivity_provinces(lang: Lang = Lang.en) -> dict[str, Any]:
         from nqpf.web import views
 
-        return await anyio.to_thread.run_sync(views.province_efficiency)
+        return await anyio.to_thread.run_sync(lambda: views.province_efficiency(dash, lang.value))
 
     # ---------------------------------------------------------------------------------------- api: uploads
     @app.post(
@@ -472,11 +666,6 @@ def create_app(
 
         body, media = await anyio.to_thread.run_sync(lambda: views.report_bytes(dash, run_id, kind.value, period, lang.value))
         return Response(body, media_type=media, headers=_attachment(f"{run_id}_{kind.value}"))
-
-    @app.on_event("shutdown")
-    async def _close() -> None:
-        await asyncio.sleep(0)
-        dash.store.close()
 
     return app
 

@@ -51,14 +51,24 @@ class Store:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.data_dir / "nqpf.sqlite"
         self._lock = threading.Lock()
-        self._con = sqlite3.connect(self.path, check_same_thread=False)
-        self._con.execute("PRAGMA journal_mode=WAL")
-        self._con.executescript(SCHEMA)
-        self._con.commit()
+        self._db: sqlite3.Connection | None = None
+        with self._lock:
+            self._con.executescript(SCHEMA)
+            self._con.commit()
+
+    @property
+    def _con(self) -> sqlite3.Connection:
+        """The connection, (re)opened on first use after :meth:`close` (call with the lock held)."""
+        if self._db is None:
+            self._db = sqlite3.connect(self.path, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+        return self._db
 
     def close(self) -> None:
         with self._lock:
-            self._con.close()
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
     # uploads ---------------------------------------------------------------------------------------------
     def add_upload(self, filename: str, ok: bool, report: dict, data: pd.DataFrame | None) -> str:

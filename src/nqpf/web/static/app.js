@@ -3,15 +3,19 @@
 
 const S = {
   lang: "zh", t: {}, units: {}, run: null, baseRun: null, framework: "nqpf-core", dataset: "cn_provinces",
-  periods: [], nodes: [], period: null, node: null, charts: {}, upload: null, frameworks: [],
+  periods: [], nodes: [], nodeLabels: {}, period: null, node: null, region: null, charts: {}, upload: null,
+  frameworks: [], prod: {}, rows: {},
 };
 
 function $(id) { return document.getElementById(id); }
 function esc(s) { return String(s ?? "").replace(/[&<>"']/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c])); }
-function tr(key) { return S.t[key] || key; }
-function uname(u) { const n = S.units[u]; if (!n) return u; return (S.lang === "zh" ? n.name_zh : n.name_en) || u; }
+function tr(key, vars) { let s = S.t[key] || key; if (vars) for (const [k, v] of Object.entries(vars)) s = s.replace(`{${k}}`, v); return s; }
+function uname(u) {
+  const n = S.units[u] || S.rows[u];
+  if (!n) return u;
+  return (S.lang === "zh" ? n.name_zh : n.name_en) || u;
+}
 function fmt(x, d = 3) { return (x === null || x === undefined || Number.isNaN(x)) ? "—" : Number(x).toFixed(d); }
-
 function status(msg, isError = false) { const el = $("status"); el.textContent = msg || ""; el.className = isError ? "error" : ""; }
 
 async function api(path, opts = {}) {
@@ -25,15 +29,19 @@ async function api(path, opts = {}) {
   return body;
 }
 
+function applyI18n() {
+  document.documentElement.lang = S.lang === "zh" ? "zh" : "en";
+  document.querySelectorAll("[data-i18n]").forEach(el => { el.textContent = tr(el.dataset.i18n); });
+  document.title = tr("web.title");
+  $("lang-toggle").textContent = S.lang === "zh" ? "English" : "中文";
+}
+
 async function setLang(lang) {
   S.lang = lang;
   S.t = await api(`/api/i18n/${lang}`);
-  updateDownloads();
-  document.documentElement.lang = lang;
-  document.querySelectorAll("[data-i18n]").forEach(el => { el.textContent = tr(el.dataset.i18n); });
-  document.title = tr("web.title");
-  $("lang-toggle").textContent = lang === "zh" ? "English" : "中文";
-  fillNodeSelect(); fillUnitSelect();
+  applyI18n();
+  fillNodeSelect(); fillUnitSelect(); fillFrameworkSelects(); updateDownloads(); showElapsed();
+  if (S.upload) renderUpload(S.upload);
   await refreshAll();
 }
 
@@ -44,8 +52,7 @@ function chart(id) {
 }
 
 function nodeLabel(n) {
-  const fw = S.nodeLabels || {};
-  const l = fw[n];
+  const l = S.nodeLabels[n];
   return l ? (S.lang === "zh" ? l.zh : l.en) || n : n;
 }
 
@@ -62,12 +69,29 @@ function fillUnitSelect() {
   if (S.region) sel.value = S.region;
 }
 
+function fwTitle(f) { return (S.lang === "zh" ? f.title_zh : f.title_en) || f.name; }
+
+function fillFrameworkSelects() {
+  const fsel = $("m-framework");
+  const cur = fsel.value || S.framework;
+  fsel.innerHTML = S.frameworks.filter(f => f.dataset === S.dataset).map(f => `<option value="${esc(f.name)}">${esc(f.name)}</option>`).join("");
+  fsel.value = cur;
+  const usel = $("upload-framework");
+  const ucur = usel.value || "auto";
+  usel.innerHTML = `<option value="auto">${esc(tr("web.data.auto"))}</option>`
+    + S.frameworks.filter(f => f.dataset === "cn_provinces").map(f => `<option value="${esc(f.name)}">${esc(f.name)} — ${esc(fwTitle(f))}</option>`).join("");
+  usel.value = ucur;
+}
+
 async function loadRun(req) {
   status(tr("web.loading"));
   const summary = await api("/api/runs", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(req) });
-  status(`${tr("web.methods.elapsed")} ${summary.elapsed_ms} ms · ${summary.id}`);
+  S.last = summary;
+  showElapsed();
   return summary;
 }
+
+function showElapsed() { if (S.last) status(`${tr("web.methods.elapsed")} ${S.last.elapsed_ms} ms · ${S.last.id}`); }
 
 async function useRun(summary) {
   S.run = summary.id;
@@ -85,7 +109,7 @@ async function useRun(summary) {
 }
 
 function updateDownloads() {
-  $("dl-run").textContent = `run ${S.run}`;
+  $("dl-run").textContent = S.run ? `${tr("web.dl.run")}: ${S.run} · ${tr("web.year")} ${S.period}` : "";
   document.querySelectorAll("#downloads a").forEach(a => {
     a.href = `/api/runs/${S.run}/download/${a.dataset.kind}?period=${S.period}&lang=${S.lang}`;
   });
@@ -95,54 +119,63 @@ async function refreshOverview() {
   if (!S.run) return;
   const intervals = $("intervals-toggle").checked;
   const q = new URLSearchParams({ period: S.period, node: S.node, intervals });
+  if (intervals) status(tr("web.loading"));
   const data = await api(`/api/runs/${S.run}/ranking?${q}`);
   const rows = data.rows;
+  rows.forEach(r => { S.rows[r.unit] = r; });
+  const hasIv = intervals && rows.length && rows[0].rank_p05 !== undefined;
+  $("intervals-note").textContent = hasIv ? tr("web.overview.intervals_note", { n: 16 }) : (data.intervals_note || "");
+  if (intervals) status("");
   const m = chart("map");
   if (m && S.geo) {
+    const scores = rows.map(r => r.score);
     m.setOption({
-      tooltip: { trigger: "item", formatter: p => `${esc(p.name)}<br>${tr("common.score")}: ${fmt(p.value)}` },
-      visualMap: { min: Math.min(...rows.map(r => r.score)), max: Math.max(...rows.map(r => r.score)), left: 10, bottom: 10, calculable: true, inRange: { color: ["#fee8c8", "#e34a33", "#7f0000"] } },
-      series: [{ type: "map", map: "china", roam: false, nameProperty: "name",
-        data: rows.map(r => ({ name: (S.units[r.unit] || {}).map_name || r.unit, value: r.score, unit: r.unit })) }],
+      title: { text: `${nodeLabel(S.node)} · ${S.period}`, left: "center", textStyle: { fontSize: 14 } },
+      tooltip: { trigger: "item", formatter: p => { const d = p.data; if (!d) return esc(p.name); return `${esc(uname(d.unit))}<br>${esc(tr("common.score"))}: ${fmt(d.value)}<br>${esc(tr("common.rank"))}: ${d.rank}`; } },
+      visualMap: { min: Math.min(...scores), max: Math.max(...scores), left: 10, bottom: 10, calculable: true, precision: 2, inRange: { color: ["#fee8c8", "#e34a33", "#7f0000"] } },
+      series: [{ type: "map", map: "china", roam: false, top: 40, bottom: 10, label: { show: false }, emphasis: { label: { show: false } },
+        data: rows.map(r => ({ name: (S.units[r.unit] || {}).map_name || r.unit, value: r.score, unit: r.unit, rank: r.rank })) }],
     }, true);
   }
   const rc = chart("ranking");
   if (rc) {
     const sorted = [...rows].sort((a, b) => b.rank - a.rank);
     const cats = sorted.map(r => uname(r.unit));
-    const series = [{ type: "bar", name: tr("common.rank"), data: sorted.map(r => ({ value: r.score, unit: r.unit })), itemStyle: { color: "#b22222" } }];
-    if (intervals && sorted.length && sorted[0].rank_p05 !== undefined) {
-      series.push({ type: "custom", name: "5–95 %", renderItem: (params, api) => {
-        const y = api.coord([0, api.value(0)])[1];
-        return { type: "text", style: { text: `${api.value(1)}–${api.value(2)}`, x: api.getWidth() - 60, y: y - 6, fill: "#333", font: "11px sans-serif" } };
-      }, data: sorted.map((r, i) => [i, r.rank_p05, r.rank_p95]), encode: { y: 0 } });
-    }
+    const label = { show: true, position: "right", fontSize: 10, color: "#333",
+      formatter: p => { const r = sorted[p.dataIndex]; return hasIv ? `#${r.rank} [${r.rank_p05}–${r.rank_p95}]` : `#${r.rank}`; } };
     rc.setOption({
-      title: { text: `${nodeLabel(S.node)} ${S.period}`, left: "center", textStyle: { fontSize: 13 } },
-      tooltip: { trigger: "axis", formatter: ps => { const r = sorted[ps[0].dataIndex]; let s = `${esc(uname(r.unit))}: ${fmt(r.score)} (#${r.rank})`; if (r.rank_p05 !== undefined) s += `<br>5–95 %: ${r.rank_p05}–${r.rank_p95}`; return s; } },
-      grid: { left: 90, right: 70, top: 30, bottom: 20 },
-      xAxis: { type: "value" }, yAxis: { type: "category", data: cats, axisLabel: { fontSize: 11 } }, series,
+      title: { text: `${tr("common.rank")}: ${nodeLabel(S.node)} ${S.period}`, left: "center", textStyle: { fontSize: 13 } },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, formatter: ps => { const r = sorted[ps[0].dataIndex]; let s = `${esc(uname(r.unit))}: ${fmt(r.score)} (#${r.rank})`; if (r.rank_p05 !== undefined) s += `<br>5–95 %: ${r.rank_p05}–${r.rank_p95}`; return s; } },
+      grid: { left: 80, right: hasIv ? 95 : 45, top: 30, bottom: 20 },
+      xAxis: { type: "value" }, yAxis: { type: "category", data: cats, axisLabel: { fontSize: 11 } },
+      series: [{ type: "bar", name: tr("common.score"), data: sorted.map(r => ({ value: r.score, unit: r.unit })), itemStyle: { color: "#b22222" }, label }],
     }, true);
   }
 }
 
 async function refreshRegion() {
-  if (!S.run || !S.region) return;
+  if (!S.run) return;
+  if (!S.region) { $("region-body").innerHTML = `<p class="hint">${esc(tr("web.click_region"))}</p>`; return; }
   const q = new URLSearchParams({ period: S.period, lang: S.lang });
   $("region-title").textContent = `${uname(S.region)} · ${S.period}`;
   const body = $("region-body");
-  body.innerHTML = `<p>${tr("web.loading")}</p>`;
+  body.innerHTML = `<p>${esc(tr("web.loading"))}</p>`;
   try {
     const d = await api(`/api/runs/${S.run}/regions/${encodeURIComponent(S.region)}?${q}`);
     body.innerHTML = renderRegion(d);
   } catch (e) { body.innerHTML = `<p class="sev-error">${esc(e.message)}</p>`; }
 }
 
-function table(rows, cols) {
+function cell(v, d) {
+  if (typeof v === "number") return `<td class="num">${fmt(v, d ?? 3)}</td>`;
+  return `<td>${esc(v ?? "—")}</td>`;
+}
+
+function table(rows, cols, id) {
   if (!rows || !rows.length) return "<p>—</p>";
   const head = cols.map(c => `<th>${esc(c.label)}</th>`).join("");
-  const trs = rows.map(r => "<tr>" + cols.map(c => { const v = r[c.key]; return typeof v === "number" ? `<td class="num">${fmt(v, c.d ?? 3)}</td>` : `<td>${esc(v)}</td>`; }).join("") + "</tr>").join("");
-  return `<table><thead><tr>${head}</tr></thead><tbody>${trs}</tbody></table>`;
+  const trs = rows.map(r => "<tr>" + cols.map(c => cell(r[c.key], c.d)).join("") + "</tr>").join("");
+  return `<table${id ? ` id="${id}"` : ""}><thead><tr>${head}</tr></thead><tbody>${trs}</tbody></table>`;
 }
 
 function renderRegion(d) {
@@ -152,9 +185,9 @@ function renderRegion(d) {
     if (sec.note) h += `<p class="why">${esc(sec.note)}</p>`;
     if (sec.rows) h += table(sec.rows, sec.columns);
     for (const item of sec.items || []) {
-      h += `<div class="card"><h4>${esc(item.title)}</h4>`;
+      h += `<div class="card item"><h5>${esc(item.title)}</h5>`;
       if (item.text) h += `<p>${esc(item.text)}</p>`;
-      if (item.why) h += `<p class="why"><b>${tr("web.region.why")}:</b> ${esc(item.why)}</p>`;
+      if (item.why) h += `<p class="why"><b>${esc(tr("web.region.why"))}:</b> ${esc(item.why)}</p>`;
       h += "</div>";
     }
     h += "</div>";
@@ -163,47 +196,55 @@ function renderRegion(d) {
 }
 
 async function refreshShift() {
-  if (!S.run || !S.baseRun || S.run === S.baseRun) { const c = chart("shift"); if (c) c.clear(); return; }
-  const q = new URLSearchParams({ period: S.period, base: S.baseRun });
-  const root = S.nodes[0];
-  q.set("node", root);
-  const d = await api(`/api/runs/${S.run}/ranking?${q}`);
-  const rows = [...d.rows].sort((a, b) => (a.shift ?? 0) - (b.shift ?? 0));
   const c = chart("shift");
+  if (!S.run || !S.baseRun || S.run === S.baseRun) {
+    $("shift-note").textContent = tr("web.methods.same");
+    if (c) c.clear();
+    $("shift").style.display = "none";
+    return;
+  }
+  $("shift").style.display = "";
+  if (c) c.resize();
+  const root = S.nodes[0];
+  const q = new URLSearchParams({ period: S.period, base: S.baseRun, node: root });
+  const d = await api(`/api/runs/${S.run}/ranking?${q}`);
+  const rows = [...d.rows].sort((a, b) => (b.shift ?? 0) - (a.shift ?? 0) || b.rank - a.rank);
+  const moved = rows.filter(r => r.shift).length;
+  const maxAbs = Math.max(0, ...rows.map(r => Math.abs(r.shift || 0)));
+  $("shift-note").textContent = `${S.period}: ${moved}/${rows.length} · max |Δ| = ${maxAbs}`;
   if (c) c.setOption({
-    tooltip: { trigger: "axis" }, grid: { left: 90, right: 20, top: 10, bottom: 20 },
-    xAxis: { type: "value", name: "Δ rank" }, yAxis: { type: "category", data: rows.map(r => uname(r.unit)) },
-    series: [{ type: "bar", data: rows.map(r => r.shift ?? 0), itemStyle: { color: "#555" } }],
+    tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, formatter: ps => { const r = rows[ps[0].dataIndex]; return `${esc(uname(r.unit))}: #${r.base_rank} → #${r.rank}`; } },
+    grid: { left: 80, right: 80, top: 20, bottom: 30 },
+    xAxis: { type: "value", name: "Δ", minInterval: 1 }, yAxis: { type: "category", data: rows.map(r => uname(r.unit)), axisLabel: { fontSize: 11 } },
+    series: [{ type: "bar", data: rows.map(r => ({ value: r.shift ?? 0, itemStyle: { color: (r.shift ?? 0) > 0 ? "#999" : "#b22222" } })),
+      label: { show: true, position: "right", fontSize: 10, formatter: p => { const r = rows[p.dataIndex]; return `#${r.base_rank}→#${r.rank}`; } } }],
   }, true);
+}
+
+function lineOption(title, rows, yName) {
+  const years = [...new Set(rows.map(r => r.period))].sort((a, b) => a - b);
+  const countries = [...new Set(rows.map(r => r.unit))];
+  const byKey = new Map(rows.map(r => [`${r.unit}|${r.period}`, r.value]));
+  return {
+    title: { text: title, textStyle: { fontSize: 13 }, left: "center" }, tooltip: { trigger: "axis" }, legend: { top: 25 },
+    grid: { left: 60, right: 20, top: 60, bottom: 30 },
+    xAxis: { type: "category", data: years }, yAxis: { type: "value", scale: true, name: yName },
+    series: countries.map(u => ({ type: "line", name: u, showSymbol: false, data: years.map(y => byKey.get(`${u}|${y}`) ?? null) })),
+  };
 }
 
 async function refreshProductivity() {
   try {
-    const w = await api("/api/productivity/world");
+    const w = S.prod[`w_${S.lang}`] || (S.prod[`w_${S.lang}`] = await api(`/api/productivity/world?lang=${S.lang}`));
     const c = chart("world-tfp");
-    if (c && w.growth) {
-      const years = [...new Set(w.growth.map(r => r.period))].sort();
-      const countries = [...new Set(w.growth.map(r => r.unit))];
-      c.setOption({
-        title: { text: w.growth_title || "", textStyle: { fontSize: 13 } }, tooltip: { trigger: "axis" }, legend: { top: 25 },
-        xAxis: { type: "category", data: years }, yAxis: { type: "value", scale: true },
-        series: countries.map(u => ({ type: "line", name: u, data: years.map(y => { const r = w.growth.find(x => x.unit === u && x.period === y); return r ? r.value : null; }) })),
-      }, true);
-    }
+    if (c) c.setOption(lineOption(w.growth_title, w.growth, "Δln A"), true);
     const c2 = chart("world-ctfp");
-    if (c2 && w.levels) {
-      const years = [...new Set(w.levels.map(r => r.period))].sort();
-      const countries = [...new Set(w.levels.map(r => r.unit))];
-      c2.setOption({
-        title: { text: w.levels_title || "ctfp (USA = 1)", textStyle: { fontSize: 13 } }, tooltip: { trigger: "axis" }, legend: { top: 25 },
-        xAxis: { type: "category", data: years }, yAxis: { type: "value", scale: true },
-        series: countries.map(u => ({ type: "line", name: u, data: years.map(y => { const r = w.levels.find(x => x.unit === u && x.period === y); return r ? r.value : null; }) })),
-      }, true);
-    }
+    if (c2) c2.setOption(lineOption(w.levels_title, w.levels, "ctfp"), true);
   } catch (e) { $("world-tfp").textContent = e.message; }
   try {
-    const p = await api("/api/productivity/provinces");
-    $("province-eff").innerHTML = (p.note ? `<p class="why">${esc(p.note)}</p>` : "") + table(p.rows, p.columns);
+    $("province-eff").innerHTML = `<p>${esc(tr("web.loading"))}</p>`;
+    const p = S.prod[`p_${S.lang}`] || (S.prod[`p_${S.lang}`] = await api(`/api/productivity/provinces?lang=${S.lang}`));
+    $("province-eff").innerHTML = (p.note ? `<p class="why">${esc(p.note)}</p>` : "") + table(p.rows, p.columns, "gml-table");
   } catch (e) { $("province-eff").textContent = e.message; }
 }
 
@@ -214,6 +255,7 @@ async function refreshAll() {
     if (active === "region") await refreshRegion();
     if (active === "methods") await refreshShift();
     if (active === "productivity") await refreshProductivity();
+    if (active === "downloads") updateDownloads();
   } catch (e) { status(`${tr("web.error")}: ${e.message}`, true); }
 }
 
@@ -221,67 +263,92 @@ function showTab(name) {
   document.querySelectorAll("nav button").forEach(b => b.classList.toggle("active", b.dataset.tab === name));
   document.querySelectorAll(".page").forEach(p => p.classList.toggle("active", p.id === `page-${name}`));
   Object.values(S.charts).forEach(c => c.resize());
-  refreshAll();
+  return refreshAll();
 }
 
 async function onUpload(file) {
   const rep = $("upload-report");
-  rep.innerHTML = `<p>${tr("web.loading")}</p>`;
+  rep.innerHTML = `<p>${esc(tr("web.loading"))}</p>`;
   $("upload-mapping").hidden = true;
+  $("upload-result").innerHTML = "";
   try {
     const buf = await file.arrayBuffer();
-    const d = await api(`/api/uploads?filename=${encodeURIComponent(file.name)}`, { method: "POST", headers: { "Content-Type": "application/octet-stream" }, body: buf });
-    S.upload = d;
-    const probs = (d.report.problems || []).map(p => ({ severity: p.severity, where: p.where, message: p.message }));
-    rep.innerHTML = `<p id="upload-verdict" class="${d.ok ? "" : "sev-error"}">${esc(d.ok ? tr("web.data.ok") : tr("web.data.errors"))} · ${esc(d.filename)} · ${d.n_rows ?? 0} rows</p>`
-      + `<table id="problems"><thead><tr><th>${tr("web.col.severity")}</th><th>${tr("web.col.where")}</th><th>${tr("web.col.message")}</th></tr></thead><tbody>`
-      + probs.map(p => `<tr class="problem"><td class="sev-${esc(p.severity)}">${esc(p.severity)}</td><td>${esc(p.where)}</td><td>${esc(p.message)}</td></tr>`).join("")
-      + "</tbody></table>";
-    if (d.ok) showMapping(d);
+    const q = new URLSearchParams({ filename: file.name, units: $("upload-units").value });
+    S.upload = await api(`/api/uploads?${q}`, { method: "POST", headers: { "Content-Type": "application/octet-stream" }, body: buf });
+    renderUpload(S.upload);
   } catch (e) {
+    S.upload = null;
     const probs = (e.body && e.body.detail) || [];
     rep.innerHTML = `<p id="upload-verdict" class="sev-error">${esc(e.message)}</p>` + (Array.isArray(probs) ? `<ul>${probs.map(p => `<li>${esc(typeof p === "string" ? p : JSON.stringify(p))}</li>`).join("")}</ul>` : "");
   }
 }
 
-function showMapping(d) {
-  $("upload-mapping").hidden = false;
-  const sel = $("upload-framework");
-  sel.innerHTML = `<option value="auto">${esc(tr("web.data.auto"))}</option>`;
-  $("mapping-table").innerHTML = `<p>${esc(d.indicators.join(", "))}</p>`;
+function renderUpload(d) {
+  const probs = (d.report.problems || []);
+  $("upload-report").innerHTML = `<p id="upload-verdict" class="${d.ok ? "ok" : "sev-error"}">${esc(d.ok ? tr("web.data.ok") : tr("web.data.errors"))} · ${esc(d.filename)} · ${d.n_rows ?? 0} ${esc(tr("web.data.rows"))}</p>`
+    + (probs.length ? `<table id="problems"><thead><tr><th>${esc(tr("web.col.severity"))}</th><th>${esc(tr("web.col.where"))}</th><th>${esc(tr("web.col.message"))}</th></tr></thead><tbody>`
+      + probs.map(p => `<tr class="problem"><td class="sev-${esc(p.severity)}">${esc(p.severity)}</td><td>${esc(p.where)}</td><td>${esc(p.message)}</td></tr>`).join("")
+      + "</tbody></table>" : "");
+  if (d.ok) { $("upload-mapping").hidden = false; renderMapping(); }
+}
+
+async function renderMapping() {
+  const fw = $("upload-framework").value;
+  const box = $("mapping-table");
+  const cols = S.upload.indicators;
+  if (fw === "auto") { box.innerHTML = `<p class="why">${esc(cols.join(", "))}</p>`; return; }
+  const spec = S.prod[`fw_${fw}`] || (S.prod[`fw_${fw}`] = await api(`/api/frameworks/${encodeURIComponent(fw)}`));
+  const leaves = spec.nodes.filter(n => n.is_leaf);
+  const opts = sel => `<option value="">${esc(tr("web.data.unmapped"))}</option>` + cols.map(c => `<option value="${esc(c)}"${c === sel ? " selected" : ""}>${esc(c)}</option>`).join("");
+  box.innerHTML = `<table id="mapping"><thead><tr><th>${esc(tr("web.data.leaf"))}</th><th>${esc(tr("web.data.column"))}</th></tr></thead><tbody>`
+    + leaves.map(n => {
+      const guess = cols.includes(n.id) ? n.id : (cols.includes(n.series) ? n.series : "");
+      return `<tr><td>${esc(S.lang === "zh" ? n.label_zh : n.label_en)} <span class="why">(${esc(n.id)}${n.direction === -1 ? ", −" : ""})</span></td><td><select data-leaf="${esc(n.id)}">${opts(guess)}</select></td></tr>`;
+    }).join("") + "</tbody></table>";
 }
 
 async function computeUpload() {
   const out = $("upload-result");
-  out.innerHTML = tr("web.loading");
+  out.innerHTML = esc(tr("web.loading"));
   try {
-    const summary = await loadRun({ upload: S.upload.id, dataset: null, framework: $("upload-framework").value });
-    const scores = await api(`/api/runs/${summary.id}/ranking?period=${Math.max(...summary.periods)}`);
-    out.innerHTML = `<p id="upload-run">${esc(summary.id)}</p>` + table(scores.rows.map(r => ({ unit: r.unit, score: r.score, rank: r.rank })),
-      [{ key: "unit", label: tr("common.unit") }, { key: "score", label: tr("common.score") }, { key: "rank", label: tr("common.rank"), d: 0 }]);
+    const fw = $("upload-framework").value;
+    const req = { upload: S.upload.id, dataset: null, framework: fw };
+    if (fw !== "auto") {
+      const mapping = {};
+      document.querySelectorAll("#mapping select").forEach(s => { if (s.value) mapping[s.dataset.leaf] = s.value; });
+      if (!Object.keys(mapping).length) { out.innerHTML = `<p class="sev-error">${esc(tr("web.data.need_mapping"))}</p>`; return; }
+      req.mapping = mapping;
+    }
+    const summary = await loadRun(req);
+    const p = Math.max(...summary.periods);
+    const scores = await api(`/api/runs/${summary.id}/ranking?period=${p}`);
+    scores.rows.forEach(r => { S.rows[r.unit] = r; });
+    out.innerHTML = `<p id="upload-run">${esc(tr("web.dl.run"))}: ${esc(summary.id)} · ${esc(tr("web.year"))} ${p} · ${summary.elapsed_ms} ms</p>`
+      + table(scores.rows.map(r => ({ rank: r.rank, unit: r.unit, name: S.lang === "zh" ? r.name_zh : r.name_en, score: r.score })),
+        [{ key: "rank", label: tr("common.rank"), d: 0 }, { key: "unit", label: tr("report.col.unit") }, { key: "name", label: tr("common.unit") }, { key: "score", label: tr("common.score"), d: 4 }]);
     await useRun(summary);
-  } catch (e) { out.innerHTML = `<p class="sev-error">${esc(e.message)}</p>`; }
+  } catch (e) {
+    const det = e.body && Array.isArray(e.body.detail) ? `<ul>${e.body.detail.map(x => `<li>${esc(typeof x === "string" ? x : JSON.stringify(x))}</li>`).join("")}</ul>` : "";
+    out.innerHTML = `<p class="sev-error">${esc(e.message)}</p>${det}`;
+  }
 }
 
 async function init() {
   S.t = await api(`/api/i18n/${S.lang}`);
-  S.frameworks = await api("/api/frameworks");
-  S.units = await api(`/api/units/${S.dataset}`);
-  try {
-    S.geo = await api("/api/geo/china");
+  applyI18n();
+  const [frameworks, units, geo, summary] = await Promise.all([
+    api("/api/frameworks"), api(`/api/units/${S.dataset}`), api("/api/geo/china").catch(() => null),
+    loadRun({ dataset: S.dataset, framework: S.framework }),
+  ]);
+  S.frameworks = frameworks; S.units = units; S.geo = geo;
+  if (S.geo) {
     if (window.echarts) echarts.registerMap("china", S.geo);
-    for (const f of S.geo.features || []) {
-      const code = f.properties.id; if (S.units[code]) S.units[code].map_name = f.properties.name;
-    }
-  } catch (e) { S.geo = null; }
-  const fsel = $("m-framework");
-  fsel.innerHTML = S.frameworks.filter(f => f.dataset === S.dataset).map(f => `<option value="${esc(f.name)}">${esc(f.name)}</option>`).join("");
-  fsel.value = S.framework;
-  const summary = await loadRun({ dataset: S.dataset, framework: S.framework });
+    for (const f of S.geo.features || []) { const code = f.properties.id; if (S.units[code]) S.units[code].map_name = f.properties.name; }
+  } else { $("map").innerHTML = `<p class="why">${esc(tr("web.nomap"))}</p>`; }
+  fillFrameworkSelects();
   S.baseRun = summary.id;
   await useRun(summary);
-  fillNodeSelect(); fillUnitSelect();
-  document.querySelectorAll("[data-i18n]").forEach(el => { el.textContent = tr(el.dataset.i18n); });
+  fillUnitSelect();
 
   document.querySelectorAll("nav button").forEach(b => b.addEventListener("click", () => showTab(b.dataset.tab)));
   $("lang-toggle").addEventListener("click", () => setLang(S.lang === "zh" ? "en" : "zh"));
@@ -302,11 +369,13 @@ async function init() {
     for (const [k, v] of fd.entries()) if (v) req[k] = v;
     try {
       const s = await loadRun(req);
-      $("methods-info").textContent = `${tr("web.methods.elapsed")} ${s.elapsed_ms} ms`;
+      $("methods-info").textContent = `${tr("web.methods.elapsed")} ${s.elapsed_ms} ms · ${s.id}`;
       await useRun(s); await refreshShift();
     } catch (e) { $("methods-info").textContent = `${tr("web.error")}: ${e.message}`; }
   });
+  document.querySelectorAll("#methods-form select").forEach(el => el.addEventListener("change", () => $("methods-form").requestSubmit()));
   $("file-input").addEventListener("change", e => { if (e.target.files.length) onUpload(e.target.files[0]); });
+  $("upload-framework").addEventListener("change", () => { if (S.upload && S.upload.ok) renderMapping(); });
   $("compute-upload").addEventListener("click", computeUpload);
   window.addEventListener("resize", () => Object.values(S.charts).forEach(c => c.resize()));
   await refreshAll();

@@ -1,0 +1,338 @@
+"""JSON views of the dashboard built from the library's layers (index, uncertainty, guide, productivity, report).
+
+Every function takes the :class:`~nqpf.web.app.Dashboard` (store + caches) and plain parameters and returns
+JSON-ready dicts; no computation is duplicated here — the numbers come from :mod:`nqpf.index`,
+:mod:`nqpf.uncertainty`, :mod:`nqpf.guide`, :mod:`nqpf.productivity` and :mod:`nqpf.report`.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from fastapi import HTTPException
+
+from nqpf.errors import DataError, NQPFError
+from nqpf.i18n import t
+
+if TYPE_CHECKING:
+    from nqpf.web.app import Dashboard
+
+WORLD_COUNTRIES = ["CHN", "USA", "DEU", "JPN"]
+# provincial green TFP (GML): inputs, desirable output, undesirable output, years with every series present
+GML_INPUTS = ["capital_stock", "employment", "energy_consumption"]
+GML_OUTPUT = "gdp_real_rpi_2011prices"
+GML_BAD = "co2"
+GML_YEARS = (2011, 2019)  # employment (a proxy) ends in 2019
+UNCERTAINTY_SAMPLES = 16  # Saltelli base sample (the minimum the estimators accept): a quick 5-95 % band
+
+
+def _num(v: Any) -> Any:
+    """JSON-safe scalar: NaN/inf -> None, numpy -> python."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def _rows(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): _num(v) for k, v in rec.items()} for rec in df.to_dict(orient="records")]
+
+
+def _columns(spec: list[tuple[str, str, int | None]]) -> list[dict[str, Any]]:
+    out = []
+    for key, label, d in spec:
+        c: dict[str, Any] = {"key": key, "label": label}
+        if d is not None:
+            c["d"] = d
+        out.append(c)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ ranking
+def _root(run: dict[str, Any]) -> str:
+    for n in run["nodes"]:
+        if n["parent"] in (None, ""):
+            return str(n["id"])
+    raise DataError(f"run {run['id']} has no root node")
+
+
+def rank_intervals(dash: Dashboard, run_id: str) -> pd.DataFrame | None:
+    """5–95 % rank band of the run's root index from :func:`nqpf.uncertainty.run_uncertainty` (cached per run).
+
+    The run's own settings are the nominal ones; every factor but gap filling varies. ``None`` when the run's
+    settings are outside what the Monte Carlo supports (weight_scope 'parent')."""
+    def compute() -> pd.DataFrame | None:
+        from nqpf.uncertainty.montecarlo import FACTORS, run_uncertainty
+
+        run = dash.run(run_id)
+        s = run["settings"]
+        if s.get("weight_scope", "leaves") != "leaves":
+            return None
+        data, fw, _, _ = dash.inputs(run)
+        kw = {k: s[k] for k in ("impute", "normalize", "weights", "aggregate") if s.get(k)}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            unc = run_uncertainty(data, fw, samples=UNCERTAINTY_SAMPLES, seed=0, unit_sensitivity=False,
+                                  vary=[f for f in FACTORS if f != "impute"], backend="sequential",
+                                  periods=s.get("periods"), **kw)
+        tab = unc.rank_intervals
+        return tab.assign(unit=tab["unit"].astype(str), period=tab["period"].astype(int))
+
+    return dash.cached(("intervals", run_id), compute)
+
+
+def ranking(dash: Dashboard, run_id: str, period: int, node: str | None, base: str | None,
+            intervals: bool) -> dict[str, Any]:
+    """Units of one run ranked on ``node`` (default: the root) in ``period``; optional 5–95 % rank interval
+    (root only) and rank shift against the ``base`` run (shift = rank − base rank; negative = moved up)."""
+    run = dash.run(run_id)
+    root = _root(run)
+    node = node or root
+    s = run["scores"]
+    if node not in set(s["node"]):
+        raise HTTPException(404, f"node {node!r} is not in run {run_id}; nodes: {', '.join(dict.fromkeys(s['node']))}")
+    periods = sorted(int(p) for p in s["period"].unique())
+    if int(period) not in periods:
+        raise DataError(f"period {period} is not in run {run_id}; periods: {periods}")
+    cur = s[(s["node"] == node) & (s["period"] == int(period))].copy()
+    cur["unit"] = cur["unit"].astype(str)
+    names = dash.unit_names(run)
+    cur["name_zh"] = cur["unit"].map(lambda u: names.get(u, {}).get("name_zh") or u)
+    cur["name_en"] = cur["unit"].map(lambda u: names.get(u, {}).get("name_en") or u)
+    out: dict[str, Any] = {"period": int(period), "node": node}
+    if intervals:
+        if node != root:
+            out["intervals_note"] = "rank intervals are computed for the overall index only"
+        else:
+            tab = rank_intervals(dash, run_id)
+            if tab is None:
+                out["intervals_note"] = "rank intervals need weight_scope 'leaves'"
+            else:
+                iv = tab[tab["period"] == int(period)][["unit", "rank_p05", "rank_p95"]]
+                cur = cur.merge(iv, on="unit", how="left")
+    if base:
+        brun = dash.run(base)
+        bnode = _root(brun) if node == root else node  # overall index against overall index
+        b = brun["scores"]
+        b = b[(b["node"] == bnode) & (b["period"] == int(period))]
+        if b.empty:
+            raise DataError(f"base run {base} has no scores for node {node!r} in {period}")
+        br = dict(zip(b["unit"].astype(str), b["rank"].astype(int), strict=True))
+        cur["base_rank"] = cur["unit"].map(br)
+        cur["shift"] = cur["rank"] - cur["base_rank"]
+    cur = cur.sort_values(["rank", "unit"])
+    keep = ["unit", "name_zh", "name_en", "score", "rank"] + [c for c in ("rank_p05", "rank_p95", "base_rank", "shift")
+                                                              if c in cur]
+    rows = _rows(cur[keep])
+    for r in rows:
+        for k in ("rank", "base_rank", "shift", "rank_p05", "rank_p95"):
+            if isinstance(r.get(k), float):
+                r[k] = int(round(r[k]))
+    out["rows"] = rows
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ region
+def region(dash: Dashboard, run_id: str, unit: str, period: int, lang: str) -> dict[str, Any]:
+    """Profile, peers, strengths/weaknesses, obstacles, typology and action guide of ``unit`` (cached)."""
+    return dash.cached(("region", run_id, str(unit), int(period), lang),
+                       lambda: _region(dash, run_id, str(unit), int(period), lang))
+
+
+def _region(dash: Dashboard, run_id: str, unit: str, period: int, lang: str) -> dict[str, Any]:
+    from nqpf.guide.action import action_guide
+    from nqpf.guide.profile import build_profile
+    from nqpf.guide.typology import check_typology_data, classify, load_typology
+
+    run = dash.run(run_id)
+    data, _, units, catalogue = dash.inputs(run)
+    res = dash.result(run_id)
+    fw = res.framework
+    if unit not in set(res.scores["unit"].astype(str)):
+        raise HTTPException(404, f"unit {unit!r} is not in run {run_id}")
+    L = lambda k, **kw: t(k, lang, **kw)  # noqa: E731
+    ind_names: dict[str, str] = {}
+    if catalogue is not None:
+        col = "name_zh" if lang == "zh" else "name_en"
+        ind_names = dict(zip(catalogue["indicator"].astype(str), catalogue[col].astype(str), strict=True))
+
+    def nl(n: str) -> str:
+        return fw.label(n, lang) if n in fw.ids else ind_names.get(n, n)
+
+    unc = rank_intervals(dash, run_id) if run["settings"].get("weight_scope") == "leaves" else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prof = build_profile(res, unit, period, units=units, data=data, uncertainty=unc, lang=lang)
+    sections: list[dict[str, Any]] = []
+
+    sc = prof.scores.assign(node=prof.scores["node"].map(nl))
+    sections.append({"key": "scores", "title": L("web.region.scores"), "columns": _columns([
+        ("node", L("report.col.dimension"), None), ("score", L("report.col.score"), 4), ("rank", L("report.col.rank"), 0),
+        ("rank_p05", L("report.col.rank_p05"), 0), ("rank_p95", L("report.col.rank_p95"), 0),
+        ("national_mean", L("report.col.national_mean"), 4), ("group_mean", L("report.col.group_mean"), 4),
+        ("peer_mean", L("report.col.peer_mean"), 4), ("change", L("report.col.change"), 4)]), "rows": _rows(sc)})
+    peers = prof.peers.copy()
+    if lang == "zh" and units is not None and {"region4", "region4_zh"} <= set(units.columns):
+        zh_group = dict(zip(units["region4"].astype(str), units["region4_zh"].astype(str), strict=False))
+        peers["group"] = peers["group"].map(lambda g: zh_group.get(str(g), g))
+    sections.append({"key": "peers", "title": L("web.region.peers"), "columns": _columns([
+        ("name", L("report.col.name"), None), ("group", L("report.col.group"), None),
+        ("distance", L("report.col.distance"), 3)]), "rows": _rows(peers)})
+    for key, df in (("strengths", prof.strengths), ("weaknesses", prof.weaknesses)):
+        x = df.assign(indicator=df["indicator"].map(nl), dimension=df["dimension"].map(nl))
+        sections.append({"key": key, "title": L(f"web.region.{key}"), "columns": _columns([
+            ("indicator", L("report.col.indicator"), None), ("dimension", L("report.col.dimension"), None),
+            ("value", L("report.col.normalised"), 3), ("national_mean", L("report.col.national_mean"), 3),
+            ("peer_mean", L("report.col.peer_mean"), 3), ("rank", L("report.col.rank"), 0)]), "rows": _rows(x)})
+    if prof.obstacles is not None:
+        ob = prof.obstacles[prof.obstacles["level"] != "dimension"].sort_values("rank").head(5)
+        sections.append({"key": "obstacles", "title": L("web.region.obstacles"), "note": L("report.intro.obstacles"),
+                         "columns": _columns([("node", L("report.col.indicator"), None),
+                                              ("obstacle", L("report.col.obstacle"), 3),
+                                              ("rank", L("report.col.rank"), 0)]),
+                         "rows": _rows(ob.assign(node=ob["node"].map(nl)))})
+    for m in prof.missing:
+        sections.append({"key": f"missing_{m.get('section')}", "title": str(m.get("what") or m.get("section")),
+                         "note": f"{m.get('reason', '')} {', '.join(map(str, m.get('needs') or []))}".strip()})
+
+    typ = load_typology()
+    miss = check_typology_data(data, typ)
+    placement = None
+    if len(miss) == len(typ.indicators()):
+        sections.append({"key": "type", "title": L("web.region.type"),
+                         "note": L("web.region.type_missing", items=", ".join(sorted(miss)))})
+    else:
+        placement = classify(data, unit, period, typ)
+        de = [typ.type_label(x, lang) for x in placement.data_economy]
+        rows = [{"what": L("report.col.type_dr"), "value": typ.type_label(placement.digital_real, lang)},
+                {"what": L("report.col.type_de"), "value": ", ".join(de) if de else L("report.none")}]
+        sec = {"key": "type", "title": L("web.region.type"), "columns": _columns([("what", L("report.col.type"), None), ("value", L("report.col.value"), None)]),
+               "rows": rows, "note": L("report.note.typology")}
+        if miss:
+            sec["note"] += " " + L("report.note.typology_missing", items=", ".join(sorted(miss)))
+        sections.append(sec)
+
+    series = {n: (fw.node(n).get("series") or n) for n in fw.leaves}
+    guide_sec: dict[str, Any] = {"key": "guide", "title": L("web.region.guide"), "note": L("guide.not_causal")}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            guide = action_guide(prof, placement, data, catalogue=catalogue, lang=lang,
+                                 directions_override={series[n]: fw.direction(n) for n in fw.leaves},
+                                 labels={i: nl(i) for i in set(data["indicator"].astype(str))}, leaf_series=series)
+        guide_sec["items"] = [{"title": f"{k + 1}. {r.title} — {r.citation}", "text": r.summary, "why": r.why}
+                              for k, r in enumerate(guide.recommendations[:6])]
+        if not guide.recommendations:
+            guide_sec["note"] += " " + L("report.note.no_recommendation")
+    except NQPFError as exc:
+        guide_sec["note"] += f" — {exc}"
+    sections.append(guide_sec)
+    return {"unit": unit, "name": prof.name, "period": period, "group": prof.group, "sections": sections}
+
+
+# ------------------------------------------------------------------------------------------------ productivity
+def world_tfp(dash: Dashboard, lang: str) -> dict[str, Any]:
+    """TFP growth by growth accounting on PWT inputs (Törnqvist, as PWT's rtfpna) and PWT ctfp levels."""
+    def compute() -> dict[str, Any]:
+        from nqpf import datasets
+        from nqpf.productivity.growth import compare_with_pwt
+
+        w = datasets.load("world").data
+        w = w.assign(unit=w["unit"].astype(str), indicator=w["indicator"].astype(str))
+        by_year, summary = compare_with_pwt(w, WORLD_COUNTRIES)
+        g = by_year.dropna(subset=["tfp_growth"])[["unit", "period", "tfp_growth"]].rename(columns={"tfp_growth": "value"})
+        lv = w[(w["indicator"] == "ctfp") & w["unit"].isin(WORLD_COUNTRIES)].dropna(subset=["value"])
+        return {"growth": _rows(g.assign(period=g["period"].astype(int))),
+                "levels": _rows(lv[["unit", "period", "value"]].assign(period=lv["period"].astype(int))),
+                "check": _rows(summary)}
+
+    out = dict(dash.cached(("world_tfp",), compute))
+    out["growth_title"] = t("web.prod.growth_title", lang)
+    out["levels_title"] = t("web.prod.levels_title", lang)
+    return out
+
+
+def province_efficiency(dash: Dashboard, lang: str) -> dict[str, Any]:
+    """Green TFP of the provinces: Global Malmquist–Luenberger (Oh 2010) 2011–2019, cached."""
+    def compute() -> dict[str, Any]:
+        from nqpf import datasets
+        from nqpf.productivity.malmquist import malmquist
+
+        ds = datasets.load("cn_provinces")
+        d = ds.data.assign(unit=ds.data["unit"].astype(str), indicator=ds.data["indicator"].astype(str))
+        need = [*GML_INPUTS, GML_OUTPUT, GML_BAD]
+        d = d[d["indicator"].isin(need) & d["period"].between(*GML_YEARS)]
+        wide = d.pivot_table(index=["unit", "period"], columns="indicator", values="value").reset_index()
+        complete = wide.dropna(subset=need).groupby("unit")["period"].nunique()
+        n_years = GML_YEARS[1] - GML_YEARS[0] + 1
+        keep = sorted(complete[complete == n_years].index)
+        dropped = sorted(set(ds.units["unit"].astype(str)) - set(keep))
+        wide = wide[wide["unit"].isin(keep)].dropna(subset=need)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            g = malmquist(wide, GML_INPUTS, [GML_OUTPUT], undesirable=[GML_BAD], id="unit", period="period", index="gml")
+        g = g[g["status"] == "optimal"]
+        agg = g.groupby("unit").agg(tfpch=("tfpch", "mean"), effch=("effch", "mean"), techch=("techch", "mean"))
+        last = g.sort_values("period").groupby("unit").tail(1).set_index("unit")
+        agg["cum_tfpch"] = last["cum_tfpch"]
+        agg = agg.reset_index().sort_values("cum_tfpch", ascending=False)
+        names = ds.units.assign(unit=ds.units["unit"].astype(str)).set_index("unit")
+        agg["name_zh"] = agg["unit"].map(names["name_zh"])
+        agg["name_en"] = agg["unit"].map(names["name_en"])
+        agg["rank"] = np.arange(1, len(agg) + 1)
+        return {"rows": _rows(agg), "dropped": dropped, "n": len(keep)}
+
+    res = dash.cached(("province_efficiency",), compute)
+    L = lambda k, **kw: t(k, lang, **kw)  # noqa: E731
+    name = "name_zh" if lang == "zh" else "name_en"
+    rows = [dict(r, name=r[name]) for r in res["rows"]]
+    unit_names = dict(zip(dash.dataset("cn_provinces")["units"]["unit"], dash.dataset("cn_provinces")["units"][name],
+                          strict=True))
+    dropped = ", ".join(f"{unit_names.get(u, u)} ({u})" for u in res["dropped"]) or "—"
+    return {
+        "columns": _columns([("rank", L("report.col.rank"), 0), ("name", L("report.col.name"), None),
+                             ("cum_tfpch", L("web.prod.cum_gml", a=GML_YEARS[0], b=GML_YEARS[1]), 3),
+                             ("tfpch", L("web.prod.mean_gml"), 4), ("effch", L("web.prod.mean_effch"), 4),
+                             ("techch", L("web.prod.mean_techch"), 4)]),
+        "rows": rows,
+        "note": L("web.prod.gml_note", a=GML_YEARS[0], b=GML_YEARS[1], n=res["n"], dropped=dropped),
+    }
+
+
+# ------------------------------------------------------------------------------------------------ report
+def report_bytes(dash: Dashboard, run_id: str, kind: str, period: int | None, lang: str) -> tuple[bytes, str]:
+    """The national report of a run (HTML or Excel) through :func:`nqpf.report.build_report`, with the run's
+    settings; written in a fresh temporary folder under the data directory and removed after reading."""
+    from nqpf.report import build_report
+
+    run = dash.run(run_id)
+    s = run["settings"]
+    data, fw, _, _ = dash.inputs(run)
+    periods = sorted(int(p) for p in run["scores"]["period"].unique())
+    year = int(period) if period is not None else periods[-1]
+    if year not in periods:
+        raise DataError(f"period {year} is not in run {run_id}; periods: {periods}")
+    fmt = "xlsx" if kind.endswith("xlsx") else "html"
+    opts = {k: s[k] for k in ("impute", "normalize", "weights", "weight_scope", "aggregate", "periods") if s.get(k)}
+    tmp_root = dash.data_dir / "tmp"
+    tmp_root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=tmp_root))
+    try:
+        out = work / f"report.{fmt}"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            build_report(data=data, framework=fw, year=year, lang=lang, fmt=fmt, out=out, index_options=opts)
+        body = out.read_bytes()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    media = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx"
+             else "text/html; charset=utf-8")
+    return body, media
