@@ -60,7 +60,7 @@ def _print_ranking(res, units: pd.DataFrame, year: int, language: str, k: int) -
 
 def run_demo(out: Path, language: str, samples: int, unit: str, seed: int, quiet: bool = False) -> dict[str, Path]:
     """Run the main job and return the paths written."""
-    from nqpf import analysis, datasets
+    from nqpf import datasets
     from nqpf.index import build_index
     from nqpf.report.build import build_report
     from nqpf.uncertainty import run_uncertainty
@@ -87,7 +87,11 @@ def run_demo(out: Path, language: str, samples: int, unit: str, seed: int, quiet
         written["workbook"] = out / "index.xlsx"
         prog.update(task, advance=1, description=t("demo.step.uncertainty", language))
 
-        unc = run_uncertainty(ds, FRAMEWORK, samples=samples, seed=seed, periods="2012-2022")
+        with warnings.catch_warnings(record=True) as notes:
+            warnings.simplefilter("always")
+            unc = run_uncertainty(ds, FRAMEWORK, samples=samples, seed=seed, periods="2012-2022")
+        for n in dict.fromkeys(str(w.message) for w in notes):
+            console.print(f"[dim]note: {n}[/dim]", highlight=False)
         unc.write(out / "uncertainty")
         written["rank_intervals"] = out / "uncertainty" / "rank_intervals.csv"
         written["sensitivity"] = out / "uncertainty" / "sensitivity.csv"
@@ -123,7 +127,6 @@ def _explain(res, ds, folder: Path) -> dict[str, Path]:
     from nqpf import analysis
 
     folder.mkdir(parents=True, exist_ok=True)
-    root = res.framework.root
     idx = res.index_scores().merge(ds.units[["unit", "region4"]], on="unit", how="left")
     paths: dict[str, Path] = {}
 
@@ -144,7 +147,6 @@ def _explain(res, ds, folder: Path) -> dict[str, Path]:
         obs = analysis.obstacle_degree(res.normalized, res.weights)
         save("obstacles_top3", analysis.top_obstacles(obs, k=3))
         save("forecast", analysis.forecast_panel(idx, "score", steps=3))
-    _ = root
     return paths
 
 

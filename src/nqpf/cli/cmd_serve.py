@@ -26,6 +26,7 @@ def serve(
 
     if host not in ("127.0.0.1", "localhost", "::1"):
         console.print(f"[yellow]warning:[/yellow] binding to {host}: the dashboard has no authentication")
-    web = create_app(data_dir, max_upload_bytes=int(max_upload_mb * 1024 * 1024), request_timeout=timeout)
+    web = create_app(data_dir, max_upload_bytes=int(max_upload_mb * 1024 * 1024), request_timeout=timeout,
+                     warm=True)
     console.print(f"nqpf dashboard on http://{host}:{port}/  (data in {data_dir.resolve()})")
     uvicorn.run(web, host=host, port=port, log_level="warning")

@@ -256,7 +256,9 @@ def _xlsx_grid(path: Path, sheet: str | int | None) -> tuple[list[list[Any]], li
     else:
         raise DataError(f"{path.name}: no sheet {sheet!r}; the workbook has {names}")
     if not hasattr(ws, "iter_rows"):
-        raise DataError(f"{path.name}: sheet {ws.title!r} is a chart, not a table; pass sheet= (sheets: {names})")
+        raise DataError(
+            f"{path.name}: sheet {ws.title!r} is a chart, not a table; pass sheet= (sheets: {names})"
+        )
     grid = [list(r) for r in ws.iter_rows(values_only=True)]
     for rng in ws.merged_cells.ranges:  # fill merged header cells with their top-left value
         v = ws.cell(rng.min_row, rng.min_col).value

@@ -148,7 +148,8 @@ def build_report(*, dataset: str | None = None, data: Any = None, framework: Any
     unc_table = _uncertainty_table(uncertainty, inp, framework, opts, uncertainty_samples, seed, res)
     geo = _geometry(geometry)
     if unit is None:
-        doc = _national(res, inp, int(year), lang, unc_table, geo)
+        doc = _national(res, inp, int(year), lang, unc_table, geo,
+                        sens=uncertainty if hasattr(uncertainty, "sensitivity") else None)
     else:
         doc = _regional(res, inp, str(unit), int(year), lang, unc_table, geo)
     doc.manifest = {"index": res.manifest, "index_options": opts, "warnings": [str(w.message) for w in caught],
@@ -257,7 +258,7 @@ def _line_option(x, series: dict[str, list], title: str, ytitle: str = "") -> di
                                                              for v in vals]} for k, vals in series.items()]}
 
 
-def _national(res, inp, year, lang, unc, geo) -> ReportDoc:
+def _national(res, inp, year, lang, unc, geo, sens=None) -> ReportDoc:
     fw = res.framework
     L = lambda k, **kw: t(k, lang, **kw)  # noqa: E731
     doc = ReportDoc(title=L("report.national.title", year=year), lang=lang,
@@ -308,6 +309,9 @@ def _national(res, inp, year, lang, unc, geo) -> ReportDoc:
 
     doc.sections.append(_dagum_section(res, inp, year, lang))
     doc.sections.append(_convergence_section(res, inp, year, lang))
+    from nqpf.report.explain import explain_sections
+
+    doc.sections.extend(explain_sections(res, inp, year, lang, names, _group_labels(inp, lang), uncertainty=sens))
     doc.sections.append(_typology_overview(inp, year, lang))
     doc.sections.append(_tfp_section(inp, year, lang, names))
     return doc

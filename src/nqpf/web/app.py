@@ -15,11 +15,10 @@ import math
 import tempfile
 import threading
 import time
-import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import asynccontextmanager
-from enum import Enum
+from enum import StrEnum
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -44,7 +43,7 @@ DEFAULT_DATASET = "cn_provinces"
 DEFAULT_FRAMEWORK = "nqpf-core"
 
 
-class Impute(str, Enum):
+class Impute(StrEnum):
     none = "none"
     linear = "linear"
     carry = "carry"
@@ -52,14 +51,14 @@ class Impute(str, Enum):
     group_mean = "group-mean"
 
 
-class Normalize(str, Enum):
+class Normalize(StrEnum):
     minmax_global = "minmax-global"
     minmax_period = "minmax-period"
     zscore = "zscore"
     rank = "rank"
 
 
-class Weights(str, Enum):
+class Weights(StrEnum):
     entropy = "entropy"
     critic = "critic"
     cv = "cv"
@@ -67,29 +66,29 @@ class Weights(str, Enum):
     equal = "equal"
 
 
-class Scope(str, Enum):
+class Scope(StrEnum):
     leaves = "leaves"
     parent = "parent"
 
 
-class Aggregate(str, Enum):
+class Aggregate(StrEnum):
     arithmetic = "arithmetic"
     geometric = "geometric"
     topsis = "topsis"
     grey = "grey"
 
 
-class Lang(str, Enum):
+class Lang(StrEnum):
     zh = "zh"
     en = "en"
 
 
-class UnitsKind(str, Enum):
+class UnitsKind(StrEnum):
     province = "province"
     none = "none"
 
 
-class DownloadKind(str, Enum):
+class DownloadKind(StrEnum):
     scores_csv = "scores.csv"
     weights_csv = "weights.csv"
     manifest_json = "manifest.json"
@@ -230,6 +229,12 @@ class Dashboard:
 
         return self.cached(("dataset", name), load)
 
+    def builtin_framework(self, name: str) -> Any:
+        """A built-in Framework, parsed once (YAML parsing costs more than an index build)."""
+        from nqpf.framework import load_framework
+
+        return self.cached(("framework", name), lambda: load_framework(name))
+
     def province_units(self, units: set[str]) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
         """cn_provinces' unit and indicator tables when every unit is a province code, else (None, None)."""
         ref = self.dataset(DEFAULT_DATASET)
@@ -259,7 +264,7 @@ class Dashboard:
         return ds["data"], ds["units"], ds["catalogue"], f"dataset:{name}"
 
     def _framework(self, framework: str, mapping: dict[str, str] | None, data: pd.DataFrame,
-                   is_upload: bool) -> str | dict[str, Any]:
+                   is_upload: bool) -> Any:
         """A built-in name, or a framework dict: 'auto' (uploads: one level, every indicator a +1 leaf) or a
         built-in framework whose leaves are mapped to uploaded columns (unmapped leaves and empty branches
         dropped)."""
@@ -278,13 +283,11 @@ class Dashboard:
         fws = builtin_frameworks()
         if framework not in fws:
             raise NQPFError(f"unknown framework {framework!r}; valid: {', '.join(['auto', *fws])}")
+        fw = self.builtin_framework(framework)
         if not mapping:
-            return framework
+            return fw
         if not is_upload:
             raise NQPFError("a column mapping applies to uploaded data only; give 'upload' with 'mapping'")
-        from nqpf.framework import load_framework
-
-        fw = load_framework(framework)
         leaves = set(fw.leaves)
         bad_leaves = sorted(k for k in mapping if k not in leaves)
         if bad_leaves:
@@ -331,17 +334,18 @@ class Dashboard:
 
         return self.cached(("result", rid), rebuild)
 
-    def compute(self, req: RunRequest) -> RunSummary:
+    def build(self, req: RunRequest) -> tuple[Any, str, dict[str, Any]]:
+        """(IndexResult, source, settings) of a request; identical inputs share one computation, so
+        concurrent or repeated requests with the same settings do not rebuild the index."""
         from nqpf.index import build_index
 
-        t0 = time.perf_counter()
         if req.upload and req.dataset not in (None, DEFAULT_DATASET):
             raise NQPFError("give either dataset or upload, not both")
         data, _, _, source = self._source(None if req.upload else req.dataset, req.upload)
         fw = self._framework(req.framework, req.mapping, data, bool(req.upload))
         periods = req.periods
-        if periods is None and isinstance(fw, str):
-            p = builtin_frameworks()[fw].get("periods")
+        if periods is None and not req.mapping and req.framework in builtin_frameworks():
+            p = builtin_frameworks()[req.framework].get("periods")
             if isinstance(p, list) and len(p) == 2:
                 periods = f"{int(p[0])}-{int(p[1])}"
         settings = {
@@ -354,9 +358,20 @@ class Dashboard:
             "aggregate": req.aggregate.value,
             "periods": periods,
         }
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            res = build_index(data, fw, **_index_kwargs(settings))
+        # warnings are in res.manifest (warnings.catch_warnings is not thread-safe, so it is not used here)
+        key = ("build", source, json.dumps(settings, sort_keys=True))
+        return self.cached(key, lambda: build_index(data, fw, **_index_kwargs(settings))), source, settings
+
+    def warm(self) -> None:
+        """Load the default dataset and framework and build the default index (run at server start)."""
+        try:
+            self.build(RunRequest())
+        except Exception:  # noqa: BLE001 - warming is best effort; the request path reports errors properly
+            log.exception("warm-up failed")
+
+    def compute(self, req: RunRequest) -> RunSummary:
+        t0 = time.perf_counter()
+        res, source, settings = self.build(req)
         fw_obj = res.framework
         leaves = set(fw_obj.leaves)
         nodes = [
@@ -366,7 +381,7 @@ class Dashboard:
             for _, r in fw_obj.nodes.iterrows()
         ]
         manifest = dict(res.manifest)
-        manifest["web_warnings"] = sorted({str(w.message) for w in caught})
+        manifest["web"] = {"source": source, "settings": settings}
         scores = res.scores
         rid = self.store.add_run(source, settings, manifest, scores, res.weights, nodes)
         self.put(("result", rid), res)
@@ -414,11 +429,15 @@ def create_app(
     max_rows: int = 200_000,
     max_cols: int = 500,
     request_timeout: float = 60.0,
+    warm: bool = False,
 ) -> FastAPI:
-    """Build the dashboard app; everything it writes goes under ``data_dir``."""
+    """Build the dashboard app; everything it writes goes under ``data_dir``. ``warm``: build the default
+    index in a background thread at start-up, so the first page load does not wait for it."""
     dash = Dashboard(Path(data_dir), max_upload_bytes=max_upload_bytes, max_rows=max_rows, max_cols=max_cols)
     @asynccontextmanager
     async def lifespan(_: FastAPI):  # type: ignore[no-untyped-def]
+        if warm:
+            threading.Thread(target=dash.warm, name="nqpf-warm", daemon=True).start()
         yield
         dash.store.close()
 
@@ -522,14 +541,15 @@ def create_app(
                           "direction": fw.direction(nid) if nid in leaves else None})
         return {"name": name, **builtin_frameworks()[name], "nodes": nodes}
 
-    @app.get("/api/geo/china")
-    def geo_china() -> dict[str, Any]:
-        from nqpf import assets
-
-        geo = assets.china_map()
-        if geo is None:
+    @app.get("/api/geo/china", responses={200: {"content": {"application/json": {}}, "description": "GeoJSON"}})
+    def geo_china() -> Response:
+        """China's province polygons (ECharts GeoJSON, properties id = GB/T 2260 code), served pre-encoded."""
+        body = dash.cached(("geo",), _geo_bytes)
+        if body is None:
+            with dash._lock:
+                dash._cache.pop(("geo",), None)
             raise HTTPException(404, "map geometry not installed; run `make setup` (fetches echarts from npm)")
-        return geo
+        return Response(body, media_type="application/json", headers={"Cache-Control": "max-age=86400"})
 
     @app.get("/api/units/{dataset}")
     def units(dataset: str) -> dict[str, dict[str, Any]]:
@@ -668,6 +688,13 @@ def create_app(
         return Response(body, media_type=media, headers=_attachment(f"{run_id}_{kind.value}"))
 
     return app
+
+
+def _geo_bytes() -> bytes | None:
+    from nqpf import assets
+
+    geo = assets.china_map()
+    return None if geo is None else json.dumps(geo, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _attachment(name: str) -> dict[str, str]:

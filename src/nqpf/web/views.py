@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import shutil
 import tempfile
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -78,11 +77,9 @@ def rank_intervals(dash: Dashboard, run_id: str) -> pd.DataFrame | None:
             return None
         data, fw, _, _ = dash.inputs(run)
         kw = {k: s[k] for k in ("impute", "normalize", "weights", "aggregate") if s.get(k)}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            unc = run_uncertainty(data, fw, samples=UNCERTAINTY_SAMPLES, seed=0, unit_sensitivity=False,
-                                  vary=[f for f in FACTORS if f != "impute"], backend="sequential",
-                                  periods=s.get("periods"), **kw)
+        unc = run_uncertainty(data, fw, samples=UNCERTAINTY_SAMPLES, seed=0, unit_sensitivity=False,
+                              vary=[f for f in FACTORS if f != "impute"], backend="sequential",
+                              periods=s.get("periods"), **kw)
         tab = unc.rank_intervals
         return tab.assign(unit=tab["unit"].astype(str), period=tab["period"].astype(int))
 
@@ -168,9 +165,7 @@ def _region(dash: Dashboard, run_id: str, unit: str, period: int, lang: str) -> 
         return fw.label(n, lang) if n in fw.ids else ind_names.get(n, n)
 
     unc = rank_intervals(dash, run_id) if run["settings"].get("weight_scope") == "leaves" else None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        prof = build_profile(res, unit, period, units=units, data=data, uncertainty=unc, lang=lang)
+    prof = build_profile(res, unit, period, units=units, data=data, uncertainty=unc, lang=lang)
     sections: list[dict[str, Any]] = []
 
     sc = prof.scores.assign(node=prof.scores["node"].map(nl))
@@ -223,11 +218,9 @@ def _region(dash: Dashboard, run_id: str, unit: str, period: int, lang: str) -> 
     series = {n: (fw.node(n).get("series") or n) for n in fw.leaves}
     guide_sec: dict[str, Any] = {"key": "guide", "title": L("web.region.guide"), "note": L("guide.not_causal")}
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            guide = action_guide(prof, placement, data, catalogue=catalogue, lang=lang,
-                                 directions_override={series[n]: fw.direction(n) for n in fw.leaves},
-                                 labels={i: nl(i) for i in set(data["indicator"].astype(str))}, leaf_series=series)
+        guide = action_guide(prof, placement, data, catalogue=catalogue, lang=lang,
+                             directions_override={series[n]: fw.direction(n) for n in fw.leaves},
+                             labels={i: nl(i) for i in set(data["indicator"].astype(str))}, leaf_series=series)
         guide_sec["items"] = [{"title": f"{k + 1}. {r.title} — {r.citation}", "text": r.summary, "why": r.why}
                               for k, r in enumerate(guide.recommendations[:6])]
         if not guide.recommendations:
@@ -276,9 +269,7 @@ def province_efficiency(dash: Dashboard, lang: str) -> dict[str, Any]:
         keep = sorted(complete[complete == n_years].index)
         dropped = sorted(set(ds.units["unit"].astype(str)) - set(keep))
         wide = wide[wide["unit"].isin(keep)].dropna(subset=need)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            g = malmquist(wide, GML_INPUTS, [GML_OUTPUT], undesirable=[GML_BAD], id="unit", period="period", index="gml")
+        g = malmquist(wide, GML_INPUTS, [GML_OUTPUT], undesirable=[GML_BAD], id="unit", period="period", index="gml")
         g = g[g["status"] == "optimal"]
         agg = g.groupby("unit").agg(tfpch=("tfpch", "mean"), effch=("effch", "mean"), techch=("techch", "mean"))
         last = g.sort_values("period").groupby("unit").tail(1).set_index("unit")
@@ -327,9 +318,7 @@ def report_bytes(dash: Dashboard, run_id: str, kind: str, period: int | None, la
     work = Path(tempfile.mkdtemp(dir=tmp_root))
     try:
         out = work / f"report.{fmt}"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            build_report(data=data, framework=fw, year=year, lang=lang, fmt=fmt, out=out, index_options=opts)
+        build_report(data=data, framework=fw, year=year, lang=lang, fmt=fmt, out=out, index_options=opts)
         body = out.read_bytes()
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -84,7 +84,7 @@ function fillFrameworkSelects() {
 }
 
 async function loadRun(req) {
-  status(tr("web.loading"));
+  if (S.t["web.loading"]) status(tr("web.loading"));
   const summary = await api("/api/runs", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(req) });
   S.last = summary;
   showElapsed();
@@ -334,13 +334,12 @@ async function computeUpload() {
 }
 
 async function init() {
-  S.t = await api(`/api/i18n/${S.lang}`);
-  applyI18n();
-  const [frameworks, units, geo, summary] = await Promise.all([
-    api("/api/frameworks"), api(`/api/units/${S.dataset}`), api("/api/geo/china").catch(() => null),
+  const [t, frameworks, units, geo, summary] = await Promise.all([
+    api(`/api/i18n/${S.lang}`), api("/api/frameworks"), api(`/api/units/${S.dataset}`), api("/api/geo/china").catch(() => null),
     loadRun({ dataset: S.dataset, framework: S.framework }),
   ]);
-  S.frameworks = frameworks; S.units = units; S.geo = geo;
+  S.t = t; S.frameworks = frameworks; S.units = units; S.geo = geo;
+  applyI18n();
   if (S.geo) {
     if (window.echarts) echarts.registerMap("china", S.geo);
     for (const f of S.geo.features || []) { const code = f.properties.id; if (S.units[code]) S.units[code].map_name = f.properties.name; }
