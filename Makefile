@@ -27,6 +27,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
 	$(BIN)/python bench/run_all.py
 
 # Debian's chromium for the browser tests (reports and dashboard); skipped when already present.

@@ -115,7 +115,8 @@ def main() -> None:
         try:
             rich = load_framework("nqpf-core-rich")
             per = rich.meta.get("periods")
-            kw = {"impute": "linear-carry", "vary": (*VARY, "impute")}  # it has gaps: imputation varies too
+            # it has gaps, some a unit's whole series (Tibet), which only group-mean imputation fills
+            kw = {"impute": "group-mean"}
             if per:
                 kw["periods"] = f"{per[0]}-{per[1]}"
             cases.append(

@@ -254,3 +254,49 @@ def test_errors_are_json_never_tracebacks(client):
         assert 400 <= r.status_code < 500
         body = r.json()
         assert "error" in body and "Traceback" not in r.text
+
+
+def test_dashboard_cache_dedupes_and_evicts(tmp_path):
+    import threading
+    import time as _time
+
+    from nqpf.web.app import Dashboard
+
+    d = Dashboard(tmp_path, max_upload_bytes=1, max_rows=1, max_cols=1, max_cached=3)
+    calls = []
+
+    def slow():
+        calls.append(1)
+        _time.sleep(0.05)
+        return 42
+
+    ts = [threading.Thread(target=lambda: d.cached(("result", "x"), slow)) for _ in range(20)]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+    assert len(calls) == 1  # 20 concurrent askers, one computation
+    d.put(("dataset", "keep"), 1)
+    for i in range(10):
+        d.put(("run", str(i)), i)
+    keys = set(d._cache)
+    assert ("dataset", "keep") in keys  # pinned entries are never evicted
+    assert {k for k in keys if k[0] == "run"} == {("run", "7"), ("run", "8"), ("run", "9")}
+
+
+def test_mapped_tree_equals_flat_auto_under_leaf_weights(client):
+    # identity: with weight_scope='leaves' and arithmetic aggregation the root is the leaf-weighted sum of the
+    # normalised leaves, whatever the tree; so mapping a, b, c onto nqpf-core leaves in different dimensions
+    # must give the same root scores as the flat 'auto' framework over a, b, c
+    lines = ["unit,period,a,b,c"]
+    for i, name in enumerate(["北京", "上海", "广东", "四川", "河南"]):
+        for y in (2020, 2021):
+            lines.append(f"{name},{y},{i + y - 2019},{5 - i},{(i * 7) % 5 + 1}")
+    up = client.post("/api/uploads", params={"filename": "g.csv"}, content="\n".join(lines).encode()).json()
+    auto = client.post("/api/runs", json={"upload": up["id"], "framework": "auto"}).json()
+    mapped = client.post("/api/runs", json={"upload": up["id"], "framework": "nqpf-core", "mapping": {
+        "rd_intensity_calc": "a", "invention_grants_per_10k": "b", "students_higher_edu_per_10k": "c"}}).json()
+    sa = pd.DataFrame(client.get(f"/api/runs/{auto['id']}/scores", params={"node": "index"}).json())
+    sm = pd.DataFrame(client.get(f"/api/runs/{mapped['id']}/scores", params={"node": "index"}).json())
+    m = sa.merge(sm, on=["unit", "period"])
+    assert len(m) == 10 and (m["score_x"] - m["score_y"]).abs().max() < 1e-12
+    dims = pd.DataFrame(client.get(f"/api/runs/{mapped['id']}/scores", params={"node": "laborers"}).json())
+    assert len(dims) == 10  # the tree really has its dimensions

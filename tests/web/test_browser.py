@@ -93,8 +93,13 @@ def test_dashboard_walkthrough(server, tmp_path):
         # change year
         page.eval_on_selector("#year-slider", "el => { el.value = 2015; el.dispatchEvent(new Event('change')); }")
         expect(page.locator("#year-label")).to_have_text("2015")
-        page.wait_for_timeout(500)
+        page.wait_for_selector("#page-overview[data-shown^='2015|']", timeout=30_000)
         assert page.evaluate("S.period") == 2015
+        assert page.evaluate("S.charts.map.getOption().series[0].data.length") == 31
+        # the uncertainty band (Monte Carlo of method choices) labels every bar
+        page.check("#intervals-toggle")
+        page.wait_for_selector("#page-overview[data-shown='2015|index|iv']", timeout=60_000)
+        page.wait_for_timeout(300)
         page.screenshot(path=SHOTS / "2_year_2015.png")
 
         # click a province: the first bar of the ranking chart, located through ECharts' own coordinate system

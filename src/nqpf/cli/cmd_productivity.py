@@ -15,15 +15,24 @@ from nqpf.errors import DataError
 from nqpf.i18n import t
 
 
-def read_frame(path: Path) -> pd.DataFrame:
-    """Read a wide table (one row per unit or unit-period) from CSV, XLSX, DTA or Parquet."""
+def read_frame(path: Path, id_col: str | None = None, period_col: str | None = None) -> pd.DataFrame:
+    """Read a wide table (one row per unit, or per unit-period) from CSV, XLSX, DTA or Parquet.
+
+    Read with pandas (CSV: UTF-8, else GB18030), not :func:`nqpf.read`: productivity data are wide tables with
+    arbitrary unit ids and periods (DEAP-style 1, 2, 3 …), which the panel reader rejects as non-years.
+    The ``id_col`` column is read as text.
+    """
     if not path.exists():
         raise DataError(f"{path}: file not found")
     suf = path.suffix.lower()
+    dtype = {id_col: str} if id_col else None  # keep ids such as "0101" intact
     if suf in (".csv", ".txt"):
-        return pd.read_csv(path)
+        try:
+            return pd.read_csv(path, dtype=dtype)
+        except UnicodeDecodeError:
+            return pd.read_csv(path, dtype=dtype, encoding="gb18030")
     if suf in (".xlsx", ".xls"):
-        return pd.read_excel(path)
+        return pd.read_excel(path, dtype=dtype)
     if suf == ".dta":
         return pd.read_stata(path)
     if suf == ".parquet":
@@ -73,7 +82,7 @@ def dea_cmd(
 ) -> None:
     from nqpf.productivity.dea import dea
 
-    df = read_frame(data)
+    df = read_frame(data, id, period)
     prog, cb = _progress(len(df), t("productivity.progress.dea", lang()))
     with prog:
         res = dea(
@@ -135,7 +144,7 @@ def malmquist_cmd(
 ) -> None:
     from nqpf.productivity.malmquist import malmquist
 
-    df = read_frame(data)
+    df = read_frame(data, id, period)
     prog, cb = _progress(len(df) * 4, t("productivity.progress.malmquist", lang()))
     with prog:
         res = malmquist(

@@ -197,19 +197,19 @@ def _peer_trajectories(Z: pd.DataFrame, unit: str, year: int, triggers: pd.DataF
         i = t.indicator
         if i not in Z.columns or not np.isfinite(t.gap) or t.gap >= 0:
             continue
-        s = Z[i].dropna()
         need = -t.gap
         cands = []
-        for u in s.index.get_level_values("unit").unique():
+        by_unit = Z[i].dropna().unstack("period")  # one row per unit: years as plain dict lookups below
+        for u, su in zip(by_unit.index, by_unit.to_dict("records"), strict=True):
             if u == unit:
                 continue
-            su = s.xs(u, level="unit")
             for t0 in range(year - window, year):
                 t1 = min(year, t0 + window)
-                if t0 not in su.index or t1 not in su.index:
+                v0, v1 = su.get(t0, np.nan), su.get(t1, np.nan)
+                if not (np.isfinite(v0) and np.isfinite(v1)):
                     continue
-                if su[t0] <= t.value + 1e-12 and su[t1] - su[t0] >= need:
-                    cands.append((su[t1] - su[t0], u, t0, t1, su[t0], su[t1]))
+                if v0 <= t.value + 1e-12 and v1 - v0 >= need:
+                    cands.append((v1 - v0, u, t0, t1, v0, v1))
                     break
         cands.sort(reverse=True)
         for gain, u, t0, t1, v0, v1 in cands[:max_peers]:

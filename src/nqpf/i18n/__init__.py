@@ -14,6 +14,7 @@ from importlib import resources
 import yaml
 
 LANGS = ("zh", "en")
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @lru_cache(maxsize=1)
@@ -23,13 +24,18 @@ def catalogue() -> dict[str, dict[str, str]]:
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
         if not entry.name.endswith(".yaml"):
             continue
-        data = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
+        data = yaml.load(entry.read_text(encoding="utf-8"), Loader=_Loader) or {}
         for key, labels in data.items():
             if key in merged:
                 raise ValueError(f"i18n key {key!r} defined twice (second time in {entry.name})")
-            missing = [lang for lang in LANGS if not labels or not labels.get(lang)]
+            if not isinstance(labels, dict):
+                raise ValueError(f"i18n key {key!r} in {entry.name} must map to {{zh: ..., en: ...}}")
+            missing = [lang for lang in LANGS if not labels.get(lang)]
             if missing:
                 raise ValueError(f"i18n key {key!r} in {entry.name} lacks {missing}")
+            extra = sorted(set(labels) - set(LANGS))
+            if extra:  # usually an unquoted comma in a flow mapping split a label
+                raise ValueError(f"i18n key {key!r} in {entry.name} has unexpected fields {extra}; quote the labels")
             merged[key] = {lang: str(labels[lang]) for lang in LANGS}
     return merged
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
@@ -527,6 +527,11 @@ class Solved:
     lam_idx: list[np.ndarray]
     lam_val: list[np.ndarray]
     rounds: int = 0
+    duals: list[np.ndarray] = field(default_factory=list)
+    w: list[int] = field(default_factory=list)
+
+
+FACET_KINDS = ("radial_in", "radial_out", "ddf")
 
 
 def _rhs_and_column(fam: Family, P: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -570,7 +575,8 @@ def _facet_order(fam: Family, P: np.ndarray, duals: np.ndarray) -> np.ndarray:
 
 
 def _solve_chunk(args: tuple) -> Solved:
-    fam, T, lam_cost, mode, seeds, points, excludes = args
+    fam, T, lam_cost, mode, seeds, points, excludes, *opt = args
+    presorted = bool(opt and opt[0])  # points already in facet order (parallel path): keep it
     eng = Engine(fam, T, lam_cost, mode=mode, seeds=seeds)
     npts = len(points)
     obj = np.full(npts, np.nan)
@@ -579,13 +585,14 @@ def _solve_chunk(args: tuple) -> Solved:
     li = [np.zeros(0, np.int64)] * npts
     lv = [np.zeros(0)] * npts
     pilot = min(npts, 256)
-    order_by_facet = fam.kind in ("radial_in", "radial_out", "ddf") and npts > 4 * pilot and eng.mode == "cg"
+    order_by_facet = fam.kind in FACET_KINDS and npts > 4 * pilot and eng.mode == "cg" and not presorted
+    collect = order_by_facet or (presorted and fam.kind in FACET_KINDS)
     duals: list[np.ndarray] = []
 
     def one(q: int) -> None:
         res = eng.solve(points[q], int(excludes[q]))
         st[q], obj[q], ex[q], li[q], lv[q] = res
-        if order_by_facet and len(duals) < pilot and res[0] == STATUS_OPTIMAL:
+        if collect and len(duals) < pilot and res[0] == STATUS_OPTIMAL:
             duals.append(np.asarray(eng.h.getSolution().row_dual))
 
     order = np.arange(npts)
@@ -596,7 +603,7 @@ def _solve_chunk(args: tuple) -> Solved:
         rest = rest[_facet_order(fam, points[rest], np.unique(np.array(duals), axis=0))]
     for q in rest:
         one(q)
-    return Solved(st, obj, ex, li, lv, eng.rounds)
+    return Solved(st, obj, ex, li, lv, eng.rounds, duals, list(eng.w))
 
 
 def n_jobs_default() -> int:
@@ -652,22 +659,44 @@ def solve_points(
         mode = "cg"
     n_jobs = n_jobs or n_jobs_default()
     if n_jobs > 1 and npts >= parallel_min:
-        chunks = np.array_split(np.arange(npts), n_jobs * 4)
-        args = [(fam, T, lam_cost, mode, seeds, points[c], excludes[c]) for c in chunks]
-        parts = []
+        # The parent solves a pilot (learning the working set W and dual vertices), sorts the remaining points by
+        # facet and gives each worker one contiguous block of that order, seeded with W.
+        pil = min(256, npts // 4) if mode == "cg" and fam.kind in FACET_KINDS else 0
+        head = np.arange(pil)
+        rest = np.arange(pil, npts)
+        pres = None
+        wseeds = seeds
+        if pil:
+            pres = _solve_chunk((fam, T, lam_cost, mode, seeds, points[head], excludes[head], True))
+            if pres.duals:
+                rest = rest[_facet_order(fam, points[rest], np.unique(np.array(pres.duals), axis=0))]
+            wseeds = np.asarray(pres.w, dtype=np.int64)
+            if progress:
+                progress(pil)
+        blocks = [b for b in np.array_split(rest, n_jobs) if b.size]
+        args = [(fam, T, lam_cost, mode, wseeds, points[b], excludes[b], bool(pil)) for b in blocks]
+        out = Solved(
+            [""] * npts,
+            np.full(npts, np.nan),
+            np.full((npts, fam.n_extra), np.nan),
+            [np.zeros(0, np.int64)] * npts,
+            [np.zeros(0)] * npts,
+            0,
+        )
+        parts = [(head, pres)] if pres is not None else []
         with ProcessPoolExecutor(n_jobs, mp_context=mp.get_context("fork")) as ex:
-            for part in ex.map(_solve_chunk, args):
-                parts.append(part)
+            for b, part in zip(blocks, ex.map(_solve_chunk, args), strict=True):
+                parts.append((b, part))
                 if progress:
                     progress(len(part.status))
-        return Solved(
-            [x for p in parts for x in p.status],
-            np.concatenate([p.obj for p in parts]),
-            np.vstack([p.extra for p in parts]),
-            [x for p in parts for x in p.lam_idx],
-            [x for p in parts for x in p.lam_val],
-            sum(p.rounds for p in parts),
-        )
+        for b, part in parts:
+            for q, j in enumerate(b):
+                out.status[j] = part.status[q]
+                out.lam_idx[j], out.lam_val[j] = part.lam_idx[q], part.lam_val[q]
+            out.obj[b] = part.obj
+            out.extra[b] = part.extra
+            out.rounds += part.rounds
+        return out
     res = _solve_chunk((fam, T, lam_cost, mode, seeds, points, excludes))
     if progress:
         progress(npts)

@@ -426,7 +426,8 @@ def _tfp_section(inp, year, lang, names, unit: str | None = None) -> Section:
     d = inp.data.assign(unit=inp.data["unit"].astype(str))
     from nqpf.guide.profile import TFP_CANDIDATES
 
-    have = [c for c in TFP_CANDIDATES if c in set(d["indicator"])]
+    present = set(d["indicator"].unique())
+    have = [c for c in TFP_CANDIDATES if c in present]
     lab = _ind_label(inp, lang)
     added = False
     for c in have:
@@ -443,7 +444,7 @@ def _tfp_section(inp, year, lang, names, unit: str | None = None) -> Section:
         added = True
     # DEA efficiency for the year, when inputs and output exist
     need = [*DEA_INPUTS, DEA_OUTPUT]
-    lacking = [c for c in need if c not in set(d["indicator"])]
+    lacking = [c for c in need if c not in present]
     if lacking:
         s.blocks.append(Missing(L("report.caption.dea"), lacking))
     else:

@@ -35,6 +35,44 @@ def rank_matrix(scores: np.ndarray, n_units: int, n_periods: int) -> np.ndarray:
 # --------------------------------------------------------------------------------------------------------
 # vectorised scoring (module level: runs in worker processes)
 # --------------------------------------------------------------------------------------------------------
+def derived(ctx: dict, name: str, b: int, e: int = 0) -> np.ndarray:
+    """Per-block arrays derived from the normalised block ``Z_b``, computed on first use and cached in the
+    context (so that only the blocks themselves are shipped to workers).
+
+    ``logZ``: ln(z + δ) (shift rule) or ln z with zeros masked (zero rule); ``isZero``; ``Dp2`` =
+    (max z − z)², ``Dm2`` = (z − min z)² (pooled column extremes, TOPSIS); ``Xi``: grey relational
+    coefficients ξ = (Δmin + ρΔmax)/(Δ + ρΔmax), Δ = |max z − z|, Δmin/Δmax over the kept columns of
+    exclusion ``e``.
+    """
+    cache = ctx.setdefault("_cache", {})
+    key = (name, b, e if name == "Xi" else 0)
+    if key in cache:
+        return cache[key]
+    Z = ctx["Z"][b]
+    if name == "logZ":
+        if ctx["zero_rule"] == "shift":
+            out = np.log(Z + ctx["delta"])
+        else:
+            with np.errstate(divide="ignore"):
+                out = np.log(np.where(Z > 0, Z, 1.0))
+    elif name == "isZero":
+        out = (Z == 0).astype(float)
+    elif name == "Dp2":
+        out = (Z.max(axis=0) - Z) ** 2
+    elif name == "Dm2":
+        out = (Z - Z.min(axis=0)) ** 2
+    elif name == "Xi":
+        D = np.abs(Z.max(axis=0) - Z)
+        Dk = D[:, ctx["masks"][e]]
+        dmin, dmax = Dk.min(), Dk.max()
+        rho = ctx["rho"]
+        out = np.ones_like(D) if dmax == 0 else (dmin + rho * dmax) / (D + rho * dmax)
+    else:  # pragma: no cover
+        raise MethodError(f"unknown derived array {name!r}")
+    cache[key] = out
+    return out
+
+
 def score_runs(ctx: dict, blk: np.ndarray, wid: np.ndarray, agg: np.ndarray, exc: np.ndarray,
                 bank: np.ndarray) -> np.ndarray:
     """Root scores (runs × rows) of runs given by block, weight-table, aggregation, exclusion, bank ids."""
@@ -60,6 +98,7 @@ def score_runs(ctx: dict, blk: np.ndarray, wid: np.ndarray, agg: np.ndarray, exc
     out = np.empty((W.shape[0], n_rows))
     delta = ctx["delta"]
     for b in np.unique(blk):
+        b = int(b)
         mb = blk == b
         for a in np.unique(agg[mb]):
             m = mb & (agg == a)
@@ -69,21 +108,21 @@ def score_runs(ctx: dict, blk: np.ndarray, wid: np.ndarray, agg: np.ndarray, exc
                 out[m] = np.einsum("rl,gl->gr", ctx["Z"][b], Wm)
             elif name == "geometric":
                 if ctx["zero_rule"] == "shift":
-                    out[m] = np.exp(np.einsum("rl,gl->gr", ctx["logZ"][b], Wm)) - delta
+                    out[m] = np.exp(np.einsum("rl,gl->gr", derived(ctx, "logZ", b), Wm)) - delta
                 else:  # "zero": any zero input with positive weight → 0
-                    L = np.einsum("rl,gl->gr", ctx["logZ"][b], Wm)
-                    zero = np.einsum("rl,gl->gr", ctx["isZero"][b], (Wm > 0).astype(float)) > 0
+                    L = np.einsum("rl,gl->gr", derived(ctx, "logZ", b), Wm)
+                    zero = np.einsum("rl,gl->gr", derived(ctx, "isZero", b), (Wm > 0).astype(float)) > 0
                     out[m] = np.where(zero, 0.0, np.exp(L))
             elif name == "topsis":
                 W2 = Wm * Wm
-                dp = np.sqrt(np.einsum("rl,gl->gr", ctx["Dp2"][b], W2))
-                dm = np.sqrt(np.einsum("rl,gl->gr", ctx["Dm2"][b], W2))
+                dp = np.sqrt(np.einsum("rl,gl->gr", derived(ctx, "Dp2", b), W2))
+                dm = np.sqrt(np.einsum("rl,gl->gr", derived(ctx, "Dm2", b), W2))
                 den = dp + dm
                 out[m] = np.divide(dm, den, out=np.zeros_like(dm), where=den > 0)
             elif name == "grey":
                 for e in np.unique(exc[m]):
                     me = m & (exc == e)
-                    out[me] = np.einsum("rl,gl->gr", ctx["Xi"][(b, int(e))], W[me])
+                    out[me] = np.einsum("rl,gl->gr", derived(ctx, "Xi", int(b), int(e)), W[me])
             else:  # pragma: no cover - validated before
                 raise MethodError(f"unknown aggregation {name!r}")
     return out

@@ -77,9 +77,10 @@ DEFAULT_OPTIONS: dict[str, tuple[str, ...]] = {
     "weights": ("entropy", "critic", "equal"),
     "aggregate": ("arithmetic", "geometric", "topsis"),
 }
-#: With backend="auto", runs × unit-periods × indicators below this stay in this process: spawning workers
-#: (each imports numpy and unpickles the blocks) costs more than the matrix products it would share.
-AUTO_PROCESSES_MIN_WORK = 300_000_000
+#: With backend="auto", runs × unit-periods × indicators below this stay in this process. The runs are
+#: cheap matrix products; measured on 2 cores (bench/bench_scale.py), spawning workers, shipping the blocks
+#: and returning every run's scores and ranks cost more than they save up to county scale (1.3·10⁹ cells).
+AUTO_PROCESSES_MIN_WORK = 10_000_000_000
 #: Weighting methods computed column by column (dropping a leaf = renormalising the others).
 SEPARABLE_WEIGHTS = ("entropy", "cv", "equal")
 #: Default batch: about this many (run × unit-period × indicator) cells per task (16 to 1,024 runs).
@@ -380,31 +381,12 @@ class _Model:
             "n_rows": self.Z[0].shape[0], "n_units": n_units, "n_periods": n_periods,
             "zero_rule": zero_rule, "delta": delta,
         }
-        if "geometric" in aggregations:
-            # blocks with negative values (z-scores) cannot be aggregated geometrically: no log is kept
-            # for them, and check_geometric() refuses such combinations before any run
-            ok = [bool(np.nanmin(Z) >= 0) for Z in self.Z]
-            if zero_rule == "shift":
-                ctx["logZ"] = [np.log(Z + delta) if g else None for Z, g in zip(self.Z, ok, strict=True)]
-            elif zero_rule == "zero":
-                with np.errstate(divide="ignore"):
-                    ctx["logZ"] = [np.log(np.where(Z > 0, Z, 1.0)) if g else None
-                                   for Z, g in zip(self.Z, ok, strict=True)]
-                ctx["isZero"] = [(Z == 0).astype(float) for Z in self.Z]
-            else:
-                raise MethodError(f"uncertainty analysis supports zero_rule 'shift' or 'zero', not {zero_rule!r}")
-        if "topsis" in aggregations:
-            ctx["Dp2"] = [(Z.max(axis=0) - Z) ** 2 for Z in self.Z]
-            ctx["Dm2"] = [(Z - Z.min(axis=0)) ** 2 for Z in self.Z]
-        if "grey" in aggregations:
-            xi = {}
-            for b, Z in enumerate(self.Z):
-                D = np.abs(Z.max(axis=0) - Z)
-                for e, (_, mask) in enumerate(self.exclusions):
-                    Dk = D[:, mask]
-                    dmin, dmax = Dk.min(), Dk.max()
-                    xi[(b, e)] = np.ones_like(D) if dmax == 0 else (dmin + rho * dmax) / (D + rho * dmax)
-            ctx["Xi"] = xi
+        if "geometric" in aggregations and zero_rule not in ("shift", "zero"):
+            raise MethodError(f"uncertainty analysis supports zero_rule 'shift' or 'zero', not {zero_rule!r}")
+        # arrays derived from the blocks (logs, TOPSIS distances, grey coefficients) are computed where they
+        # are used (nqpf.uncertainty._kernel.derived), so only the blocks travel to worker processes
+        ctx["rho"] = rho
+        ctx["masks"] = np.array([m for _, m in self.exclusions])
         return ctx
 
 
@@ -611,8 +593,10 @@ def run_uncertainty(data: Any, framework: Any, *, samples: int = 256, seed: int 
                         dask_processes=dask_processes)
     scores = np.empty((n_runs, ctx["n_rows"]))
     ranks = np.empty((n_runs, ctx["n_rows"]), dtype=np.int32)
-    scores[order] = np.concatenate([r[0] for r in results], axis=0)
-    ranks[order] = np.concatenate([r[1] for r in results], axis=0)
+    for i, s0 in enumerate(starts):  # back to design order, batch by batch (no concatenated copy)
+        rows = order[s0:s0 + batch_size]
+        scores[rows], ranks[rows] = results[i]
+        results[i] = None
     del results
 
     clock.lap("runs")
@@ -632,8 +616,14 @@ def run_uncertainty(data: Any, framework: Any, *, samples: int = 256, seed: int 
     n_units = ctx["n_units"]
 
     # distribution summaries --------------------------------------------------------------------------
-    qs = np.quantile(scores, [0.05, 0.5, 0.95], axis=0)
-    qr = np.quantile(ranks, [0.05, 0.5, 0.95], axis=0)
+    n_cols = scores.shape[1]
+    qs = np.empty((3, n_cols))
+    qr = np.empty((3, n_cols))
+    step = max(1, (64 * 2**20) // (8 * n_runs))  # column chunks: sorting copies stay near 64 MB
+    for c0 in range(0, n_cols, step):
+        cols = slice(c0, min(n_cols, c0 + step))
+        qs[:, cols] = np.quantile(scores[:, cols], [0.05, 0.5, 0.95], axis=0)
+        qr[:, cols] = np.quantile(ranks[:, cols], [0.05, 0.5, 0.95], axis=0)
     rank_intervals = pd.DataFrame({
         "unit": units, "period": pers.astype("int64"), "rank_nominal": r_nom,
         "rank_median": qr[1], "rank_p05": qr[0], "rank_p95": qr[2],
@@ -654,14 +644,20 @@ def run_uncertainty(data: Any, framework: Any, *, samples: int = 256, seed: int 
     sens = sensitivity_table(yA, yB, yAB, varying, n_boot=n_boot, seed=int(seed), level=level)
     unit_sens = None
     if unit_sensitivity:
-        rA, rB, rAB = design.split(ranks.astype(float))
-        est = sobol_indices(rA, rB, rAB)
         rows = len(units)
+        s1 = np.empty((k, rows))
+        st = np.empty((k, rows))
+        rv = np.empty(rows)
+        step = max(1, (64 * 2**20) // (8 * n_runs))  # column chunks: float copies stay near 64 MB
+        for c0 in range(0, rows, step):
+            cols = slice(c0, min(rows, c0 + step))
+            est = sobol_indices(*design.split(ranks[:, cols].astype(float)))
+            s1[:, cols], st[:, cols], rv[cols] = est["S1"], est["ST"], est["variance"]
         unit_sens = pd.DataFrame({
             "unit": np.tile(units, k), "period": np.tile(pers.astype("int64"), k),
             "factor": np.repeat(varying, rows),
-            "first_order": est["S1"].reshape(-1), "total_order": est["ST"].reshape(-1),
-            "rank_variance": np.tile(est["variance"], k)})
+            "first_order": s1.reshape(-1), "total_order": st.reshape(-1),
+            "rank_variance": np.tile(rv, k)})
 
     clock.lap("sensitivity")
     # leave one indicator out (nominal configuration) -----------------------------------------------------
@@ -709,24 +705,13 @@ def _leave_one_out(model: _Model, ctx: dict, opts: dict, agg_names: list[str], r
     L = len(model.leaves)
     labels = [f"indicator:{x}" for x in model.leaves]
     pos = {lab: e for e, (lab, _) in enumerate(model.exclusions)}
-    extra = []
     for lab, x in zip(labels, model.leaves, strict=True):
         if lab not in pos:
             m = np.array([y != x for y in model.leaves])
             pos[lab] = len(model.exclusions)
             model.exclusions.append((lab, m))
-            extra.append(lab)
-    if extra and "grey" in agg_names:
-        ctx = dict(ctx)
-        ctx["Xi"] = dict(ctx["Xi"])
-        Z = model.Z[b0]
-        D = np.abs(Z.max(axis=0) - Z)
-        rho = float(model.index_options.get("rho", 0.5))
-        for lab in extra:
-            mask = model.exclusions[pos[lab]][1]
-            Dk = D[:, mask]
-            dmin, dmax = Dk.min(), Dk.max()
-            ctx["Xi"][(b0, pos[lab])] = np.ones_like(D) if dmax == 0 else (dmin + rho * dmax) / (D + rho * dmax)
+    ctx = dict(ctx)
+    ctx["masks"] = np.array([m for _, m in model.exclusions])  # with any exclusions added above
     wid = np.array([model.weight_id(b0, opts["weights"][0], pos[lab]) for lab in labels])
     ctx = dict(ctx)
     ctx["W"] = np.array(model.W_rows)

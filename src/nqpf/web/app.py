@@ -41,6 +41,8 @@ log = logging.getLogger("nqpf.web")
 
 DEFAULT_DATASET = "cn_provinces"
 DEFAULT_FRAMEWORK = "nqpf-core"
+# cache entries that are small and fixed for the server's life (never evicted)
+PINNED = {"dataset", "framework", "units", "unit_names", "geo", "default_run", "world_tfp", "province_efficiency"}
 
 
 class Impute(StrEnum):
@@ -198,19 +200,29 @@ class Dashboard:
             with self._lock:
                 if key in self._cache:
                     return self._cache[key]
-            value = compute()
+            try:
+                value = compute()
+            except BaseException:
+                with self._lock:
+                    self._key_locks.pop(key, None)
+                raise
             with self._lock:
                 self._cache[key] = value
-                while len(self._cache) > self.max_cached:
-                    self._cache.popitem(last=False)
+                self._trim()
                 self._key_locks.pop(key, None)
         return value
 
     def put(self, key: Any, value: Any) -> None:
         with self._lock:
             self._cache[key] = value
-            while len(self._cache) > self.max_cached:
-                self._cache.popitem(last=False)
+            self._trim()
+
+    def _trim(self) -> None:
+        """Evict least recently used entries beyond ``max_cached``; small static entries stay (lock held)."""
+        excess = sum(1 for k in self._cache if k[0] not in PINNED) - self.max_cached
+        if excess > 0:
+            for k in [k for k in self._cache if k[0] not in PINNED][:excess]:
+                del self._cache[k]
 
     def dataset(self, name: str) -> Any:
         """A built-in Dataset whose long table has plain-object string columns (faster in the guide layer)."""
@@ -362,10 +374,19 @@ class Dashboard:
         key = ("build", source, json.dumps(settings, sort_keys=True))
         return self.cached(key, lambda: build_index(data, fw, **_index_kwargs(settings))), source, settings
 
+    def default_run(self) -> RunSummary:
+        """The default run (built-in dataset and framework, default methods), computed once per server."""
+        return self.cached(("default_run",), lambda: self.compute(RunRequest()))
+
     def warm(self) -> None:
-        """Load the default dataset and framework and build the default index (run at server start)."""
+        """Load the default dataset and framework and build the default run (run at server start)."""
         try:
-            self.build(RunRequest())
+            import scipy.stats  # noqa: F401 - first import takes ~2 s (rank normalisation, Spearman)
+
+            from nqpf.i18n import catalogue
+
+            catalogue()
+            self.default_run()
         except Exception:  # noqa: BLE001 - warming is best effort; the request path reports errors properly
             log.exception("warm-up failed")
 
@@ -380,11 +401,13 @@ class Dashboard:
              "is_leaf": str(r["id"]) in leaves}
             for _, r in fw_obj.nodes.iterrows()
         ]
-        manifest = dict(res.manifest)
-        manifest["web"] = {"source": source, "settings": settings}
+        manifest = json.loads(json.dumps({**res.manifest, "web": {"source": source, "settings": settings}},
+                                          ensure_ascii=False, default=str))
         scores = res.scores
         rid = self.store.add_run(source, settings, manifest, scores, res.weights, nodes)
         self.put(("result", rid), res)
+        self.put(("run", rid), {"id": rid, "created": time.time(), "source": source, "settings": settings,
+                                "manifest": manifest, "scores": scores, "weights": res.weights, "nodes": nodes})
         return RunSummary(
             id=rid,
             source=source,
@@ -404,11 +427,14 @@ class Dashboard:
         return run
 
     def unit_names(self, run: dict[str, Any]) -> dict[str, dict[str, str]]:
-        units, _ = self.province_units(set(run["scores"]["unit"].astype(str)))
-        if units is None:
-            return {}
-        return {str(r["unit"]): {"name_zh": str(r["name_zh"]), "name_en": str(r["name_en"])}
-                for r in units.to_dict(orient="records")}
+        def names() -> dict[str, dict[str, str]]:
+            units, _ = self.province_units(set(run["scores"]["unit"].astype(str)))
+            if units is None:
+                return {}
+            return {str(r["unit"]): {"name_zh": str(r["name_zh"]), "name_en": str(r["name_en"])}
+                    for r in units.to_dict(orient="records")}
+
+        return self.cached(("unit_names", run["source"]), names)
 
     # -- uploads
     def ingest(self, filename: str, payload: bytes, units: str) -> dict[str, Any]:
@@ -557,12 +583,17 @@ def create_app(
 
         if dataset not in set(datasets.list()["name"]):
             raise HTTPException(404, f"unknown dataset {dataset!r}")
-        return _unit_names(dataset)
+        return dash.cached(("units", dataset), lambda: _unit_names(dataset))
 
     # ---------------------------------------------------------------------------------------- api: runs
     @app.post("/api/runs", response_model=RunSummary)
     async def create_run(req: RunRequest) -> RunSummary:
         return await anyio.to_thread.run_sync(dash.compute, req)
+
+    @app.get("/api/runs/default", response_model=RunSummary)
+    async def default_run() -> RunSummary:
+        """The run with the built-in dataset, framework and default methods (computed once per server)."""
+        return await anyio.to_thread.run_sync(dash.default_run)
 
     @app.get("/api/runs")
     def list_runs() -> list[dict[str, Any]]:

@@ -96,7 +96,8 @@ function showElapsed() { if (S.last) status(`${tr("web.methods.elapsed")} ${S.la
 async function useRun(summary) {
   S.run = summary.id;
   S.periods = summary.periods;
-  const labels = await api(`/api/runs/${S.run}/labels`);
+  const pre = S.prefetch && S.prefetch.labels; if (S.prefetch) delete S.prefetch.labels;
+  const labels = await (pre || api(`/api/runs/${S.run}/labels`));
   S.nodeLabels = Object.fromEntries(labels.nodes.map(n => [n.id, { zh: n.label_zh, en: n.label_en }]));
   S.nodes = labels.nodes.filter(n => !n.is_leaf).map(n => n.id);
   if (!S.node || !S.nodes.includes(S.node)) S.node = S.nodes[0];
@@ -118,18 +119,21 @@ function updateDownloads() {
 async function refreshOverview() {
   if (!S.run) return;
   const intervals = $("intervals-toggle").checked;
-  const q = new URLSearchParams({ period: S.period, node: S.node, intervals });
+  const q = new URLSearchParams({ period: S.period, node: S.node === S.nodes[0] ? "" : S.node, intervals });
   if (intervals) status(tr("web.loading"));
-  const data = await api(`/api/runs/${S.run}/ranking?${q}`);
+  const key = `${S.run}?${q}`;
+  const pre = S.prefetch && S.prefetch[key]; if (pre) delete S.prefetch[key];
+  const data = await (pre || api(`/api/runs/${S.run}/ranking?${q}`));
   const rows = data.rows;
   rows.forEach(r => { S.rows[r.unit] = r; });
   const hasIv = intervals && rows.length && rows[0].rank_p05 !== undefined;
   $("intervals-note").textContent = hasIv ? tr("web.overview.intervals_note", { n: 16 }) : (data.intervals_note || "");
-  if (intervals) status("");
+  if (intervals) showElapsed();
   const m = chart("map");
   if (m && S.geo) {
     const scores = rows.map(r => r.score);
     m.setOption({
+      animation: false,
       title: { text: `${nodeLabel(S.node)} · ${S.period}`, left: "center", textStyle: { fontSize: 14 } },
       tooltip: { trigger: "item", formatter: p => { const d = p.data; if (!d) return esc(p.name); return `${esc(uname(d.unit))}<br>${esc(tr("common.score"))}: ${fmt(d.value)}<br>${esc(tr("common.rank"))}: ${d.rank}`; } },
       visualMap: { min: Math.min(...scores), max: Math.max(...scores), left: 10, bottom: 10, calculable: true, precision: 2, inRange: { color: ["#fee8c8", "#e34a33", "#7f0000"] } },
@@ -151,6 +155,7 @@ async function refreshOverview() {
       series: [{ type: "bar", name: tr("common.score"), data: sorted.map(r => ({ value: r.score, unit: r.unit })), itemStyle: { color: "#b22222" }, label }],
     }, true);
   }
+  $("page-overview").dataset.shown = `${S.period}|${S.node}|${hasIv ? "iv" : ""}`;
 }
 
 async function refreshRegion() {
@@ -333,13 +338,24 @@ async function computeUpload() {
   }
 }
 
+// the first API calls start while the browser is still parsing ECharts (both scripts are deferred, this one first)
+const FIRST = Promise.all([
+  api(`/api/i18n/${S.lang}`), api("/api/frameworks"), api(`/api/units/${S.dataset}`), api("/api/geo/china").catch(() => null),
+  api("/api/runs/default").then(async sm => {
+    // the default view's labels and ranking (latest year, overall index) are fetched before ECharts is ready
+    const q = new URLSearchParams({ period: Math.max(...sm.periods), node: "", intervals: false });
+    S.prefetch = { labels: api(`/api/runs/${sm.id}/labels`), [`${sm.id}?${q}`]: api(`/api/runs/${sm.id}/ranking?${q}`) };
+    return sm;
+  }),
+]);
+const DOM_READY = new Promise(res => { if (document.readyState !== "loading") res(); else document.addEventListener("DOMContentLoaded", res); });
+
 async function init() {
-  const [t, frameworks, units, geo, summary] = await Promise.all([
-    api(`/api/i18n/${S.lang}`), api("/api/frameworks"), api(`/api/units/${S.dataset}`), api("/api/geo/china").catch(() => null),
-    loadRun({ dataset: S.dataset, framework: S.framework }),
-  ]);
+  const [t, frameworks, units, geo, summary] = await FIRST;
+  await DOM_READY;
+  S.last = summary;
   S.t = t; S.frameworks = frameworks; S.units = units; S.geo = geo;
-  applyI18n();
+  applyI18n(); showElapsed();
   if (S.geo) {
     if (window.echarts) echarts.registerMap("china", S.geo);
     for (const f of S.geo.features || []) { const code = f.properties.id; if (S.units[code]) S.units[code].map_name = f.properties.name; }
@@ -381,4 +397,4 @@ async function init() {
   document.body.dataset.ready = "1";
 }
 
-init().catch(e => status(`${tr("web.error")}: ${e.message}`, true));
+init().catch(e => { DOM_READY.then(() => status(`${tr("web.error")}: ${e.message}`, true)); });
