@@ -32,7 +32,7 @@ def test_cli_writes_the_contract_files(tmp_path):
             "--vary", "normalize,weights,aggregate,exclude", "--backend", "sequential", "--bootstrap", "50",
             "--out", str(out)]
     r = CliRunner().invoke(main.app, args)
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 0, (r.output, r.exception)
     ri = pd.read_csv(out / "rank_intervals.csv")
     assert list(ri.columns) == ["unit", "period", "rank_nominal", "rank_median", "rank_p05", "rank_p95",
                                 "score_median", "score_p05", "score_p95"]
@@ -47,7 +47,7 @@ def test_cli_writes_the_contract_files(tmp_path):
     # same seed → identical files
     out2 = tmp_path / "out2"
     r2 = CliRunner().invoke(main.app, [*args[:-1], str(out2)])
-    assert r2.exit_code == 0, r2.output
+    assert r2.exit_code == 0, (r2.output, r2.exception)
     for f in ("rank_intervals.csv", "sensitivity.csv"):
         assert (out / f).read_bytes() == (out2 / f).read_bytes()
 

@@ -198,6 +198,11 @@ def test_bad_input_messages(small_panel):
         run_uncertainty(long, fw, samples=16, vary=["normalize", "aggregate"],
                         options={"normalize": ["minmax-global", "zscore"], "aggregate": ["arithmetic", "geometric"]},
                         weights="equal", backend="sequential")
+    one_dim, fw1 = synthetic_panel(D=1)
+    with pytest.warns(UserWarning, match="factor 'exclude' dropped"):
+        res = run_uncertainty(one_dim, fw1, samples=16, vary=["weights", "exclude"], exclude="dimension",
+                              backend="sequential", **SMALL)
+    assert res.sensitivity["factor"].tolist() == ["weights"]
     with pytest.raises(MethodError, match="unknown factor"):
         run_uncertainty(long, fw, samples=16, vary=["colour"], backend="sequential")
 
@@ -211,3 +216,17 @@ def test_unreachable_scheduler_is_a_clear_error(small_panel):
         run_uncertainty(long, fw, samples=16, vary=["weights"], scheduler="tcp://127.0.0.1:1",
                         connect_timeout=2.0, **SMALL)
     assert time.monotonic() - t0 < 15
+
+
+def test_rank_matrix_equals_scipy_min_ranks_with_ties():
+    from scipy.stats import rankdata
+
+    rng = np.random.default_rng(0)
+    S = rng.integers(0, 5, size=(7, 9 * 4)).astype(float) / 4.0  # many exact ties; unit-major 9 units × 4 periods
+    got = _rank_matrix(S, 9, 4)
+    ref = rankdata(-S.reshape(7, 9, 4), axis=1, method="min").reshape(7, 36)
+    assert np.array_equal(got, ref)
+    # a last-bit difference does not split a tie
+    S2 = S.copy()
+    S2[0, 0] = np.nextafter(S2[0, 0], 1.0)
+    assert np.array_equal(_rank_matrix(S2, 9, 4), got)

@@ -108,7 +108,14 @@ def test_dashboard_walkthrough(server, tmp_path):
             const px = c.convertToPixel({yAxisIndex: 0}, name); const x0 = c.convertToPixel({xAxisIndex: 0}, 0);
             const r = document.getElementById('ranking').getBoundingClientRect();
             return [r.left + x0 + 5, r.top + px]; }""")
-        page.mouse.click(xy[0], xy[1])
+        # a real mouse click; the chart may still be animating after the redraw, so retry a few times
+        for _attempt in range(5):
+            page.mouse.click(xy[0], xy[1])
+            try:
+                expect(page.locator("#page-region")).to_be_visible(timeout=3_000)
+                break
+            except AssertionError:
+                page.wait_for_timeout(500)
         expect(page.locator("#page-region")).to_be_visible()
         page.wait_for_selector("#region-body .section", timeout=60_000)
         page.screenshot(path=SHOTS / "3_region.png", full_page=True)

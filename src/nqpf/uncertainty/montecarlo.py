@@ -537,6 +537,10 @@ def run_uncertainty(data: Any, framework: Any, *, samples: int = 256, seed: int 
             warnings.warn(n, UserWarning, stacklevel=3)
 
     model = _Model(data, fw, nominal_cfg, opts, exclude, index_options, notes)
+    if "exclude" in varying and len(model.exclusions) < 2:
+        varying.remove("exclude")
+        notes.append(f"factor 'exclude' dropped: nothing can be dropped with exclude={exclude!r} (a single option)")
+        warnings.warn(notes[-1], UserWarning, stacklevel=3)
     opts["exclude"] = [label for label, _ in model.exclusions] if "exclude" in varying else ["none"]
     if not varying:
         raise MethodError("uncertainty analysis: no factor varies (every factor has a single option); "
