@@ -129,3 +129,15 @@ def test_periods_filter_and_wide_input_equal_long():
     np.testing.assert_allclose(r_long.S, r_wide.S, atol=0)
     r_list = build_index(df, FW, periods=[2017, 2018, 2019])
     np.testing.assert_allclose(r_long.S, r_list.S, atol=0)
+
+
+def test_ties_are_not_split_by_rounding():
+    """0.1 + 0.2 and 0.3 differ in the last bit; as index scores they must share one rank ("min" method)."""
+    import numpy as np
+
+    from nqpf.index.pipeline import rank_within_periods
+
+    a, b = 0.1 + 0.2, 0.3
+    assert a != b
+    S = np.array([[a], [b], [0.1]])  # three units, one period, one node
+    assert rank_within_periods(S, 3, 1)[:, 0].tolist() == [1, 1, 3]

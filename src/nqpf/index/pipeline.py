@@ -199,9 +199,15 @@ def _grid(
 
 def rank_within_periods(S: np.ndarray, U: int, T: int) -> np.ndarray:
     """Competition ranks ("min" method: ties share the best rank; 1 = highest score) of every column of ``S``
-    (rows = unit-major unit-periods) among the units of each period. Vectorised: one contiguous argsort."""
+    (rows = unit-major unit-periods) among the units of each period. Vectorised: one contiguous argsort.
+    Scores that agree to 12 significant digits count as ties (the same rule as the uncertainty kernel)."""
     N = S.shape[1]
-    V = np.ascontiguousarray((-S).reshape(U, T * N).T)  # (T·N) × U
+    # scores equal to 12 significant digits (relative to the column's largest |score|) are ties, so that
+    # algebraically equal scores are not split by last-bit rounding of different summation orders
+    scale = np.nanmax(np.abs(S), axis=0) if S.size else np.ones(N)
+    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+    key = np.rint(S * (1e12 / scale))
+    V = np.ascontiguousarray((-key).reshape(U, T * N).T)  # (T·N) × U
     order = np.argsort(V, axis=1)
     sv = np.take_along_axis(V, order, axis=1)
     new = np.ones(sv.shape, dtype=bool)
