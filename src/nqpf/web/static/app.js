@@ -155,6 +155,8 @@ async function refreshOverview() {
       series: [{ type: "bar", name: tr("common.score"), data: sorted.map(r => ({ value: r.score, unit: r.unit })), itemStyle: { color: "#b22222" }, label }],
     }, true);
   }
+  const list = [...rows].sort((a, b) => a.rank - b.rank);
+  $("ranking-list").innerHTML = list.map(r => `<li><button type="button" class="linkish" data-unit="${esc(r.unit)}">${esc(uname(r.unit))}</button> ${fmt(r.score)}${hasIv ? ` [${r.rank_p05}–${r.rank_p95}]` : ""}</li>`).join("");
   $("page-overview").dataset.shown = `${S.period}|${S.node}|${hasIv ? "iv" : ""}`;
 }
 
@@ -377,6 +379,7 @@ async function init() {
   if (m) m.on("click", p => goRegion(p.data && p.data.unit));
   const rc = chart("ranking");
   if (rc) rc.on("click", p => goRegion(p.data && p.data.unit));
+  $("ranking-list").addEventListener("click", ev => { const b = ev.target.closest("button[data-unit]"); if (b) goRegion(b.dataset.unit); });
   $("methods-form").addEventListener("submit", async ev => {
     ev.preventDefault();
     const fd = new FormData(ev.target);
