@@ -7,7 +7,6 @@ row-level errors → upload a good file and compute → download the report. Scr
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -186,4 +185,3 @@ def test_dashboard_walkthrough(server, tmp_path):
         _not_blank(SHOTS / "9_productivity.png")
         browser.close()
     assert not errors, errors
-    os.environ.setdefault("NQPF_SCREENSHOTS", str(SHOTS))
