@@ -137,63 +137,23 @@ def check_cells(
         loc = (int(rows[i]), status)
         report = loc not in seen_rows
         seen_rows.add(loc)
-        ucol = c.at[i, "unit_column"]
         shown = _short(raw)
+        if status != "special" or special_regions == "drop":
+            keep[i] = False
+        if not report:
+            continue
+        at = {"file": file, "row": int(rows[i]), "column": c.at[i, "unit_column"]}
         if status == "empty":
-            keep[i] = False
-            if report:
-                probs.append(_p("error", "unit_empty", lang, file=file, row=int(rows[i]), column=ucol))
+            probs.append(_p("error", "unit_empty", lang, **at))
         elif status == "unknown":
-            keep[i] = False
-            if report:
-                hint = ", ".join(sugg) if sugg else "-"
-                probs.append(
-                    _p(
-                        "error",
-                        "unit_unknown",
-                        lang,
-                        file=file,
-                        row=int(rows[i]),
-                        column=ucol,
-                        unit=shown,
-                        extra={"suggestions": sugg},
-                        name=shown,
-                        suggestions=hint,
-                    )  # fmt: skip
-                )
+            hint = ", ".join(sugg) if sugg else "-"
+            probs.append(_p("error", "unit_unknown", lang, **at, unit=shown, extra={"suggestions": sugg},
+                            name=shown, suggestions=hint))
         elif status == "aggregate":
-            keep[i] = False
-            if report:
-                probs.append(
-                    _p(
-                        "warning",
-                        "unit_aggregate",
-                        lang,
-                        file=file,
-                        row=int(rows[i]),
-                        column=ucol,
-                        unit=shown,
-                        name=shown,
-                    )
-                )
+            probs.append(_p("warning", "unit_aggregate", lang, **at, unit=shown, name=shown))
         elif status == "special":
-            if special_regions == "drop":
-                keep[i] = False
-            if report:
-                probs.append(
-                    _p(
-                        "warning",
-                        "unit_special",
-                        lang,
-                        file=file,
-                        row=int(rows[i]),
-                        column=ucol,
-                        unit=code,
-                        name=shown,
-                        regcode=code,
-                        action=t(f"data.special.{special_regions}", lang),
-                    )  # fmt: skip
-                )
+            probs.append(_p("warning", "unit_special", lang, **at, unit=code, name=shown, regcode=code,
+                            action=t(f"data.special.{special_regions}", lang)))
     c["unit"] = unit_code
     # ---- periods
     raw_periods = c["period_raw"].to_numpy(dtype=object)
