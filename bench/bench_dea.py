@@ -16,11 +16,11 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import os
-import resource
 import time
 
 import numpy as np
 import pandas as pd
+from _common import cpu_seconds
 
 from nqpf.productivity.dea import dea_arrays
 from nqpf.productivity.malmquist import malmquist
@@ -36,17 +36,12 @@ def load() -> str:
 CPU: list[float] = []
 
 
-def _cpu() -> float:
-    me, ch = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + ch.ru_utime + ch.ru_stime
-
-
 def timed(fn):
     """Run ``fn``; return (result, wall seconds). The CPU seconds (this process + worker processes) of the
     last call are kept in ``CPU[-1]``: on a machine shared with other jobs, CPU/2 estimates the 2-core wall time."""
-    t0, c0 = time.perf_counter(), _cpu()
+    t0, c0 = time.perf_counter(), cpu_seconds()
     out = fn()
-    CPU.append(_cpu() - c0)
+    CPU.append(cpu_seconds() - c0)
     return out, time.perf_counter() - t0
 
 

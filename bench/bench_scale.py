@@ -24,6 +24,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from _common import cpu_seconds, lognormal_panel
 
 PANELS = {"county": (2800, 12, 40), "firm": (5000, 15, 30)}
 TARGETS = {"index_s": 2.0, "uncertainty_s": 60.0, "dea_per_year_s": 10.0, "peak_rss_gb": 4.0}
@@ -31,31 +32,8 @@ VARY = ("treat", "normalize", "weights", "perturb", "aggregate", "exclude")
 
 
 def synthetic(U: int, T: int, L: int, D: int = 5, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    units = [f"u{i:05d}" for i in range(U)]
-    years = np.arange(2010, 2010 + T)
-    X = np.exp(
-        0.8 * rng.normal(size=(U, 1, 1))
-        + 0.03 * np.arange(T)[None, :, None]
-        + rng.normal(scale=0.6, size=(U, T, L))
-    )
-    ind = [f"x{j:02d}" for j in range(L)]
-    wide = pd.DataFrame(
-        X.reshape(U * T, L),
-        columns=ind,
-        index=pd.MultiIndex.from_product([units, years], names=["unit", "period"]),
-    )
-    nodes = [{"id": "index"}] + [{"id": f"D{d}", "parent": "index"} for d in range(D)]
-    nodes += [
-        {"id": x, "parent": f"D{j % D}", "direction": -1 if j % 9 == 4 else 1} for j, x in enumerate(ind)
-    ]
-    return wide, {"name": f"scale{L}", "nodes": nodes}
-
-
-def cpu_seconds() -> float:
-    """CPU time of this process and its finished children (worker processes)."""
-    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+    return lognormal_panel(U, T, L, D, seed=seed, start=2010, trend=0.03, noise=0.6, cost_mod=9, cost_rem=4,
+                           unit_digits=5, name=f"scale{L}")
 
 
 def peak_gb() -> float:

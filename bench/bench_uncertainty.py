@@ -25,6 +25,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from _common import cpu_seconds, lognormal_panel
 
 from nqpf.uncertainty.montecarlo import run_uncertainty
 
@@ -34,26 +35,8 @@ VARY = ("treat", "normalize", "weights", "perturb", "aggregate", "exclude")
 
 def synthetic_panel(U: int = 30, T: int = 11, L: int = 35, D: int = 4, seed: int = 0):
     """Random lognormal panel and a D-dimension framework (timing input only)."""
-    rng = np.random.default_rng(seed)
-    units = [f"u{i:04d}" for i in range(U)]
-    years = np.arange(2012, 2012 + T)
-    X = np.exp(
-        0.8 * rng.normal(size=(U, 1, 1))
-        + 0.05 * np.arange(T)[None, :, None]
-        + rng.normal(scale=0.5, size=(U, T, L))
-    )
-    ind = [f"x{j:02d}" for j in range(L)]
-    wide = pd.DataFrame(
-        X.reshape(U * T, L),
-        columns=ind,
-        index=pd.MultiIndex.from_product([units, years], names=["unit", "period"]),
-    )
-    nodes = [{"id": "index"}] + [{"id": f"D{d}", "parent": "index"} for d in range(D)]
-    nodes += [
-        {"id": x, "parent": f"D{j % D}", "direction": -1 if j % 7 == 3 else 1} for j, x in enumerate(ind)
-    ]
-    return wide, {"name": f"random{L}", "nodes": nodes}
-
+    return lognormal_panel(U, T, L, D, seed=seed, start=2012, trend=0.05, noise=0.5, cost_mod=7, cost_rem=3,
+                           unit_digits=4, name=f"random{L}")
 
 def time_case(label: str, data, fw, backend: str, runs: int = 10_000, vary=VARY, **kw) -> dict:
     n = int(np.ceil(runs / (len(vary) + 2)))
@@ -85,12 +68,6 @@ def time_case(label: str, data, fw, backend: str, runs: int = 10_000, vary=VARY,
         "target_s": TARGET_S,
         "meets": dt <= TARGET_S,
     }
-
-
-def cpu_seconds() -> float:
-    """CPU time of this process and its finished children (worker processes)."""
-    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
 
 
 def main() -> None:
