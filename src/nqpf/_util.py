@@ -8,7 +8,9 @@ import importlib.metadata
 import json
 import os
 import tempfile
+import warnings
 from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -100,3 +102,30 @@ def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             out[n] = "not installed"
     return out
+
+
+# ------------------------------------------------------------------ notes (warnings a result records)
+
+_NOTES: ContextVar[list[str] | None] = ContextVar("nqpf_notes", default=None)
+
+
+def warn(message: str, category: type[Warning] = UserWarning, stacklevel: int = 2) -> None:
+    """Issue ``message`` with :func:`warnings.warn` and record it in the active :func:`collect_notes` sink.
+
+    The sink is a context variable, so concurrent builds in threads (the dashboard) each record only their own
+    notes; ``warnings.catch_warnings`` swaps process-global state and mixes them."""
+    sink = _NOTES.get()
+    if sink is not None and message not in sink:
+        sink.append(message)
+    warnings.warn(message, category, stacklevel=stacklevel + 1)
+
+
+@contextlib.contextmanager
+def collect_notes() -> Iterator[list[str]]:
+    """Collect the messages passed to :func:`warn` in this thread/context (deduplicated, in order)."""
+    sink: list[str] = []
+    token = _NOTES.set(sink)
+    try:
+        yield sink
+    finally:
+        _NOTES.reset(token)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nqpf.data.io import read, write
+from nqpf.data.io import STATA_RESERVED, read, write
 from nqpf.data.panel import check_long, to_long, to_wide
 from nqpf.errors import DataError
 
@@ -75,9 +75,37 @@ def test_write_read_round_trip_property(df, fmt, layout):
             with pytest.raises(DataError, match="Stata"):  # beyond Stata's double range: refused, not mangled
                 write(long, Path(d) / "x.dta", layout=layout)
             return
+        if fmt == "dta" and layout == "wide" and set(long["indicator"]) & STATA_RESERVED:
+            with pytest.raises(DataError, match="reserved words in Stata"):  # refused, never renamed
+                write(long, Path(d) / "x.dta", layout=layout)
+            return
         p = write(long, Path(d) / f"x.{fmt}", layout=layout)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             back = read(p, units="none")
     expect = _complete(long) if layout == "wide" else long
     pd.testing.assert_frame_equal(back, check_long(expect), check_exact=fmt in ("parquet", "dta"), rtol=1e-15)
+
+
+@pytest.mark.parametrize("value", [-1e308, 1e308, -8.99e307])
+@pytest.mark.parametrize("layout", ["long", "wide"])
+def test_stata_refuses_values_beyond_its_double_range(tmp_path, value, layout):
+    """Found by the round-trip property: pandas checked only the maximum, so -1e308 was written to a .dta
+    although Stata's doubles end at ±8.988e307. Both signs are refused, naming the unit and indicator."""
+    df = pd.DataFrame({"unit": ["a", "b"], "period": [2000, 2000], "indicator": ["x", "x"], "value": [1.0, value]})
+    with pytest.raises(DataError, match=r"unit 'b'.*indicator 'x'.*Stata's double range"):
+        write(df, tmp_path / "x.dta", layout=layout)
+    assert not (tmp_path / "x.dta").exists()
+    ok = df.assign(value=[1.0, -8.98e307])
+    back = read(write(ok, tmp_path / "ok.dta", layout=layout), units="none")
+    assert back["value"].tolist() == [1.0, -8.98e307]
+
+
+@pytest.mark.parametrize("name", ["else", "if", "_n", "str12", "double"])
+def test_stata_refuses_reserved_indicator_names_instead_of_renaming(tmp_path, name):
+    """Issue 11: a wide table with an indicator called ``else`` was written as ``_else`` without a word."""
+    df = pd.DataFrame({"unit": ["a"], "period": [2000], "indicator": [name], "value": [1.0]})
+    with pytest.raises(DataError, match=rf"\['{name}'\] are reserved words in Stata"):
+        write(df, tmp_path / "x.dta", layout="wide")
+    back = read(write(df, tmp_path / "long.dta", layout="long"), units="none")  # long keeps names as values
+    assert back["indicator"].tolist() == [name]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -161,3 +163,48 @@ def test_periods_default_from_framework_and_all():
     assert res.manifest["periods"] == [2019, 2020] and res.manifest["periods_source"] == "framework"
     assert build_index(df, fw, periods="all").manifest["periods"] == [2018, 2019, 2020, 2021]
     assert build_index(df, fw, periods="2018-2019").manifest["periods"] == [2018, 2019]
+
+
+@pytest.mark.parametrize(
+    "periods, fw_span",
+    [((2018, 2021), None), ("2019-2021", None), ([2018, 2021], None), ("all", [2019, 2020]), (None, [2019, 2021])],
+)
+def test_manifest_settings_regenerate_the_result(periods, fw_span):
+    """Issue 18: ``build_index(data, framework, **manifest['settings'])`` rebuilds the same scores. A contiguous
+    range used to be written as ``[lo, hi]`` and read back as two years (an 11-year index rebuilt as 2 years)."""
+    df = panel(years=(2017, 2018, 2019, 2020, 2021))
+    fw = dict(FW) if fw_span is None else dict(FW, periods=fw_span)
+    res = build_index(df, fw, periods=periods)
+    settings = res.manifest["settings"]
+    again = build_index(df, fw, **settings)
+    assert again.manifest["periods"] == res.manifest["periods"]
+    assert again.manifest["result_hash"] == res.manifest["result_hash"]
+
+
+def test_manifest_writes_a_range_as_a_range():
+    df = panel(years=tuple(range(2012, 2023)))
+    res = build_index(df, FW, periods=(2012, 2022))
+    assert res.manifest["settings"]["periods"] == "2012-2022"
+    assert len(build_index(df, FW, **res.manifest["settings"]).manifest["periods"]) == 11
+    assert build_index(df, FW, periods="all").manifest["settings"]["periods"] == "all"
+    assert build_index(df, FW, periods=[2012, 2015]).manifest["settings"]["periods"] == [2012, 2015]
+
+
+def test_threaded_builds_record_only_their_own_warnings():
+    """Issue 18: ``warnings.catch_warnings`` is process-global, so concurrent builds (the dashboard builds in
+    threads) stored each other's warnings (56 of 160 wrong). Notes are now collected per context."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    df = panel(n_units=12, years=tuple(range(2010, 2022)))
+    df.loc[df["indicator"] == "x3", "value"] = 1.0  # constant → a warning in every build
+    kinds = [dict(normalize="minmax-period"), dict(normalize="minmax-global"), dict(weights="equal")]
+    with pytest.warns(UserWarning):
+        expected = [build_index(df, FW, **k).manifest["warnings"] for k in kinds]
+    assert len({tuple(e) for e in expected}) == 3  # three different warning lists
+    jobs = [i % 3 for i in range(120)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with ThreadPoolExecutor(8) as ex:
+            got = list(ex.map(lambda i: build_index(df, FW, **kinds[i]).manifest["warnings"], jobs))
+    wrong = sum(g != expected[i] for g, i in zip(got, jobs, strict=True))
+    assert wrong == 0, f"{wrong} of {len(jobs)} threaded builds recorded another build's warnings"

@@ -21,6 +21,7 @@ Statistics (per period, permutation inference with a seed): :func:`moran` (globa
 from __future__ import annotations
 
 import functools
+import threading
 import warnings
 from functools import lru_cache
 from importlib import resources
@@ -241,18 +242,25 @@ def _align(df: pd.DataFrame, value: str, unit: str, period: str | None, w, allow
         yield ("all" if per is None else per), yv
 
 
+_GLOBAL_RNG_LOCK = threading.Lock()
+
+
 def _seeded(seed: int):
-    """Context that seeds NumPy's global generator for esda calls lacking a seed argument, then restores it."""
+    """Context that seeds NumPy's global generator for esda calls lacking a seed argument, then restores it.
+
+    Held under one lock: esda draws its permutations from the global generator, so two threads seeding it at
+    once would interleave their draws (the same seed gave different ``p_sim`` under threads)."""
     import contextlib
 
     @contextlib.contextmanager
     def cm():
-        state = np.random.get_state()
-        np.random.seed(seed)
-        try:
-            yield
-        finally:
-            np.random.set_state(state)
+        with _GLOBAL_RNG_LOCK:
+            state = np.random.get_state()
+            np.random.seed(seed)
+            try:
+                yield
+            finally:
+                np.random.set_state(state)
 
     return cm()
 

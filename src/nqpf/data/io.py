@@ -36,7 +36,7 @@ from typing import Any
 
 import pandas as pd
 
-from nqpf._util import atomic_path, sha256_file
+from nqpf._util import atomic_path, sha256_file, warn
 from nqpf.data import units as _units
 from nqpf.data.panel import LONG_COLUMNS, UNIT, check_long, to_wide
 from nqpf.data.parse import parse_year
@@ -804,7 +804,7 @@ def read(
             res.problems,
         )
     for p in res.warnings:
-        warnings.warn(str(p), UserWarning, stacklevel=2)
+        warn(str(p), UserWarning, stacklevel=2)
     if with_report:
         return res
     df = res.data
@@ -814,6 +814,38 @@ def read(
         "meta": {k: v for k, v in res.meta.items() if k not in ("header",)},
     }
     return df
+
+
+# Stata's reserved names ([U] 11.3 "Naming conventions") and Mata's reserved words, which Stata refuses as
+# variable names; pandas would silently rename them (``else`` → ``_else``), so they are refused here instead.
+STATA_RESERVED = frozenset(
+    "_all _b byte _coef _cons double float if in int long _n _N _pi _pred _rc _se _skip strL using with "
+    "aggregate array boolean break case catch class colvector complex const continue default delegate delete do "
+    "else eltypedef end enum explicit export external for friend function global goto inline local NULL pragma "
+    "protected quad rowvector short typedef typename virtual".split()
+)
+STATA_DOUBLE_MAX = 8.988465674311579e307  # Stata's largest double; larger magnitudes are its missing codes
+
+
+def _check_stata(out: pd.DataFrame, long: pd.DataFrame, name: str, layout: str) -> None:
+    """Refuse what Stata cannot hold instead of letting it be renamed or mangled: reserved variable names and
+    values beyond ±8.988e307 (the first offending unit, period and indicator are named)."""
+    if layout == "wide":
+        bad = [c for c in out.columns if str(c) in STATA_RESERVED or re.fullmatch(r"str\d+", str(c))]
+        if bad:
+            raise DataError(
+                f"cannot write {name}: {bad[:5]} are reserved words in Stata and would be renamed; "
+                "rename these indicators or write layout='long'"
+            )
+    v = pd.to_numeric(long["value"], errors="coerce")
+    over = v.abs() > STATA_DOUBLE_MAX
+    if over.any():
+        r = long[over.to_numpy()].iloc[0]
+        raise DataError(
+            f"cannot write {name} for Stata: value {r['value']!r} (unit {r[UNIT]!r}, period {r['period']}, "
+            f"indicator {r['indicator']!r}) and {int(over.sum()) - 1} more lie outside Stata's double range "
+            f"±{STATA_DOUBLE_MAX:.4g}; rescale the series (e.g. to billions) or choose csv/parquet"
+        )
 
 
 def write(
@@ -849,6 +881,8 @@ def write(
                 f"cannot write {p.name}: Stata variable names must be identifiers (letters, digits, _) of ≤32 characters, "
                 f"not {bad[:5]}; write layout='long' or rename the indicators"
             )
+    if fmt == "dta":
+        _check_stata(out, long, p.name, layout)
     try:
         with atomic_path(p) as tmp:
             if fmt == "csv":

@@ -20,11 +20,10 @@ warning, never NaN.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
+from nqpf._util import warn
 from nqpf.errors import MethodError
 
 METHODS = ("minmax-global", "minmax-period", "zscore", "ratio", "rank", "vector")
@@ -62,7 +61,7 @@ def _warn_constant(const: np.ndarray, names, what: str) -> None:
     if np.any(const):
         idx = np.flatnonzero(const)
         nm = [names[i] for i in idx] if names is not None else [f"column {i}" for i in idx]
-        warnings.warn(f"{what}: indicator(s) {nm} are constant (no variation); normalised to 0", stacklevel=3)
+        warn(f"{what}: indicator(s) {nm} are constant (no variation); normalised to 0", stacklevel=3)
 
 
 def minmax(X: np.ndarray, directions=None, groups=None, *, names=None) -> np.ndarray:
@@ -74,14 +73,14 @@ def minmax(X: np.ndarray, directions=None, groups=None, *, names=None) -> np.nda
     d = _dirs(directions, X.shape[1])
     g, ng = _group_index(groups, X.shape[0])
     has_nan = bool(np.isnan(X).any())
-    fmin, fmax = (np.nanmin, np.nanmax) if has_nan else (np.min, np.max)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        if ng == 1:
-            lo, hi = fmin(X, axis=0), fmax(X, axis=0)
-        else:
-            lo = np.stack([fmin(X[g == gi], axis=0) for gi in range(ng)])  # loops over periods, not units
-            hi = np.stack([fmax(X[g == gi], axis=0) for gi in range(ng)])
+    # fmin/fmax reductions skip NaN and give NaN for an all-NaN column without a warning (no catch_warnings,
+    # which is not thread-safe)
+    fmin, fmax = (np.fmin.reduce, np.fmax.reduce) if has_nan else (np.min, np.max)
+    if ng == 1:
+        lo, hi = fmin(X, axis=0), fmax(X, axis=0)
+    else:
+        lo = np.stack([fmin(X[g == gi], axis=0) for gi in range(ng)])  # loops over periods, not units
+        hi = np.stack([fmax(X[g == gi], axis=0) for gi in range(ng)])
     rng = hi - lo
     const = ~(rng > 0)
     scale = np.where(const, 0.0, 1.0 / np.where(const, 1.0, rng))  # constant column → 0, never NaN
@@ -177,7 +176,7 @@ def normalize_array(
     if method == "minmax-period":
         if periods is None:
             raise MethodError("minmax-period needs the period of every row")
-        warnings.warn(
+        warn(
             "minmax-period: min-max within each period makes scores of different years incomparable "
             "(a year's best is always 1); use minmax-global to compare over time",
             stacklevel=2,

@@ -21,14 +21,13 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import hashlib
-import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from nqpf._util import package_versions
+from nqpf._util import collect_notes, package_versions, warn
 from nqpf.errors import DataError, FrameworkError, MethodError
 from nqpf.framework import Framework, load_framework
 from nqpf.index import aggregate as agg
@@ -195,6 +194,18 @@ def _grid(
             f"{'all' if periods is None else f'{min(periods)}-{max(periods)}'}"
         )
     return np.asarray(units, dtype=object).astype(str), np.asarray(years, dtype="int64"), series, block
+
+
+def _periods_setting(pers: list[int] | None, source: str):
+    """The periods as an argument that regenerates them: ``"lo-hi"`` for a contiguous range (``parse_periods``
+    reads it back as the range, where a two-element list would mean two years), ``"all"`` when all periods
+    were asked for (``None`` would re-apply the framework's span), else the explicit list."""
+    if pers is None:
+        return "all" if source == "all" else None
+    lo, hi = int(min(pers)), int(max(pers))
+    if lo != hi and sorted(pers) == list(range(lo, hi + 1)):
+        return f"{lo}-{hi}"
+    return [int(p) for p in pers]
 
 
 def rank_within_periods(S: np.ndarray, U: int, T: int) -> np.ndarray:
@@ -375,18 +386,10 @@ def build_index(
     if weight_scope not in ("leaves", "parent"):
         raise MethodError(f"weight_scope must be 'leaves' or 'parent', got {weight_scope!r}")
 
-    caught: list[str] = []
-    with warnings.catch_warnings(record=True) as rec:
-        warnings.simplefilter("always")
+    with collect_notes() as caught:  # per thread/context: concurrent builds never mix their notes
         res = _build(
             data, framework, impute, treat, normalize, weights, weight_scope, aggregate, periods, options
         )
-    for w in rec:
-        msg = str(w.message)
-        if msg not in caught:
-            caught.append(msg)
-    for msg in caught:
-        warnings.warn(msg, UserWarning, stacklevel=2)
     res.manifest["warnings"] = caught
     return res
 
@@ -456,7 +459,7 @@ def _build(
     if np.isnan(B).any() and opt.get("drop_incomplete_units"):
         bad_u = np.isnan(B).any(axis=(1, 2))
         dropped = [str(u) for u in units[bad_u]]
-        warnings.warn(
+        warn(
             f"{len(dropped)} unit(s) dropped because gaps remain after impute={impute!r} "
             f"(drop_incomplete_units): {dropped[:20]}{' …' if len(dropped) > 20 else ''}",
             stacklevel=2,
@@ -638,11 +641,7 @@ def _build(
         "weights": weights,
         "weight_scope": weight_scope,
         "aggregate": aggregate,
-        "periods": None
-        if pers is None
-        else [int(min(pers)), int(max(pers))]
-        if pers == list(range(min(pers), max(pers) + 1))
-        else pers,
+        "periods": _periods_setting(pers, periods_source),
         **{k: v for k, v in opt.items() if k != "groups"},
     }
     if "groups" in opt:

@@ -19,11 +19,10 @@ Combination: ``linear`` ``α·w_s + (1 − α)·w_o`` or ``multiplicative`` ``w_
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
+from nqpf._util import warn
 from nqpf.errors import MethodError
 
 OBJECTIVE = ("entropy", "critic", "cv", "pca")
@@ -85,7 +84,7 @@ def entropy_weights(Z: np.ndarray, *, shift: float = 0.0, names=None) -> np.ndar
     d = np.where(d < 1e-12, 0.0, d)
     if np.any(d == 0):
         nm = [_names(names, Z.shape[1])[j] for j in np.flatnonzero(d == 0)]
-        warnings.warn(
+        warn(
             f"entropy weights: indicator(s) {nm} have no variation (entropy 1) and get weight 0", stacklevel=2
         )
     return _normalise(d, "entropy weights")
@@ -111,7 +110,7 @@ def critic_weights(Z: np.ndarray, *, names=None) -> np.ndarray:
     C = sd * (1.0 - R).sum(axis=0)
     if np.any(~(sd > 0)):
         nm = [_names(names, Z.shape[1])[j] for j in np.flatnonzero(~(sd > 0))]
-        warnings.warn(f"CRITIC weights: indicator(s) {nm} are constant and get weight 0", stacklevel=2)
+        warn(f"CRITIC weights: indicator(s) {nm} are constant and get weight 0", stacklevel=2)
     return _normalise(C, "CRITIC weights")
 
 
@@ -128,7 +127,7 @@ def cv_weights(Z: np.ndarray, *, names=None) -> np.ndarray:
     cv = sd / np.abs(mu)
     if np.any(sd == 0):
         nm = [_names(names, Z.shape[1])[j] for j in np.flatnonzero(sd == 0)]
-        warnings.warn(f"CV weights: indicator(s) {nm} are constant and get weight 0", stacklevel=2)
+        warn(f"CV weights: indicator(s) {nm} are constant and get weight 0", stacklevel=2)
     return _normalise(cv, "CV weights")
 
 
@@ -185,7 +184,7 @@ def ahp_weights(A, *, max_cr: float = 0.1, force: bool = False, node: str = "?")
             f"RI = {ri}); revise the pairwise judgements or pass ahp_force=True to accept it"
         )
     if cr > max_cr:
-        warnings.warn(f"AHP at {node!r}: CR = {cr:.4f} > {max_cr}, accepted because forced", stacklevel=2)
+        warn(f"AHP at {node!r}: CR = {cr:.4f} > {max_cr}, accepted because forced", stacklevel=2)
     return w, info
 
 
