@@ -121,3 +121,11 @@ def test_vectorised_path_equals_cell_by_cell(cells):
         v = out["value"].iat[k]
         assert (math.isnan(v) and math.isnan(c.value)) or v == c.value
         assert out["percent"].iat[k] == c.percent
+
+
+@pytest.mark.parametrize("cell", ["1e309", "-1e400", "1e999%", "+1E310"])
+def test_overflow_is_invalid_not_infinite(cell):
+    c = parse_cell(cell)
+    assert c.status == "invalid" and math.isnan(c.value) and "overflows" in c.reason
+    s = parse_series(pd.Series([cell, "2.5"], dtype=object))
+    assert s["status"].tolist() == ["invalid", "number"] and np.isnan(s["value"].iat[0])

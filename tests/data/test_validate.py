@@ -236,3 +236,14 @@ def test_package_level_api():
     vmod = sys.modules["nqpf.data.validate"]  # `import nqpf.data.validate as m` would give the function
     assert callable(nqpf.data.validate) and nqpf.data.validate is vmod.validate
     assert nqpf.data.normalize_province("Beijing") == "110000"
+
+
+def test_overflowing_numbers_are_errors_naming_row_unit_indicator(tmp_path):
+    """Issue 11 item 2: ``1e309`` and ``-1e400`` parsed as ±inf, passed validation and gave 0/NaN downstream."""
+    p = tmp_path / "ov.csv"
+    p.write_text("province,year,gdp,rd\nBeijing,2018,1e309,3\nTianjin,2018,3,-1e400\nHebei,2018,4,5\n")
+    rep = validate(p)
+    assert not rep.ok
+    bad = [(q.code, q.row, q.unit, q.indicator) for q in rep.problems if q.code == "value_invalid"]
+    assert bad == [("value_invalid", 2, "110000", "gdp"), ("value_invalid", 3, "120000", "rd")]
+    assert "overflows a double" in str(next(q for q in rep.problems if q.code == "value_invalid"))

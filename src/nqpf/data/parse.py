@@ -84,12 +84,12 @@ def parse_cell(x: object) -> Cell:
     if s.endswith("%"):
         percent = True
         s = s[:-1].rstrip()
-    if _NUMBER.match(s):
-        return Cell(float(s), "number", note=note, percent=percent)
-    if _GROUPED.match(s):
-        return Cell(float(s.replace(",", "")), "number", note=note, percent=percent)
-    if _SPACED.match(s):
-        return Cell(float(s.replace(" ", "")), "number", note=note, percent=percent)
+    for pattern, sep in ((_NUMBER, None), (_GROUPED, ","), (_SPACED, " ")):
+        if pattern.match(s):
+            v = float(s if sep is None else s.replace(sep, ""))
+            if not math.isfinite(v):  # e.g. 1e309 overflows to inf: refused, never passed on
+                return Cell(math.nan, "invalid", reason=f"{raw!r} overflows a double (beyond ±1.8e308)")
+            return Cell(v, "number", note=note, percent=percent)
     if "," in s and re.fullmatch(r"[+-]?\d+,\d+", s):
         reason = f"{raw!r}: the comma does not separate thousands; if it is a decimal comma write {s.replace(',', '.')}"
     elif re.search(r"\d", s) and re.search(r"[^\d.,+\-eE ]", s):
