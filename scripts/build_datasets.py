@@ -265,6 +265,49 @@ def _md(v) -> str:
     return str(v).replace("|", "\\|").replace("\n", " ")
 
 
+def _anomaly_docs(name: str, data: pd.DataFrame, doc_path: Path) -> list[str]:
+    """Suspicious values of a dataset (``nqpf.data.anomalies``): counts per indicator, the full list as a CSV
+    next to the doc (``anomalies_<name>.csv``), and every finding of the series the default framework uses."""
+    from nqpf.data.anomalies import find_anomalies
+
+    found = find_anomalies(data)
+    where = f"{len(found)} findings; recompute with `find_anomalies(nqpf.datasets.load({name!r}).data)`"
+    if name == "cn_provinces":  # the full list of the provincial data is kept next to the doc
+        csv = Path(doc_path).parent / f"anomalies_{name}.csv"
+        with atomic_path(csv) as tmp:
+            found.to_csv(tmp, index=False, float_format="%.10g")
+            tmp.chmod(0o644)
+        where = f"full list: `docs/{csv.name}` ({len(found)} rows)"
+    out = [
+        "\n### Suspicious values (spikes, jumps, stale repeats, common breaks)\n",
+        "Found by `nqpf.data.anomalies.find_anomalies` (definitions in its docstring; the same checks run in "
+        f"`nqpf validate`). Nothing was changed in the data; {where}.\n",
+    ]
+    if found.empty:
+        return out + ["None found.\n"]
+    cnt = found.groupby(["indicator", "check"]).size().unstack(fill_value=0)
+    cols = [c for c in ("spike", "jump", "stale", "common_break") if c in cnt.columns]
+    out.append("| indicator | " + " | ".join(cols) + " |\n|---|" + "---|" * len(cols))
+    for ind, r in cnt.iterrows():
+        out.append(f"| `{ind}` | " + " | ".join(str(int(r[c])) for c in cols) + " |")
+    if name == "cn_provinces":
+        sys.path.insert(0, str(REPO / "src"))
+        from nqpf.framework import load_framework
+
+        fw = load_framework("nqpf-core")
+        used = {fw.node(lf).get("series") or lf for lf in fw.leaves}
+        sub = found[found["indicator"].isin(used) & found["period"].between(*fw.meta["periods"])]
+        out.append(
+            f"\nIn the series of the default framework `nqpf-core` ({fw.meta['periods'][0]}–{fw.meta['periods'][1]}): "
+            f"{len(sub)} finding(s); the sources give no explanation for them, so they are listed here and "
+            "their effect is bounded by the framework's treatment (see docs/frameworks/nqpf-core.md).\n"
+        )
+        out.append("| indicator | unit | year | check | detail |\n|---|---|---|---|---|")
+        for r in sub.itertuples():
+            out.append(f"| `{r.indicator}` | {r.unit or 'all'} | {r.period} | {r.check} | {_md(r.detail)} |")
+    return out
+
+
 def write_docs(data_dir: Path, path: Path) -> None:
     """Generate the dataset documentation (Markdown) from the shipped catalogues and manifests."""
     import importlib
@@ -308,6 +351,7 @@ def write_docs(data_dir: Path, path: Path) -> None:
             out.append("| " + " | ".join(cols) + " |\n|" + "---|" * len(cols))
             for r in units.itertuples(index=False):
                 out.append("| " + " | ".join(_md(x) for x in r) + " |")
+        out.extend(_anomaly_docs(name, data, path))
         out.append(
             "\n### Indicators\n\nDirection: +1 more is better for NQPF, −1 less is better, 0 neutral/context.\n"
         )

@@ -21,14 +21,19 @@ def test_index_outputs_follow_the_contract(demo_out):
     out, _ = demo_out
     scores = pd.read_csv(out / "scores.csv", dtype={"unit": str})
     assert list(scores.columns) == ["unit", "period", "node", "score", "rank"]
-    assert scores["unit"].nunique() == 31 and sorted(scores["period"].unique()) == list(range(2012, 2023))
+    assert scores["unit"].nunique() == 31 and sorted(scores["period"].unique()) == list(range(2012, 2024))
     weights = pd.read_csv(out / "weights.csv")
     assert list(weights.columns) == ["node", "parent", "weight", "effective_weight"]
     leaves = weights[~weights["node"].isin(weights["parent"].dropna())]
     assert abs(leaves["effective_weight"].sum() - 1) < 1e-9  # effective leaf weights partition the index
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["settings"]["weights"] == "entropy"
+    # the default framework's declared method (nqpf-core v2), recorded with its source
+    assert manifest["settings"]["weights"] == "fixed" and manifest["settings"]["treat"] == "skewkurt"
     assert manifest["settings"]["normalize"] == "minmax-global"
+    assert manifest["settings_source"]["weights"] == "framework"
+    diag = pd.read_csv(out / "diagnostics.csv", dtype={"unit": str})
+    assert list(diag.columns) == ["check", "unit", "period", "indicator", "value", "detail"]
+    assert not diag["check"].isin(["rank_jump", "single_driver", "weight_concentration"]).any()
 
 
 def test_uncertainty_outputs(demo_out):

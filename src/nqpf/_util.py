@@ -7,6 +7,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import re
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -52,11 +53,112 @@ def write_json_atomic(path: str | os.PathLike, obj: Any) -> Path:
     return write_text_atomic(path, json.dumps(obj, ensure_ascii=False, indent=2, default=_json_default) + "\n")
 
 
-def write_csv_atomic(path: str | os.PathLike, df: pd.DataFrame, **kwargs: Any) -> Path:
-    kwargs.setdefault("index", False)
+def write_csv_atomic(path: str | os.PathLike, df: pd.DataFrame, *, raw_text: bool = False, **kwargs: Any) -> Path:
+    """Write ``df`` as CSV atomically (no index unless ``index=True``).
+
+    Text cells and column names that a spreadsheet would run as a formula (``= + - @``, tab, CR first) get a
+    leading apostrophe (:func:`neutralise_frame`); ``raw_text=True`` writes them unchanged."""
+    df, kwargs = _csv_ready(df, raw_text, kwargs)
     with atomic_path(path) as tmp:
         df.to_csv(tmp, **kwargs)
     return Path(path)
+
+
+def csv_text(df: pd.DataFrame, *, raw_text: bool = False, **kwargs: Any) -> str:
+    """The CSV text :func:`write_csv_atomic` would write (for downloads): same neutralisation and quoting."""
+    df, kwargs = _csv_ready(df, raw_text, kwargs)
+    return df.to_csv(None, **kwargs)
+
+
+def _csv_ready(df: pd.DataFrame, raw_text: bool, kwargs: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    kwargs = {"index": False, **kwargs}
+    if not raw_text:
+        df = neutralise_frame(df, index=bool(kwargs["index"]))
+    if "lineterminator" not in kwargs and has_carriage_return(df):
+        kwargs["lineterminator"] = "\r\n"
+    return df, kwargs
+
+
+def has_carriage_return(df: pd.DataFrame) -> bool:
+    """Whether a text cell or column name contains a carriage return.
+
+    Python's CSV writer quotes such a cell only when CR is part of the line terminator; unquoted, Excel and
+    pandas start a new row at the CR — the text after it lands in a cell of its own, where ``=…`` would run
+    as a formula. Writers pass ``lineterminator="\\r\\n"`` for such frames."""
+    if any(isinstance(c, str) and "\r" in c for c in df.columns):
+        return True
+    for k in range(df.shape[1]):
+        s = df.iloc[:, k]
+        if s.dtype == object or pd.api.types.is_string_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype):
+            if s.map(lambda v: isinstance(v, str) and "\r" in v).any():
+                return True
+    return False
+
+
+# ------------------------------------------------------------------ spreadsheet formula injection
+
+#: First characters that make Excel, LibreOffice or Google Sheets read a text cell as a formula (OWASP
+#: "CSV injection": = + - @, tab and carriage return).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+# text that a spreadsheet reads as a plain number (e.g. "-3.2", "+1e5"): no formula, left as it is
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def neutralise_cell(v: object) -> object:
+    """``v`` with a leading apostrophe when it is text that a spreadsheet would run as a formula.
+
+    The apostrophe is the neutraliser OWASP recommends for CSV/XLSX injection: the cell shows as text.
+    Numbers (and text that is only a number, such as ``"-3.2"``) and every other value are returned unchanged."""
+    if isinstance(v, str) and v.startswith(FORMULA_PREFIXES) and not _PLAIN_NUMBER.fullmatch(v):
+        return "'" + v
+    return v
+
+
+def _neutralise_labels(labels: pd.Index) -> pd.Index | None:
+    """Neutralised copy of column or index labels, or ``None`` when none needs it."""
+    if isinstance(labels, pd.MultiIndex):
+        tuples = [tuple(neutralise_cell(v) for v in t) for t in labels]
+        names = [neutralise_cell(n) for n in labels.names]
+        if tuples == list(labels) and names == list(labels.names):
+            return None
+        return pd.MultiIndex.from_tuples(tuples, names=names)
+    if pd.api.types.is_numeric_dtype(labels.dtype) and not isinstance(labels.name, str):
+        return None
+    orig = list(labels)
+    vals = [neutralise_cell(v) for v in orig]
+    name = neutralise_cell(labels.name)
+    if all(a is b for a, b in zip(vals, orig, strict=True)) and name is labels.name:
+        return None
+    return pd.Index(vals, name=name, dtype=object)
+
+
+def neutralise_frame(df: pd.DataFrame, *, index: bool = False) -> pd.DataFrame:
+    """``df`` with every text cell and column name passed through :func:`neutralise_cell` (the index too
+    when ``index``); numeric columns are untouched, so ``-3.2`` stays a number. ``df`` itself is not
+    modified; it is returned as it is when nothing needs neutralising."""
+    changed: dict[int, list] = {}
+    for k in range(df.shape[1]):
+        s = df.iloc[:, k]
+        text = s.dtype == object or pd.api.types.is_string_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype)
+        if not text:
+            continue
+        vals = s.to_numpy(dtype=object)
+        new = [neutralise_cell(v) for v in vals]
+        if any(a is not b for a, b in zip(new, vals, strict=True)):
+            changed[k] = new
+    cols = _neutralise_labels(df.columns)
+    rows = _neutralise_labels(df.index) if index else None
+    if not changed and cols is None and rows is None:
+        return df
+    out = df.copy()
+    for k, new in changed.items():
+        out.isetitem(k, pd.Series(new, index=df.index, dtype=object))
+    if cols is not None:
+        out.columns = cols
+    if rows is not None:
+        out.index = rows
+    return out
 
 
 def _json_default(o: Any) -> Any:

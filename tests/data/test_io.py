@@ -306,3 +306,40 @@ def test_write_refuses_values_beyond_stata_range_and_unencodable_text(tmp_path):
     with pytest.raises(DataError, match="encoding"):
         write(df2, tmp_path / "latin.csv", encoding="latin-1")
     assert list(tmp_path.iterdir()) == []
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "-1+2", "@SUM(1)"]
+
+
+def _injected_panel() -> pd.DataFrame:
+    units = [*FORMULAS, "北京"]
+    return pd.DataFrame({"unit": units, "period": 2020, "indicator": ["=gdp"] + ["gdp"] * 4,
+                         "value": [-3.2, 1.0, 2.0, 3.0, 4.0]})
+
+
+@pytest.mark.parametrize("layout", ["long", "wide"])
+def test_write_neutralises_formula_cells_in_csv_and_xlsx(tmp_path, layout):
+    df = _injected_panel()
+    p = write(df, tmp_path / "x.csv", layout=layout)
+    text = list(csv.reader(p.open(encoding="utf-8", newline="")))
+    cells = [c for row in text for c in row]
+    assert not any(c.startswith(("=", "+", "@")) for c in cells)
+    assert {"'" + f for f in FORMULAS} <= set(cells) and "北京" in cells
+    assert "-3.2" in cells  # the negative number is written as a number
+    x = write(df, tmp_path / "x.xlsx", layout=layout)
+    ws = openpyxl.load_workbook(x).active
+    vals = [c for row in ws.iter_rows() for c in row]
+    assert not any(c.data_type == "f" for c in vals)  # no live formula
+    texts = {c.value for c in vals if isinstance(c.value, str)}
+    assert {"'" + f for f in FORMULAS} <= texts
+    assert -3.2 in {c.value for c in vals if isinstance(c.value, float)}
+
+
+def test_write_raw_text_keeps_text_as_it_is(tmp_path):
+    df = _injected_panel()
+    p = write(df, tmp_path / "raw.csv", raw_text=True)
+    units = [r[0] for r in csv.reader(p.open(encoding="utf-8", newline=""))][1:]
+    assert sorted(units) == sorted([*FORMULAS, "北京"])
+    x = write(df, tmp_path / "raw.xlsx", raw_text=True)
+    ws = openpyxl.load_workbook(x).active
+    assert any(c.data_type == "f" for row in ws.iter_rows() for c in row)  # raw: Excel would run it

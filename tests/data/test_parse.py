@@ -129,3 +129,44 @@ def test_overflow_is_invalid_not_infinite(cell):
     assert c.status == "invalid" and math.isnan(c.value) and "overflows" in c.reason
     s = parse_series(pd.Series([cell, "2.5"], dtype=object))
     assert s["status"].tolist() == ["invalid", "number"] and np.isnan(s["value"].iat[0])
+
+
+def test_period_column_reads_text_years_and_names_the_bad_row():
+    from nqpf.data.parse import period_column
+    from nqpf.errors import DataError
+
+    s = pd.Series(["2015年", "2016", 2017, "２０１８年度", 2019.0], dtype=object)
+    got = period_column(s)
+    assert got.tolist() == [2015, 2016, 2017, 2018, 2019] and got.dtype == "int64"
+    assert period_column(pd.Series([1, 2, 3])).tolist() == [1, 2, 3]  # DEAP-style period numbers
+    units = pd.Series(["a", "b", "c"])
+    with pytest.raises(DataError, match=r"malmquist: column 'year', row 3 \(unit 'b'\): "
+                                        r"the period is '2016-2017', neither a number nor a year"):
+        period_column(pd.Series(["2015", "2016-2017", "x"]), column="year", context="malmquist", units=units)
+    with pytest.raises(DataError, match=r"row 4: the period is empty"):
+        period_column(pd.Series([2015, 2016, None]))
+
+
+@pytest.mark.parametrize(
+    "spec,message",
+    [
+        ("2022-2012", "--periods '2022-2012' runs backwards and selects no year; write 2012-2022"),
+        ((2022, 2012), "--periods (2022, 2012) runs backwards and selects no year; write 2012-2022"),
+        (",", "--periods ',' names no year"),
+        ([], "--periods [] names no year"),
+    ],
+)
+def test_check_period_range_refuses_backwards_and_empty(spec, message):
+    from nqpf.data.parse import check_period_range
+    from nqpf.errors import DataError
+
+    with pytest.raises(DataError) as e:
+        check_period_range(spec, option="--periods")
+    assert str(e.value).startswith(message)
+
+
+@pytest.mark.parametrize("spec", [None, "2012-2022", "2012-2012", "2015,2020", "all", (2012, 2022), [2015]])
+def test_check_period_range_accepts_what_selects_years(spec):
+    from nqpf.data.parse import check_period_range
+
+    check_period_range(spec)

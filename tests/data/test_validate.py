@@ -197,11 +197,12 @@ def test_excel_with_typed_numbers_and_formula_cells(tmp_path):
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(["地区", 2021, 2022])
-    ws.append(["北京", 1, "=B2*2"])  # formula without cached value: openpyxl gives None → a gap, reported
+    ws.append(["北京", 1, "=B2*2"])  # formula without cached value: its value is unknown, not a gap
     p = tmp_path / "f.xlsx"
     wb.save(p)
     rep = validate(p, indicator="x")
-    assert rep.ok and any(q.code == "gaps" for q in rep.problems)
+    assert [(q.code, q.row, q.column) for q in rep.errors] == [("formula_uncached", 2, "C (2022)")]
+    assert "Sheet!C2" in rep.errors[0].message and "paste values" in rep.errors[0].message
 
 
 def test_mixed_units_from_headers(tmp_path):

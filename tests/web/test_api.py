@@ -14,8 +14,11 @@ from nqpf.web import create_app
 
 def test_default_run_matches_library(client, default_run):
     # the API's scores are the library's scores (a second path to the same numbers)
-    assert default_run["settings"]["periods"] == "2012-2022"  # the framework's own coverage window
-    lib = build_index("cn_provinces", "nqpf-core", periods="2012-2022").scores
+    assert default_run["settings"]["periods"] == "2012-2023"  # the framework's own coverage window
+    # … and its declared method, resolved by the same rule as the library's
+    assert default_run["settings"]["weights"] == "fixed" and default_run["settings"]["treat"] == "skewkurt"
+    assert default_run["settings"]["options"] == {"impute_limit": 1}
+    lib = build_index("cn_provinces", "nqpf-core").scores
     api = pd.DataFrame(client.get(f"/api/runs/{default_run['id']}/scores").json())
     m = lib.merge(api, on=["unit", "period", "node"], suffixes=("_lib", "_api"))
     assert len(m) == len(lib) == len(api)
@@ -142,13 +145,13 @@ def test_rank_intervals_bracket_nominal_rank(client, default_run):
 def test_ranking_dimension_and_unknown_node(client, default_run):
     p = max(default_run["periods"])
     dim = client.get(f"/api/runs/{default_run['id']}/ranking", params={"period": p, "node": "laborers"}).json()
-    lib = build_index("cn_provinces", "nqpf-core", periods="2012-2022").scores
+    lib = build_index("cn_provinces", "nqpf-core").scores
     lib = lib[(lib["node"] == "laborers") & (lib["period"] == p)].set_index("unit")["rank"]
     assert {r["unit"]: r["rank"] for r in dim["rows"]} == {str(k): int(v) for k, v in lib.items()}
     r = client.get(f"/api/runs/{default_run['id']}/ranking", params={"period": p, "node": "nope"})
     assert r.status_code == 404 and "laborers" in r.json()["error"]
     r = client.get(f"/api/runs/{default_run['id']}/ranking", params={"period": 1990})
-    assert r.status_code == 422 and "2022" in r.json()["error"]
+    assert r.status_code == 422 and "2023" in r.json()["error"]
 
 
 def test_region_profile_and_guide(client, default_run):
@@ -291,8 +294,9 @@ def test_mapped_tree_equals_flat_auto_under_leaf_weights(client):
         for y in (2020, 2021):
             lines.append(f"{name},{y},{i + y - 2019},{5 - i},{(i * 7) % 5 + 1}")
     up = client.post("/api/uploads", params={"filename": "g.csv"}, content="\n".join(lines).encode()).json()
-    auto = client.post("/api/runs", json={"upload": up["id"], "framework": "auto"}).json()
-    mapped = client.post("/api/runs", json={"upload": up["id"], "framework": "nqpf-core", "mapping": {
+    same = {"weights": "entropy", "treat": "none", "impute": "none"}  # nqpf-core declares its own method
+    auto = client.post("/api/runs", json={"upload": up["id"], "framework": "auto", **same}).json()
+    mapped = client.post("/api/runs", json={"upload": up["id"], "framework": "nqpf-core", **same, "mapping": {
         "rd_intensity_calc": "a", "invention_grants_per_10k": "b", "students_higher_edu_per_10k": "c"}}).json()
     sa = pd.DataFrame(client.get(f"/api/runs/{auto['id']}/scores", params={"node": "index"}).json())
     sm = pd.DataFrame(client.get(f"/api/runs/{mapped['id']}/scores", params={"node": "index"}).json())

@@ -43,10 +43,8 @@ def _not_blank(png: Path) -> None:
     assert ImageStat.Stat(img).stddev[0] > 5, f"{png} looks blank"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def _start_server(data_dir):
     port = _free_port()
-    data_dir = tmp_path_factory.mktemp("serve")
     exe = Path(sys.executable).with_name("nqpf")
     proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--data-dir", str(data_dir)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -60,6 +58,21 @@ def server(tmp_path_factory):
     else:
         proc.kill()
         pytest.fail("server did not start: " + proc.stdout.read().decode(errors="replace"))
+    return base, proc
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    base, proc = _start_server(tmp_path_factory.mktemp("serve"))
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def fresh_server(tmp_path_factory):
+    """A server of its own: the map checks must not depend on what the walkthrough left running."""
+    base, proc = _start_server(tmp_path_factory.mktemp("serve_fresh"))
     yield base
     proc.terminate()
     proc.wait(timeout=10)
@@ -94,7 +107,8 @@ def test_dashboard_walkthrough(server, tmp_path):
         expect(page.locator("#year-label")).to_have_text("2015")
         page.wait_for_selector("#page-overview[data-shown^='2015|']", timeout=30_000)
         assert page.evaluate("S.period") == 2015
-        assert page.evaluate("S.charts.map.getOption().series[0].data.length") == 31
+        # 31 provinces with scores, plus the 南海诸岛 inset's item (no unit)
+        assert page.evaluate("S.charts.map.getOption().series[0].data.filter(d => d.unit).length") == 31
         # the uncertainty band (Monte Carlo of method choices) labels every bar
         page.check("#intervals-toggle")
         page.wait_for_selector("#page-overview[data-shown='2015|index|iv']", timeout=60_000)
@@ -183,5 +197,104 @@ def test_dashboard_walkthrough(server, tmp_path):
         page.wait_for_timeout(500)
         page.screenshot(path=SHOTS / "9_productivity.png", full_page=True)
         _not_blank(SHOTS / "9_productivity.png")
+        browser.close()
+    assert not errors, errors
+
+
+# ---------------------------------------------------------------------------------------------- the 南海诸岛 inset
+INSET_BOX_JS = """([sel, box]) => { const el = document.querySelector(sel); const c = echarts.getInstanceByDom(el);
+    const a = c.convertToPixel({seriesIndex: 0}, [box[0], box[3]]), b = c.convertToPixel({seriesIndex: 0}, [box[2], box[1]]);
+    const r = el.getBoundingClientRect();
+    return {x: r.left + window.scrollX + a[0], y: r.top + window.scrollY + a[1], width: b[0] - a[0], height: b[1] - a[1],
+            inside: a[0] >= 0 && a[1] >= 0 && b[0] <= r.width && b[1] <= r.height}; }"""
+
+
+def _dark_share(png: bytes) -> float:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    img = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=float)
+    return float((img < 128).mean())
+
+
+def _check_echarts_inset(page, sel: str) -> None:
+    """The inset's box, located through ECharts' own coordinate system, is on the chart and drawn (dark ink)."""
+    from nqpf.report import geo
+
+    box = page.evaluate(INSET_BOX_JS, [sel, list(geo.nanhai_inset()["box"])])
+    assert box["width"] > 10 and box["height"] > 10 and box["inside"], box
+    clip = {k: box[k] for k in ("x", "y", "width", "height")}
+    assert _dark_share(page.screenshot(clip=clip, full_page=True)) > 0.03, "the inset box is blank"
+
+
+def test_dashboard_map_has_inset(fresh_server):
+    server = fresh_server
+    from playwright.sync_api import sync_playwright
+
+    from nqpf import assets
+    from nqpf.report import geo
+
+    if not assets.available():
+        pytest.skip("ECharts and its map not fetched (run make setup)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(server + "/")
+        page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+        # the map is drawn once the ranking arrives; after other tests the server may still be busy
+        page.wait_for_function("S.charts && S.charts.map && S.charts.map.getOption().series.length > 0",
+                               timeout=60_000)
+        page.wait_for_timeout(500)
+        assert page.evaluate("S.charts.map.getOption().series[0].map") == geo.ECHARTS_MAP_NAME
+        assert page.evaluate("S.charts.map.getOption().series[0].data.filter(d => d.inset).length") == 1
+        _check_echarts_inset(page, "#map")
+        note = page.locator("#map-note")
+        assert note.is_visible() and "示意图，不作为划界依据" in note.inner_text()
+        page.click("#lang-toggle")
+        page.wait_for_function("document.getElementById('map-note').innerText.includes('Schematic map')",
+                               timeout=30_000)
+        browser.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_report_map_inset_visible(tmp_path, lang):
+    """National-style report HTML (interactive and static): the inset is on screen with its caption."""
+    import numpy as np
+    import pandas as pd
+    from playwright.sync_api import sync_playwright
+
+    from nqpf import assets
+    from nqpf.report import MapBlock, ReportDoc, Section, geo
+    from nqpf.report.html import write_html
+
+    if not assets.available():
+        pytest.skip("ECharts and its map not fetched (run make setup)")
+    codes = [f["properties"]["id"] for f in assets.china_map()["features"]]
+    vals = pd.Series(np.linspace(0.1, 0.9, len(codes)), index=codes)
+    doc = ReportDoc(title="map", lang=lang, sections=[Section("map", "Map", [MapBlock(vals, title="m", legend="s")])])
+    interactive = write_html(doc, tmp_path / "i.html")
+    static = write_html(doc, tmp_path / "s.html", static=True)
+    note = geo.caption(geo.china_geometry(), lang).split("\n")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(interactive.resolve().as_uri())
+        page.wait_for_selector("[data-map='china'] canvas")
+        page.wait_for_timeout(300)
+        _check_echarts_inset(page, "[data-map='china']")
+        cap = page.locator(".mapnote")
+        assert cap.is_visible() and all(line in cap.inner_text() for line in note)
+
+        page.goto(static.resolve().as_uri())
+        for part in ("nanhai-inset", "nanhai-dashes", "nanhai-frame", "nanhai-label"):
+            bb = page.locator(f"[data-map='china'] [id$='{part}']").bounding_box()
+            assert bb is not None and bb["width"] > 3 and bb["height"] > 3, (part, bb)
+        bb = page.locator("[data-map='china'] [id$='nanhai-inset']").bounding_box()
+        assert _dark_share(page.screenshot(clip=bb, full_page=True)) > 0.03
+        assert all(line in page.locator(".mapnote").inner_text() for line in note)
         browser.close()
     assert not errors, errors

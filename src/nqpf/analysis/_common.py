@@ -71,3 +71,29 @@ def period_groups(df: pd.DataFrame, period: str | None):
 def check_min_size(n: int, need: int, *, what: str) -> None:
     if n < need:
         raise MethodError(f"{what}: needs at least {need} observations, got {n}")
+
+
+#: Column names taken for the period when none is named (the CLI's rule for pooled panels).
+PERIOD_LIKE = ("period", "year", "年份", "年度", "年")
+
+
+def unit_period_keys(
+    df: pd.DataFrame, unit: str | None = None, period: str | None = None, *, guess_period: bool = False
+) -> tuple[list[str], list[str]] | None:
+    """``(key columns, their labels)`` that must not repeat — one row per unit and period, like the index —
+    or ``None`` when there is nothing to check.
+
+    The unit column is ``unit``, else a column named ``unit``. Without ``period`` the table must be a
+    cross-section (one row per unit), unless it has a period-like column (:data:`PERIOD_LIKE`): then it is a
+    deliberately pooled panel (nothing to check) or, with ``guess_period``, that column is the period."""
+    u = unit or ("unit" if "unit" in df.columns else None)
+    if u is None or u not in df.columns:
+        return None
+    if period is None:
+        found = next((c for c in PERIOD_LIKE if c in df.columns), None)
+        if found is not None:
+            if not guess_period:
+                return None
+            period = found
+    keys = [u] + ([period] if period else [])
+    return keys, ["unit", "period"][: len(keys)]

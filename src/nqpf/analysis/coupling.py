@@ -19,7 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from nqpf.analysis._common import manifest, require_columns
+from nqpf.analysis._common import manifest, require_columns, unit_period_keys
+from nqpf.data.panel import check_unique
 from nqpf.errors import MethodError, ValidationError
 from nqpf.i18n import t
 
@@ -74,7 +75,9 @@ def coupling(
     """Coupling coordination per row: returns ``id_cols + [C, T, D, grade_level, grade]``.
 
     ``systems`` are the columns holding U_i (each in [0, 1]); ``id_cols`` default to every other column.
-    Out-of-range or missing U raise :class:`ValidationError` listing the offending rows.
+    Out-of-range or missing U raise :class:`ValidationError` listing the offending rows. A repeated
+    ``id_cols`` combination (without ``id_cols``: a repeated ``unit`` and ``period``/``year`` … pair) raises
+    :class:`~nqpf.errors.DataError` (:func:`nqpf.data.panel.check_unique`).
     """
     if len(systems) < 2:
         raise MethodError(f"coupling: give at least two subsystem columns, got {systems}")
@@ -82,6 +85,12 @@ def coupling(
         raise MethodError(f"coupling: subsystem columns repeat: {systems}")
     require_columns(df, list(systems) + list(id_cols or []), what="coupling input")
     ids = list(id_cols) if id_cols is not None else [c for c in df.columns if c not in systems]
+    if id_cols is None:  # one row per unit (and period-like column, if any)
+        keys = unit_period_keys(df, guess_period=True)
+    else:  # one row per combination of the id columns (e.g. unit and period)
+        keys = (list(id_cols), None) if id_cols else None
+    if keys:
+        check_unique(df, keys[0], name="coupling input", labels=keys[1])
     U = df[systems].apply(pd.to_numeric, errors="coerce").to_numpy(dtype="float64")
     bad = np.isnan(U) | (U < 0) | (U > 1)
     if bad.any():

@@ -35,7 +35,9 @@ from nqpf.analysis._common import (
     period_groups,
     require_columns,
     require_positive,
+    unit_period_keys,
 )
+from nqpf.data.panel import check_unique
 from nqpf.errors import MethodError
 
 __all__ = ["gini", "mean_abs_diff", "dagum", "theil", "cv"]
@@ -157,8 +159,14 @@ def dagum(
     ``between:<a>|<b>`` (G_jh; groups in sorted order), ``D:<a>|<b>`` (relative affluence D_jh in [0,1]),
     ``n:<g>``, ``mean:<g>``, ``p:<g>``, ``s:<g>``. ``period`` is NaN-free: without a period column it is
     the string ``"all"``. The manifest is in ``result.attrs["manifest"]``.
+
+    A repeated ``unit``-``period`` row (``unit`` defaults to a column named ``unit``; without ``period`` a
+    repeated unit, unless a ``period``/``year`` … column marks a pooled panel) raises
+    :class:`~nqpf.errors.DataError` (:func:`nqpf.data.panel.check_unique`): it would count a unit twice.
     """
     require_columns(df, [value, group, period, weight, unit], what="dagum input")
+    if keys := unit_period_keys(df, unit, period):  # a repeated unit-period row would count a unit twice
+        check_unique(df, keys[0], name="dagum input", labels=keys[1])
     ids = [c for c in (unit, group, period) if c]
     y = numeric_column(df, value, id_cols=ids, what="dagum input")
     w = numeric_column(df, weight, id_cols=ids, what="dagum input") if weight else np.ones_like(y)
@@ -246,11 +254,14 @@ def theil(
     With ``weight`` = population and ``value`` = per-capita GDP, T is the familiar regional Theil
     Σ (Y_i/Y) ln[(Y_i/Y)/(P_i/P)] (GDP shares against population shares). T needs y ≥ 0 (0·ln 0 = 0);
     L needs y > 0. Returns ``period, measure, component, value`` with components ``total, within,
-    between, share:within, share:between, within:<g>`` (T_j or L_j) and ``contrib:<g>``.
+    between, share:within, share:between, within:<g>`` (T_j or L_j) and ``contrib:<g>``. Repeated
+    unit-period rows are refused as in :func:`dagum`.
     """
     if measure not in ("T", "L"):
         raise MethodError(f"theil: measure must be 'T' or 'L', got {measure!r}")
     require_columns(df, [value, group, period, weight, unit], what="theil input")
+    if keys := unit_period_keys(df, unit, period):  # a repeated unit-period row would count a unit twice
+        check_unique(df, keys[0], name="theil input", labels=keys[1])
     ids = [c for c in (unit, group, period) if c]
     y = numeric_column(df, value, id_cols=ids, what="theil input")
     w = numeric_column(df, weight, id_cols=ids, what="theil input") if weight else np.ones_like(y)

@@ -316,7 +316,13 @@ def _crand(z: np.ndarray, nbr_weights: list, observed: np.ndarray, stat, permuta
     """Conditional randomisation (Anselin 1995): for each unit i, its value stays, the values at its
     neighbours are drawn at random without replacement from the other n − 1 units. ``stat(i_idx, zi, lag)``
     maps the simulated neighbour lags (m, permutations) to simulated statistics. Returns folded pseudo
-    p-values (larger tail, (k + 1)/(permutations + 1)) and the simulations' mean and sd.
+    p-values and the simulations' mean and sd. With R = ``permutations`` simulated values s_r and the observed
+    statistic o, ``p = (min(#{s_r ≥ o}, #{s_r ≤ o}) + 1) / (R + 1)`` (Hope 1968; Anselin 1995): the smaller
+    tail, where a simulated value equal to o counts as at least as extreme in either tail. Ties are frequent
+    for units with few neighbours (one neighbour: the lag takes only the n − 1 other values, one of them the
+    observed); counting them only in the upper tail (``min(#{s ≥ o}, R − #{s ≥ o})``, esda's "directed"
+    rule) biased lower-tail p-values down by about 1/(n − 1). Equality is judged to a relative 1e-10 of the
+    unit's largest |statistic|, so that ties survive the different summation order of the simulated lags.
     NumPy implementation (one shared draw of permutation ids, shifted per unit, as in esda's crand), used
     instead of esda's numba kernels whose first-call compilation takes minutes on small machines."""
     n = len(z)
@@ -343,9 +349,10 @@ def _crand(z: np.ndarray, nbr_weights: list, observed: np.ndarray, stat, permuta
         lag = np.einsum("mpk,mk->mp", z[idx], wts)
         sims = stat(units, lag)
         obs = observed[units][:, None]
-        larger = (sims >= obs).sum(axis=1)
-        larger = np.minimum(larger, permutations - larger)
-        p[units] = (larger + 1) / (permutations + 1)
+        tol = 1e-10 * np.maximum(np.abs(obs), np.abs(sims).max(axis=1, keepdims=True))
+        upper = (sims >= obs - tol).sum(axis=1)  # at least as large, ties included
+        lower = (sims <= obs + tol).sum(axis=1)  # at least as small, ties included
+        p[units] = (np.minimum(upper, lower) + 1) / (permutations + 1)
         mean[units], sd[units] = sims.mean(axis=1), sims.std(axis=1, ddof=1)
     return p, mean, sd
 
@@ -382,8 +389,9 @@ def lisa(
 
     I_i = (z_i / m2) Σ_j w_ij z_j with z = y − ȳ and m2 = Σ z_i² / n (Anselin 1995; esda scales by n − 1
     instead of n, a constant factor that changes no p-value). Inference by conditional randomisation
-    (``permutations``, seeded). ``quadrant`` is HH/LH/LL/HL (Moran scatterplot: sign of z_i and of its lag);
-    ``cluster`` equals it when p_sim < ``alpha``, else ``ns``.
+    (``permutations`` R, seeded): folded ``p_sim = (min(#{I_i^sim ≥ I_i}, #{I_i^sim ≤ I_i}) + 1) / (R + 1)``,
+    ties counting in either tail (see ``_crand``). ``quadrant`` is HH/LH/LL/HL (Moran scatterplot: sign of
+    z_i and of its lag); ``cluster`` equals it when p_sim < ``alpha``, else ``ns``.
     """
     ids, M = _rows_of(w)
     out = []
@@ -442,8 +450,8 @@ def hotspots(
     w* = the binary links of ``w`` plus the unit itself, row-standardised; G*_i = Σ_j w*_ij y_j / Σ_j y_j.
     z is Ord & Getis (1995) standardised G*: (Σ_j w*_ij y_j − ȳ W_i) / (s·sqrt[(n S1_i − W_i²)/(n − 1)]),
     W_i = Σ_j w*_ij, S1_i = Σ_j w*_ij², s² = Σ y²/n − ȳ². p_sim by conditional randomisation (the unit's
-    own value fixed). ``spot`` is ``hot`` (z > 0) or ``cold`` (z < 0) when p_sim < ``alpha``, else ``ns``.
-    Needs y ≥ 0.
+    own value fixed), folded with ties in either tail as in :func:`lisa`. ``spot`` is ``hot`` (z > 0) or
+    ``cold`` (z < 0) when p_sim < ``alpha``, else ``ns``. Needs y ≥ 0.
     """
 
     import scipy.sparse as sps

@@ -13,6 +13,8 @@ from pathlib import Path
 import pandas as pd
 import typer
 
+from nqpf.analysis._common import PERIOD_LIKE
+from nqpf.cli._io import RAW_TEXT, refuse_overwriting_inputs
 from nqpf.cli.main import app, console, lang
 from nqpf.errors import DataError, MethodError
 from nqpf.i18n import t
@@ -64,8 +66,12 @@ def load_input(
     groups: Path | None = None,
     unit: str = "unit",
     period: str | None = "period",
+    unique: bool = False,
 ) -> pd.DataFrame:
-    """The input table; a long panel is widened when ``value`` names an indicator; ``groups`` merged on unit."""
+    """The input table; a long panel is widened when ``value`` names an indicator; ``groups`` merged on unit.
+
+    ``unique``: refuse repeated (unit, period) rows — unit alone for a table without period column —
+    naming the unit, period and file rows (:func:`require_unique_rows`)."""
     df = read_frame(path)
     if value and value not in df.columns and all(c in df.columns for c in LONG):
         inds = sorted(df["indicator"].astype(str).unique())
@@ -76,6 +82,9 @@ def load_input(
             .rename(columns={"value": value})
             .drop(columns="indicator")
         )
+    df = _numeric_period(df, period)
+    if unique:
+        require_unique_rows(df, path, unit, period)
     if groups is not None:
         g = read_frame(groups)
         if unit not in g.columns:
@@ -84,14 +93,66 @@ def load_input(
         if missing:
             raise DataError(f"{groups}: no group for unit(s) {missing[:20]}; add them to the groups file")
         df = df.merge(g, on=unit, how="left", suffixes=("", "_grp"))
-    return _numeric_period(df, period)
+    return df
 
 
-def _write(out: Path, res: pd.DataFrame) -> None:
+_PERIOD_NAMES = PERIOD_LIKE  # the library's rule (nqpf.analysis._common.unit_period_keys)
+
+
+def require_unique_rows(
+    df: pd.DataFrame,
+    path: Path,
+    unit: str | None = None,
+    period: str | None = None,
+    *,
+    keys: list[str] | None = None,
+) -> None:
+    """One row per unit and period, like the index: a repeated pair would count a unit twice.
+
+    Without ``period`` the table must be a cross-section (one row per unit) unless it has a period-like
+    column (period, year, 年份 …), i.e. a deliberately pooled panel; no unit column → nothing to check.
+    ``keys`` checks those columns instead. Raises :class:`DataError` naming the values and file rows."""
+    from nqpf.data.panel import check_unique
+
+    labels = None
+    if keys is None:
+        if unit is None or unit not in df.columns:
+            return
+        if period is None and any(c in df.columns for c in _PERIOD_NAMES):
+            return
+        keys = [unit] + ([period] if period else [])
+        labels = ["unit", "period"][: len(keys)]
+    if not keys:
+        return
+    offset = 1 if Path(path).suffix.lower() == ".parquet" else 2  # spreadsheet row: the header is row 1
+    per = next((k for k in keys if k == period or k in _PERIOD_NAMES), None)
+    check_unique(
+        _numeric_period(df, per),
+        keys,
+        name=str(path),
+        labels=labels,
+        rows=pd.Series(df.index + offset, index=df.index),
+    )
+
+
+def _write(out: Path, res: pd.DataFrame, raw_text: bool = False) -> None:
     from nqpf._util import write_csv_atomic
 
-    write_csv_atomic(out, res)
+    write_csv_atomic(out, res, raw_text=raw_text)
     console.print(t("analysis.cli.written", lang(), path=str(out), rows=len(res)))
+
+
+def _guard(out: Path, data: Path, inputs: dict[str, Path | str | None] | None = None) -> None:
+    """Refuse an ``--out`` that is the ``--data`` file or another input (``--groups``, a weights table, the
+    GeoJSON of a ``geojson:<path>:<field>`` weights spec), before reading anything."""
+    named: dict[str, Path | str | None] = {"--data": data}
+    for opt, v in (inputs or {}).items():
+        if isinstance(v, str) and v.startswith("geojson:"):
+            v = v.split(":", 2)[1]
+        elif isinstance(v, str):
+            continue  # a weights spec such as contiguity or economic:<column>, not a file
+        named[opt] = v
+    refuse_overwriting_inputs(out, named)
 
 
 def _weights(spec: str, units: list[str], data: pd.DataFrame | None = None, unit: str = "unit"):
@@ -138,12 +199,14 @@ def dagum_cmd(
     unit: str | None = typer.Option(None, "--unit"),
     groups: Path | None = typer.Option(None, "--groups"),
     out: Path = OUT,
+    raw_text: bool = RAW_TEXT,
 ) -> None:
     """Dagum (1997) Gini decomposition → period, component, value."""
+    _guard(out, data, {"--groups": groups})
     from nqpf.analysis.inequality import dagum
 
-    df = load_input(data, value, groups=groups, unit=unit or "unit", period=period)
-    _write(out, dagum(df, value, group, period, weight, unit=unit))
+    df = load_input(data, value, groups=groups, unit=unit or "unit", period=period, unique=True)
+    _write(out, dagum(df, value, group, period, weight, unit=unit), raw_text)
 
 
 @analyze.command("theil")
@@ -157,12 +220,14 @@ def theil_cmd(
     unit: str | None = typer.Option(None, "--unit"),
     groups: Path | None = typer.Option(None, "--groups"),
     out: Path = OUT,
+    raw_text: bool = RAW_TEXT,
 ) -> None:
     """Theil T or L with between/within decomposition → period, measure, component, value."""
+    _guard(out, data, {"--groups": groups})
     from nqpf.analysis.inequality import theil
 
-    df = load_input(data, value, groups=groups, unit=unit or "unit", period=period)
-    _write(out, theil(df, value, group, period, weight, measure=measure, unit=unit))
+    df = load_input(data, value, groups=groups, unit=unit or "unit", period=period, unique=True)
+    _write(out, theil(df, value, group, period, weight, measure=measure, unit=unit), raw_text)
 
 
 @analyze.command("coupling")
@@ -173,8 +238,10 @@ def coupling_cmd(
     variant: str = typer.Option("standard", "--variant", help="standard | adjusted"),
     ids: str | None = typer.Option(None, "--id", help="Comma-separated id columns (default: all others)"),
     out: Path = OUT,
+    raw_text: bool = RAW_TEXT,
 ) -> None:
     """Coupling coordination → id columns, C, T, D, grade_level, grade."""
+    _guard(out, data)
     from nqpf.analysis.coupling import coupling
 
     df = read_frame(data)
@@ -184,7 +251,11 @@ def coupling_cmd(
     except ValueError:
         raise MethodError(f"--weights: {weights!r} is not a comma-separated list of numbers") from None
     id_cols = [s.strip() for s in ids.split(",")] if ids else None
-    _write(out, coupling(df, sys_, alpha, variant, id_cols=id_cols, lang=lang()))
+    if id_cols:  # one row per id combination (e.g. unit and period)
+        require_unique_rows(df, data, keys=[c for c in id_cols if c in df.columns])
+    else:
+        require_unique_rows(df, data, "unit", next((c for c in _PERIOD_NAMES if c in df.columns), None))
+    _write(out, coupling(df, sys_, alpha, variant, id_cols=id_cols, lang=lang()), raw_text)
 
 
 @analyze.command("convergence")
@@ -201,8 +272,10 @@ def convergence_cmd(
     ),
     log: bool = typer.Option(True, "--log/--levels", help="clubs: logs (default) or levels"),
     out: Path = OUT,
+    raw_text: bool = RAW_TEXT,
 ) -> None:
     """σ-, β- (cross-section or panel) or club convergence → one CSV."""
+    _guard(out, data, {"--spatial-lag": spatial_lag})
     from nqpf.analysis import convergence as cv
 
     df = load_input(data, value, unit=unit, period=period)
@@ -222,7 +295,7 @@ def convergence_cmd(
         res = cv.clubs(df, value, unit, period, log=log)
     else:
         raise MethodError(f"--test: use sigma, beta, beta-panel, beta-sar or clubs (got {test!r})")
-    _write(out, res)
+    _write(out, res, raw_text)
 
 
 def _spatial_common(data, value, unit, period, weights):
@@ -251,13 +324,15 @@ def moran_cmd(
     seed: int = typer.Option(12345, "--seed"),
     geary: bool = typer.Option(False, "--geary", help="Geary's C instead"),
     out: Path = OUT,
+    raw_text: bool = RAW_TEXT,
 ) -> None:
     """Global Moran's I (or Geary's C) per period with permutation inference."""
+    _guard(out, data, {"--weights": weights})
     from nqpf.analysis import spatial
 
     df, w = _spatial_common(data, value, unit, period, weights)
     f = spatial.geary if geary else spatial.moran
-    _write(out, f(df, value, w, unit, period, permutations=permutations, seed=seed))
+    _write(out, f(df, value, w, unit, period, permutations=permutations, seed=seed), raw_text)
 
 
 @analyze.command("lisa")
@@ -272,13 +347,15 @@ def lisa_cmd(
     alpha: float = typer.Option(0.05, "--alpha"),
     hotspots: bool = typer.Option(False, "--hotspots", help="Getis–Ord G* hot/cold spots instead"),
     out: Path = OUT,
+    raw_text: bool = RAW_TEXT,
 ) -> None:
     """Local Moran clusters (HH/LL/HL/LH) or Getis–Ord G* hot spots per unit and period."""
+    _guard(out, data, {"--weights": weights})
     from nqpf.analysis import spatial
 
     df, w = _spatial_common(data, value, unit, period, weights)
     f = spatial.hotspots if hotspots else spatial.lisa
-    _write(out, f(df, value, w, unit, period, permutations=permutations, seed=seed, alpha=alpha))
+    _write(out, f(df, value, w, unit, period, permutations=permutations, seed=seed, alpha=alpha), raw_text)
 
 
 @analyze.command("markov")
@@ -291,8 +368,10 @@ def markov_cmd(
     spatial_w: str | None = typer.Option(None, "--spatial", help="weights spec"),
     relative: bool = typer.Option(False, "--relative"),
     out: Path = OUT,
+    raw_text: bool = RAW_TEXT,
 ) -> None:
     """Markov (or spatial Markov) transition matrices and steady states on pooled quantile classes."""
+    _guard(out, data, {"--spatial": spatial_w})
     from nqpf.analysis.markov import markov, spatial_markov
 
     df = load_input(data, value, unit=unit, period=period)
@@ -301,7 +380,7 @@ def markov_cmd(
         res = spatial_markov(df, value, w, unit, period, k=k, relative=relative)
     else:
         res = markov(df, value, unit, period, k=k, relative=relative)
-    _write(out, res)
+    _write(out, res, raw_text)
 
 
 @analyze.command("kde")
@@ -312,8 +391,10 @@ def kde_cmd(
     bw: str = typer.Option("silverman", "--bw", help="silverman | scott | a number"),
     grid: int = typer.Option(200, "--grid"),
     out: Path = OUT,
+    raw_text: bool = RAW_TEXT,
 ) -> None:
     """Gaussian kernel density per period on a common grid → period, x, density, bandwidth, n."""
+    _guard(out, data)
     from nqpf.analysis.density import kde_over_time
 
     df = load_input(data, value, period=period)
@@ -321,7 +402,7 @@ def kde_cmd(
         rule: str | float = float(bw)
     except ValueError:
         rule = bw
-    _write(out, kde_over_time(df, value, period, bw=rule, grid_size=grid))
+    _write(out, kde_over_time(df, value, period, bw=rule, grid_size=grid), raw_text)
 
 
 @analyze.command("obstacle")
@@ -331,15 +412,17 @@ def obstacle_cmd(
     level: int = typer.Option(1, "--level"),
     top_k: int | None = typer.Option(None, "--top-k"),
     out: Path = OUT,
+    raw_text: bool = RAW_TEXT,
 ) -> None:
     """Obstacle degree from normalised values (long) and effective weights → unit, period, level, node, …"""
+    _guard(out, data, {"--weights": weights})
     from nqpf.analysis.obstacle import obstacle_degree, top_obstacles
 
     norm = _numeric_period(read_frame(data), "period")
     wt = read_frame(weights)
     wt["effective_weight"] = pd.to_numeric(wt.get("effective_weight"), errors="coerce")
     res = obstacle_degree(norm, wt, level=level)
-    _write(out, top_obstacles(res, top_k) if top_k else res)
+    _write(out, top_obstacles(res, top_k) if top_k else res, raw_text)
 
 
 @analyze.command("forecast")
@@ -351,9 +434,11 @@ def forecast_cmd(
     steps: int = typer.Option(3, "--steps"),
     holdout: int = typer.Option(2, "--holdout"),
     out: Path = OUT,
+    raw_text: bool = RAW_TEXT,
 ) -> None:
     """GM(1,1) with C/P grade beside a Holt baseline, per unit → unit, period, kind, actual, gm11, holt, …"""
+    _guard(out, data)
     from nqpf.analysis.forecast import forecast_panel
 
     df = load_input(data, value, unit=unit, period=period)
-    _write(out, forecast_panel(df, value, unit, period, steps=steps, holdout=holdout))
+    _write(out, forecast_panel(df, value, unit, period, steps=steps, holdout=holdout), raw_text)

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from nqpf.cli._io import refuse_overwriting_inputs
 from nqpf.cli.main import app, console, lang
 from nqpf.errors import DataError
 from nqpf.i18n import t
@@ -71,6 +72,7 @@ def validate_cmd(
     L = lang()
     if not path.exists():
         raise DataError(f"file {path} does not exist; check the path")
+    refuse_overwriting_inputs(json_out, {"PATH": path, "--catalogue": catalogue}, option="--json")
     rep = validate(
         path, catalogue=catalogue, units=units, lang=L, layout=layout, sheet=sheet, encoding=encoding,
         unit_col=unit_col, period_col=period_col, indicator=indicator,

@@ -1,4 +1,4 @@
-"""``nqpf demo``: the main job — the NQPF index of China's provinces 2012–2022 on the embedded real data.
+"""``nqpf demo``: the main job — the NQPF index of China's provinces 2012–2023 on the embedded real data.
 
 Steps: index (nqpf-core, pooled min–max, pooled entropy, leaves scope, arithmetic) → ranking printed →
 uncertainty and sensitivity → explanation (Dagum by the NBS four regions, Theil, σ/β convergence, Moran,
@@ -76,20 +76,21 @@ def run_demo(out: Path, language: str, samples: int, unit: str, seed: int, quiet
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = build_index(ds, FRAMEWORK, periods="2012-2022")
+            res = build_index(ds, FRAMEWORK)  # the framework's span and declared method
         year = int(res.scores["period"].max())
         written["scores"] = write_csv_atomic(out / "scores.csv", res.scores[["unit", "period", "node", "score", "rank"]])
         written["weights"] = write_csv_atomic(
             out / "weights.csv", res.weights[["node", "parent", "weight", "effective_weight"]]
         )
         written["manifest"] = write_json_atomic(out / "manifest.json", res.manifest)
+        written["diagnostics"] = write_csv_atomic(out / "diagnostics.csv", res.diagnostics.flags)
         res.to_excel(out / "index.xlsx", lang=language)
         written["workbook"] = out / "index.xlsx"
         prog.update(task, advance=1, description=t("demo.step.uncertainty", language))
 
         with warnings.catch_warnings(record=True) as notes:
             warnings.simplefilter("always")
-            unc = run_uncertainty(ds, FRAMEWORK, samples=samples, seed=seed, periods="2012-2022")
+            unc = run_uncertainty(ds, FRAMEWORK, samples=samples, seed=seed)
         for n in dict.fromkeys(str(w.message) for w in notes):
             console.print(f"[dim]note: {n}[/dim]", highlight=False)
         unc.write(out / "uncertainty")

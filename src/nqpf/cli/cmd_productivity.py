@@ -10,6 +10,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from nqpf._util import write_csv_atomic, write_json_atomic
+from nqpf.cli._io import RAW_TEXT, refuse_overwriting_inputs
 from nqpf.cli.main import app, console, lang
 from nqpf.errors import DataError
 from nqpf.i18n import t
@@ -42,6 +43,10 @@ def read_frame(path: Path, id_col: str | None = None, period_col: str | None = N
 
 def _split(v: str | None) -> list[str]:
     return [c.strip() for c in v.split(",") if c.strip()] if v else []
+
+
+def _manifest_path(out: Path) -> Path:
+    return out.with_suffix(out.suffix + ".manifest.json")
 
 
 def _progress(total: int, label: str):
@@ -79,9 +84,11 @@ def dea_cmd(
         False, "--no-slacks", help="Skip the second-stage slack LP (radial models)."
     ),
     jobs: int = typer.Option(None, "--jobs", help="Worker processes (default: all cores)."),
+    raw_text: bool = RAW_TEXT,
 ) -> None:
     from nqpf.productivity.dea import dea
 
+    refuse_overwriting_inputs(out, {"--data": data}, written=[_manifest_path(out)])
     df = read_frame(data, id, period)
     prog, cb = _progress(len(df), t("productivity.progress.dea", lang()))
     with prog:
@@ -100,8 +107,8 @@ def dea_cmd(
             n_jobs=jobs,
             progress=cb,
         )
-    write_csv_atomic(out, res)
-    write_json_atomic(out.with_suffix(out.suffix + ".manifest.json"), res.attrs["manifest"])
+    write_csv_atomic(out, res, raw_text=raw_text)
+    write_json_atomic(_manifest_path(out), res.attrs["manifest"])
     ok = res["status"] == "optimal"
     eff = res.loc[ok, "efficiency"]
     console.print(
@@ -141,9 +148,11 @@ def malmquist_cmd(
     ),
     out: Path = typer.Option(..., "--out", help="Output CSV path (written atomically)."),
     jobs: int = typer.Option(None, "--jobs", help="Worker processes (default: all cores)."),
+    raw_text: bool = RAW_TEXT,
 ) -> None:
     from nqpf.productivity.malmquist import malmquist
 
+    refuse_overwriting_inputs(out, {"--data": data}, written=[_manifest_path(out)])
     df = read_frame(data, id, period)
     prog, cb = _progress(len(df) * 4, t("productivity.progress.malmquist", lang()))
     with prog:
@@ -162,8 +171,8 @@ def malmquist_cmd(
             n_jobs=jobs,
             progress=cb,
         )
-    write_csv_atomic(out, res)
-    write_json_atomic(out.with_suffix(out.suffix + ".manifest.json"), res.attrs["manifest"])
+    write_csv_atomic(out, res, raw_text=raw_text)
+    write_json_atomic(_manifest_path(out), res.attrs["manifest"])
     v = res["tfpch"].dropna()
     if index == "luenberger":
         console.print(t("productivity.summary.mean_tfp_add", lang(), value=float(v.mean()), rows=len(v)))

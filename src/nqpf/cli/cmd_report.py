@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from nqpf.cli._io import refuse_overwriting_inputs
 from nqpf.cli.main import app, console, lang
 from nqpf.errors import DataError
 from nqpf.i18n import t
@@ -20,7 +21,8 @@ def report_cmd(
     year: int = typer.Option(..., "--year", help="Report year."),
     fmt: str = typer.Option("html", "--format", help="html (self-contained, offline) or xlsx."),
     out: Path = typer.Option(..., "--out", help="Output file."),
-    impute: str = typer.Option("linear-carry", "--impute", help="Gap filling for the index (as in nqpf index)."),
+    impute: str = typer.Option(None, "--impute", help="Gap filling for the index (as in nqpf index; default: the "
+                               "framework's method, else linear-carry)."),
     periods: str = typer.Option(None, "--periods", help="Index periods, e.g. 2016-2022 (default: all)."),
     uncertainty: int = typer.Option(0, "--uncertainty", help="Monte Carlo base samples for rank intervals (0 = none)."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the uncertainty analysis."),
@@ -29,11 +31,14 @@ def report_cmd(
 ) -> None:
     """Write a report: national (ranking with uncertainty, map, Dagum, convergence, TFP) or regional
     (profile, typology, action guide)."""
+    from nqpf.data.parse import check_period_range
     from nqpf.report.build import build_report
 
     if (dataset is None) == (data is None):
         raise DataError(t("report.cli.one_source", lang()))
-    opts = {"impute": impute}
+    check_period_range(periods, option="--periods")
+    refuse_overwriting_inputs(out, {"--data": data, "--framework": framework, "--geometry": geometry})
+    opts = {} if impute is None else {"impute": impute}
     if periods:
         opts["periods"] = periods
     with console.status(t("report.cli.building", lang())):

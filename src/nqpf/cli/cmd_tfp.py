@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from nqpf._util import write_csv_atomic, write_json_atomic
+from nqpf.cli._io import RAW_TEXT, refuse_overwriting_inputs
 from nqpf.cli.main import app, console, lang
 from nqpf.errors import DataError, MethodError
 from nqpf.i18n import t
@@ -56,6 +57,11 @@ def _sidecar(out: Path, suffix: str) -> Path:
     return out.with_name(f"{out.stem}_{suffix}")
 
 
+def _sidecars(out: Path) -> list[Path]:
+    """The parameter table and manifest written beside ``out`` (firm TFP, SFA)."""
+    return [_sidecar(out, "params.csv"), _sidecar(out, "manifest.json")]
+
+
 def _show(df: pd.DataFrame, title: str, digits: int = 4) -> None:
     tab = Table(title=title, show_lines=False)
     for c in df.columns:
@@ -86,9 +92,12 @@ def growth_cmd(
     labour_share: float = typer.Option(None, "--labour-share", help="Constant labour share in (0, 1)."),
     method: str = typer.Option("tornqvist", "--method", help="tornqvist | solow"),
     countries: str = typer.Option(None, "--countries", help="Keep only these units (comma separated)."),
+    raw_text: bool = RAW_TEXT,
 ) -> None:
     from nqpf.productivity.growth import growth_accounting
 
+    if data != "world":
+        refuse_overwriting_inputs(out, {"--data": data}, written=[_sidecar(out, "manifest.json")])
     if data == "world":
         df, id_col, period = _dataset("world"), "unit", "period"
     else:
@@ -111,7 +120,7 @@ def growth_cmd(
         unit=id_col,
         period=period,
     )
-    write_csv_atomic(out, res.table)
+    write_csv_atomic(out, res.table, raw_text=raw_text)
     write_json_atomic(_sidecar(out, "manifest.json"), res.manifest)
     console.print(t("tfp.cli.written", lang(), path=str(out), rows=len(res.table)))
 
@@ -122,6 +131,7 @@ def growth_cmd(
 def world_cmd(
     out: Path = typer.Option(..., "--out", help="Output folder."),
     countries: str = typer.Option(FOCUS, "--countries", help="ISO-3 codes, comma separated."),
+    raw_text: bool = RAW_TEXT,
 ) -> None:
     from nqpf.productivity.growth import compare_with_pwt, ctfp_levels
 
@@ -133,10 +143,10 @@ def world_cmd(
     lv = ctfp_levels(world, codes, (2002, 2019))
     lv17 = ctfp_levels(world, codes, (2002, 2017))
     out.mkdir(parents=True, exist_ok=True)
-    write_csv_atomic(out / "tfp_growth_vs_pwt.csv", by_year)
-    write_csv_atomic(out / "tfp_growth_summary.csv", summary)
-    write_csv_atomic(out / "ctfp_2002_2019.csv", lv)
-    write_csv_atomic(out / "ctfp_2002_2017.csv", lv17)
+    write_csv_atomic(out / "tfp_growth_vs_pwt.csv", by_year, raw_text=raw_text)
+    write_csv_atomic(out / "tfp_growth_summary.csv", summary, raw_text=raw_text)
+    write_csv_atomic(out / "ctfp_2002_2019.csv", lv, raw_text=raw_text)
+    write_csv_atomic(out / "ctfp_2002_2017.csv", lv17, raw_text=raw_text)
     write_json_atomic(
         out / "manifest.json",
         {
@@ -160,13 +170,14 @@ def digital_cmd(
     include_22: bool = typer.Option(
         False, "--include-22", help="Count CIP22 (instruments, office equipment) as ICT."
     ),
+    raw_text: bool = RAW_TEXT,
 ) -> None:
     from nqpf.productivity.klems import ICT_CORE, ict_share
 
     ict = (*ICT_CORE, "CIP22") if include_22 else ICT_CORE
     by_year, by_period = ict_share(_dataset("cn_industries"), ict=ict)
-    write_csv_atomic(out, by_year)
-    write_csv_atomic(_sidecar(out, "periods.csv"), by_period)
+    write_csv_atomic(out, by_year, raw_text=raw_text)
+    write_csv_atomic(_sidecar(out, "periods.csv"), by_period, raw_text=raw_text)
     write_json_atomic(
         _sidecar(out, "manifest.json"),
         {
@@ -195,9 +206,11 @@ def firm_cmd(
     proxy: str = typer.Option(None, "--proxy", help="Investment (op) or intermediate inputs (lp, acf)."),
     bootstrap: int = typer.Option(0, "--bootstrap", help="Bootstrap replications (firm clusters)."),
     seed: int = typer.Option(None, "--seed", help="Seed for the bootstrap."),
+    raw_text: bool = RAW_TEXT,
 ) -> None:
     from nqpf.productivity.firm_tfp import firm_tfp
 
+    refuse_overwriting_inputs(out, {"--data": data}, written=_sidecars(out))
     res = firm_tfp(
         _read(data),
         output=output,
@@ -210,8 +223,8 @@ def firm_cmd(
         bootstrap=bootstrap,
         seed=seed,
     )
-    write_csv_atomic(out, res.tfp)
-    write_csv_atomic(_sidecar(out, "params.csv"), res.params)
+    write_csv_atomic(out, res.tfp, raw_text=raw_text)
+    write_csv_atomic(_sidecar(out, "params.csv"), res.params, raw_text=raw_text)
     write_json_atomic(_sidecar(out, "manifest.json"), res.manifest)
     _show(res.params, t("tfp.firm.params", lang()))
     console.print(t("tfp.cli.written", lang(), path=str(out), rows=len(res.tfp)))
@@ -237,9 +250,11 @@ def sfa_cmd(
     eta: bool = typer.Option(
         True, "--eta/--no-eta", help="bc92: time-varying inefficiency (η); --no-eta = time-invariant."
     ),
+    raw_text: bool = RAW_TEXT,
 ) -> None:
     from nqpf.productivity.sfa import sfa
 
+    refuse_overwriting_inputs(out, {"--data": data}, written=_sidecars(out))
     xs = _split(inputs)
     if not xs:
         raise MethodError("--inputs: give at least one input column")
@@ -257,8 +272,9 @@ def sfa_cmd(
         eta=eta,
     )
     eff = res.efficiencies.rename(columns={"efficiency_bc": "efficiency"})
-    write_csv_atomic(out, eff[["unit", "period", "efficiency", "efficiency_jlms", "u_jlms", "residual"]])
-    write_csv_atomic(_sidecar(out, "params.csv"), res.params)
+    cols = ["unit", "period", "efficiency", "efficiency_jlms", "u_jlms", "residual"]
+    write_csv_atomic(out, eff[cols], raw_text=raw_text)
+    write_csv_atomic(_sidecar(out, "params.csv"), res.params, raw_text=raw_text)
     write_json_atomic(_sidecar(out, "manifest.json"), res.manifest)
     _show(res.summary_table(), t("tfp.sfa.summary", lang()))
     console.print(t("tfp.cli.written", lang(), path=str(out), rows=len(eff)))

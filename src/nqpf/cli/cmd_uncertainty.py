@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from nqpf.cli._io import RAW_TEXT, refuse_overwriting_inputs
 from nqpf.cli.main import app, console, lang
 from nqpf.errors import MethodError
 from nqpf.i18n import t
@@ -32,11 +33,11 @@ def uncertainty_cmd(
                                   "(implies --backend dask; without it dask starts a LocalCluster)"),
     workers: int = typer.Option(None, "--workers", help="Worker processes (default: number of cores)"),
     out: Path = typer.Option(..., "--out", help="Output folder: rank_intervals.csv, sensitivity.csv, manifest.json …"),
-    impute: str = typer.Option("none", help="Nominal imputation (as in nqpf index)"),
-    treat: str = typer.Option("none", help="Nominal outlier treatment"),
-    normalize: str = typer.Option("minmax-global", help="Nominal normalisation"),
-    weights: str = typer.Option("entropy", help="Nominal weighting"),
-    aggregate: str = typer.Option("arithmetic", help="Nominal aggregation of the index"),
+    impute: str = typer.Option(None, help="Nominal imputation (as in nqpf index; default: the framework's method)"),
+    treat: str = typer.Option(None, help="Nominal outlier treatment (default: the framework's method, else none)"),
+    normalize: str = typer.Option(None, help="Nominal normalisation (default: the framework's, else minmax-global)"),
+    weights: str = typer.Option(None, help="Nominal weighting (default: the framework's method, else entropy)"),
+    aggregate: str = typer.Option(None, help="Nominal aggregation (default: the framework's, else arithmetic)"),
     periods: str = typer.Option(None, help="Years, e.g. 2012-2022"),
     impute_options: str = typer.Option(None, "--impute-options", help="Alternatives, e.g. linear-carry,group-mean"),
     treat_options: str = typer.Option(None, "--treat-options", help="Alternatives, e.g. none,winsorize,skewkurt"),
@@ -50,14 +51,19 @@ def uncertainty_cmd(
     top_k: int = typer.Option(5, "--top-k", help="k for the top-k / bottom-k probabilities"),
     bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for the confidence intervals"),
     units: str = typer.Option(None, "--units", help="Reading a file: province (names → codes) or none"),
+    raw_text: bool = RAW_TEXT,
 ) -> None:
     """Rank intervals and sensitivity indices of the index over the pipeline's choices."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
+    from nqpf.data.parse import check_period_range
     from nqpf.framework import load_framework
-    from nqpf.uncertainty.montecarlo import run_uncertainty
+    from nqpf.uncertainty.montecarlo import OUTPUT_FILES, run_uncertainty
 
+    check_period_range(periods, option="--periods")
+    refuse_overwriting_inputs(out, {"--data": data, "--framework": framework},
+                              written=[out / f for f in OUTPUT_FILES])
     if scheduler is not None:  # fail fast on a wrong address, before reading data
         from nqpf.uncertainty.backends import check_scheduler
 
@@ -92,7 +98,7 @@ def uncertainty_cmd(
                                   n_boot=bootstrap, backend=backend, workers=workers, scheduler=scheduler,
                                   progress=on_progress)
     res.manifest["data"] = str(data)
-    res.write(out)
+    res.write(out, raw_text=raw_text)
     for note in res.manifest["notes"]:
         console.print(f"[yellow]{t('uncertainty.cli.note', lang())}:[/yellow] {note}", markup=True, highlight=False)
     table = Table(title=t("uncertainty.cli.sensitivity_title", lang()))

@@ -36,7 +36,7 @@ from typing import Any
 
 import pandas as pd
 
-from nqpf._util import atomic_path, sha256_file, warn
+from nqpf._util import atomic_path, has_carriage_return, neutralise_frame, sha256_file, warn
 from nqpf.data import units as _units
 from nqpf.data.panel import LONG_COLUMNS, UNIT, check_long, to_wide
 from nqpf.data.parse import parse_year
@@ -96,14 +96,42 @@ class LoadedData:
 
 
 # ----------------------------------------------------------------------------------------------- decoding
+@dataclass
+class MixedEncoding:
+    """Lines (1-based) of a mostly-UTF-8 (or mostly-GB18030) file decoded in the other encoding."""
+
+    major: str
+    minor: str
+    lines: list[int]
+
+    def message(self, source: str) -> str:
+        return (
+            f"{source}: mixed encodings: {_lines_text(self.lines)} decoded as {self.minor}, the rest of the "
+            f"file as {self.major}; check the names in these lines and save the whole file in one encoding "
+            "(UTF-8)"
+        )
+
+
 def decode_bytes(b: bytes, encoding: str | None = None, *, source: str = "file") -> tuple[str, str]:
-    """Decode text bytes: BOM → UTF-8 → GB18030 (⊃ GBK, GB2312) → charset-normalizer's guess.
+    """Decode text bytes: BOM → UTF-8 → per line UTF-8/GB18030 → GB18030 (⊃ GBK, GB2312) → charset-normalizer.
 
     Returns ``(text, encoding)``; raises :class:`DataError` when no encoding decodes the bytes cleanly.
+    A file mixing UTF-8 and GBK lines is decoded line by line (encoding ``"utf-8+gb18030"``) with a
+    warning naming the lines; a line that neither decodes is refused with its line number.
     """
+    text, enc, mixed = decode_text(b, encoding, source=source)
+    if mixed is not None:
+        warn(mixed.message(source), UserWarning, stacklevel=2)
+    return text, enc
+
+
+def decode_text(
+    b: bytes, encoding: str | None = None, *, source: str = "file"
+) -> tuple[str, str, MixedEncoding | None]:
+    """:func:`decode_bytes` returning the mixed-encoding finding instead of warning about it."""
     if encoding:
         try:
-            return b.decode(encoding), encoding
+            return b.decode(encoding), encoding, None
         except LookupError:
             raise DataError(
                 f"{source}: unknown encoding {encoding!r}; use e.g. utf-8, utf-8-sig, gbk, gb18030"
@@ -113,24 +141,28 @@ def decode_bytes(b: bytes, encoding: str | None = None, *, source: str = "file")
                 f"{source}: cannot decode byte {exc.start} as {encoding}; check the encoding "
                 f"(or omit encoding= to detect it)"
             ) from None
-    if b.startswith(b"\xef\xbb\xbf"):
+    bom = b.startswith(b"\xef\xbb\xbf")
+    if bom:
         try:
-            return b[3:].decode("utf-8"), "utf-8-sig"
+            return b[3:].decode("utf-8"), "utf-8-sig", None
         except UnicodeDecodeError:
             pass
     if b.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return b.decode("utf-16"), "utf-16"
+            return b.decode("utf-16"), "utf-16", None
         except UnicodeDecodeError:
             pass
     try:
-        return b.decode("utf-8"), "utf-8"
+        return b.decode("utf-8"), "utf-8", None
     except UnicodeDecodeError:
         pass
+    per_line = _decode_per_line(b[3:] if bom else b, bom, source)
+    if per_line is not None:
+        return per_line
     try:
         text = b.decode("gb18030")
         if _plausible_text(text):
-            return text, "gb18030"
+            return text, "gb18030", None
     except UnicodeDecodeError:
         pass
     try:
@@ -143,13 +175,99 @@ def decode_bytes(b: bytes, encoding: str | None = None, *, source: str = "file")
         try:
             text = b.decode(best.encoding)
             if _plausible_text(text):
-                return text, best.encoding
+                return text, best.encoding, None
         except (UnicodeDecodeError, LookupError):
             pass
     raise DataError(
         f"{source}: cannot determine the text encoding (not UTF-8, not GBK/GB18030); save the file as "
         f"UTF-8 CSV or pass encoding='...'"
     )
+
+
+def _decode_per_line(b: bytes, bom: bool, source: str) -> tuple[str, str, MixedEncoding | None] | None:
+    """Decode a file mixing UTF-8 and GB18030 lines, or ``None`` when no line is clearly UTF-8.
+
+    A line is clearly UTF-8 when it decodes as UTF-8 to Chinese text (:func:`_clearly_utf8`); GBK bytes
+    that happen to be valid UTF-8 mostly decode to Latin/Greek/Cyrillic letters, private-use or unassigned
+    code points, so such ambiguous lines follow the file's majority. Lines neither decodes are refused.
+    """
+    lines = b.splitlines(keepends=True)
+    utf8: list[str | None] = []
+    strong = 0
+    for ln in lines:
+        if ln.isascii():
+            utf8.append(None)
+            continue
+        try:
+            u = ln.decode("utf-8")
+        except UnicodeDecodeError:
+            utf8.append("")
+            continue
+        utf8.append(u)
+        strong += _clearly_utf8(u)
+    if not (strong or bom):
+        return None  # no line is clearly UTF-8: the whole file is decoded in one legacy encoding
+    gb: dict[int, str] = {}
+    bad: list[int] = []
+    for k, (ln, u) in enumerate(zip(lines, utf8, strict=True)):
+        if u is None or (u and _clearly_utf8(u)):
+            continue
+        try:
+            t = ln.decode("gb18030")
+        except UnicodeDecodeError:
+            t = None
+        if t is not None and _plausible_line(t):
+            gb[k] = t
+        elif not u:
+            bad.append(k + 1)
+    if bad:
+        raise DataError(
+            f"{source}: {_lines_text(bad)} can be decoded neither as UTF-8 (like the rest of the file) nor as "
+            "GBK/GB18030; retype these lines or save the whole file as UTF-8"
+        )
+    n_gb = sum(1 for k in gb if not utf8[k])  # lines that are not UTF-8 at all
+    utf8_major = strong + int(bom) >= n_gb
+    out: list[str] = []
+    used_gb: list[int] = []
+    used_utf8: list[int] = []
+    for k, (ln, u) in enumerate(zip(lines, utf8, strict=True)):
+        if u is None:
+            out.append(ln.decode("ascii"))
+        elif not u or (k in gb and not utf8_major):  # not UTF-8, or ambiguous in a mostly-GBK file
+            out.append(gb[k])
+            used_gb.append(k + 1)
+        else:
+            out.append(u)
+            used_utf8.append(k + 1)
+    text = "".join(out)
+    if utf8_major:
+        return text, "utf-8+gb18030", MixedEncoding("UTF-8", "GB18030", used_gb) if used_gb else None
+    if not used_utf8:
+        return text, "gb18030", None
+    return text, "utf-8+gb18030", MixedEncoding("GB18030", "UTF-8", used_utf8)
+
+
+_CJK = re.compile(r"[\u2000-\u206f\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+_ODD = re.compile(r"[\ue000-\uf8ff\U00030000-\U0010ffff]")
+
+
+def _clearly_utf8(u: str) -> bool:
+    """Decoded UTF-8 text with Chinese characters or CJK punctuation and nothing private-use/unassigned."""
+    return _CJK.search(u) is not None and _ODD.search(u) is None
+
+
+def _lines_text(lines: list[int], n: int = 10) -> str:
+    shown = ", ".join(map(str, lines[:n]))
+    more = f" … ({len(lines)} lines)" if len(lines) > n else ""
+    return f"line{'s' if len(lines) > 1 else ''} {shown}{more}"
+
+
+_IMPLAUSIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ue000-\uf8ff]")
+
+
+def _plausible_line(text: str) -> bool:
+    """No C0/C1 control characters (other than tab/newlines) and no private-use code points."""
+    return _IMPLAUSIBLE.search(text) is None
 
 
 def _plausible_text(text: str) -> bool:
@@ -215,21 +333,34 @@ def _sniff_delimiter(lines: list[str]) -> str:
 
 
 def _csv_grid(path: Path, encoding: str | None) -> tuple[list[list[Any]], list[int], dict[str, Any]]:
-    text, enc = decode_bytes(path.read_bytes(), encoding, source=path.name)
+    text, enc, mixed = decode_text(path.read_bytes(), encoding, source=path.name)
     text = text.lstrip("\ufeff")
     delim = _sniff_delimiter(text.splitlines())
     rows: list[list[Any]] = []
     nums: list[int] = []
+    ends: list[int] = []  # last physical line of each record (quoted cells may span lines)
     try:
         reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delim)
         for i, rec in enumerate(reader, start=1):
             rows.append(rec)
             nums.append(i)
+            ends.append(reader.line_num)
     except csv.Error as exc:
         raise DataError(
             f"{path.name}: not a readable CSV file ({exc}); check quoting and the delimiter"
         ) from None
-    return rows, nums, {"encoding": enc, "delimiter": delim}
+    extra: dict[str, Any] = {"encoding": enc, "delimiter": delim}
+    if mixed is not None:
+        import bisect
+
+        recs = sorted({nums[min(bisect.bisect_left(ends, ln), len(nums) - 1)] for ln in mixed.lines})
+        extra["mixed_encoding"] = {
+            "major": mixed.major,
+            "minor": mixed.minor,
+            "lines": mixed.lines,
+            "rows": recs,
+        }
+    return rows, nums, extra
 
 
 def _xlsx_grid(path: Path, sheet: str | int | None) -> tuple[list[list[Any]], list[int], dict[str, Any]]:
@@ -260,6 +391,7 @@ def _xlsx_grid(path: Path, sheet: str | int | None) -> tuple[list[list[Any]], li
             f"{path.name}: sheet {ws.title!r} is a chart, not a table; pass sheet= (sheets: {names})"
         )
     grid = [list(r) for r in ws.iter_rows(values_only=True)]
+    formulas = _uncached_formulas(path, ws, grid)
     for rng in ws.merged_cells.ranges:  # fill merged header cells with their top-left value
         v = ws.cell(rng.min_row, rng.min_col).value
         for r in range(rng.min_row, rng.max_row + 1):
@@ -270,7 +402,51 @@ def _xlsx_grid(path: Path, sheet: str | int | None) -> tuple[list[list[Any]], li
                         row.append(None)
                     row[c - 1] = v
     wb.close()
-    return grid, list(range(1, len(grid) + 1)), {"sheet": ws.title, "sheets": names}
+    extra: dict[str, Any] = {"sheet": ws.title, "sheets": names}
+    if formulas:
+        extra["formula_cells"] = formulas
+    return grid, list(range(1, len(grid) + 1)), extra
+
+
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _uncached_formulas(path: Path, ws: Any, grid: list[list[Any]]) -> list[tuple[int, int]]:
+    """(row, column) — 1-based row, 0-based column — of formula cells that carry no cached value.
+
+    openpyxl's ``data_only`` read gives ``None`` for them (files written by scripts, never opened in
+    Excel); a formula whose cached result is an empty text has type ``str`` and is not reported. The
+    formulas are looked up (second, read-only load) only when some worksheet contains one."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            has = any(
+                n.startswith("xl/worksheets/") and n.endswith(".xml") and _FORMULA_TAG.search(z.read(n))
+                for n in z.namelist()
+            )
+        if not has:
+            return []
+        import openpyxl
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wb = openpyxl.load_workbook(path, data_only=False, read_only=True)
+        try:
+            out = []
+            for i, row in enumerate(wb[ws.title].iter_rows(values_only=True)):
+                for j, v in enumerate(row):
+                    text = getattr(v, "text", v)  # ArrayFormula / DataTableFormula keep the formula in .text
+                    if not ((isinstance(text, str) and text.startswith("=")) or v is not text):
+                        continue
+                    cached = grid[i][j] if i < len(grid) and j < len(grid[i]) else None
+                    if cached is None and ws.cell(i + 1, j + 1).data_type == "n":
+                        out.append((i + 1, j))
+            return out
+        finally:
+            wb.close()
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return []
 
 
 def _frame_table(df: pd.DataFrame) -> tuple[list[list[Any]], list[int]]:
@@ -410,6 +586,7 @@ def load(
         indicator_col=indicator_col, value_col=value_col, indicator=indicator, units=units,
         header_rows=header_rows, stem=p.stem, lang=lang,
     )  # fmt: skip
+    problems[:0] = _reading_problems(meta, p.name, lang)
     data, more, coverage = check_cells(
         cells, file=p.name, units=units, special_regions=special_regions, catalogue=catalogue, lang=lang
     )
@@ -423,6 +600,49 @@ def load(
         else {}
     )
     return LoadedData(data=data, problems=problems, coverage=coverage, meta=meta, cells=cells)
+
+
+def _reading_problems(meta: dict[str, Any], name: str, lang: str) -> list[Problem]:
+    """Problems of the decoding/reading step: lines in a second encoding, formulas without a value."""
+    from nqpf.i18n import t
+
+    out: list[Problem] = []
+    mixed = meta.get("mixed_encoding")
+    if mixed:
+        rows = mixed["rows"]
+        shown = ", ".join(map(str, rows[:10])) + (f" … ({len(rows)} rows)" if len(rows) > 10 else "")
+        out.append(
+            Problem(
+                "warning",
+                "encoding_mixed",
+                t(
+                    "data.problem.encoding_mixed",
+                    lang,
+                    rows=shown,
+                    major=mixed["major"],
+                    minor=mixed["minor"],
+                ),
+                file=name,
+                row=rows[0],
+                extra=dict(mixed),
+            )
+        )
+    labels = meta.get("header", [])
+    for r, j in meta.get("formula_cells", []):
+        ref = f"{meta.get('sheet', 'Sheet1')}!{col_letter(j)}{r}"
+        col = f"{col_letter(j)} ({labels[j]})" if j < len(labels) and labels[j] else col_letter(j)
+        out.append(
+            Problem(
+                "error",
+                "formula_uncached",
+                t("data.problem.formula_uncached", lang, cell=ref),
+                file=name,
+                row=r,
+                column=col,
+                extra={"cell": ref},
+            )
+        )
+    return out
 
 
 def _cells_from_grid(
@@ -593,6 +813,8 @@ def _cells_from_grid(
     rec_uom: list[str] = []
     rec_ucol: list[str] = []
     rec_pcol: list[str] = []
+    rec_irow: list[int] = []  # where the indicator name was read (header row or data row)
+    rec_icol: list[str] = []
 
     def need(j: int | None, what: str, hint: str) -> int:
         if j is None:
@@ -620,6 +842,8 @@ def _cells_from_grid(
             rec_uom.append(uom or split_cached(labels[jv])[1] or meta_uom)
             rec_ucol.append(colname(ju))
             rec_pcol.append(colname(jp))
+            rec_irow.append(rn)
+            rec_icol.append(colname(ji))
     else:
         ju = j_unit
         if ju is None and not (kind == "by_year" and meta_unit):
@@ -653,6 +877,10 @@ def _cells_from_grid(
                 ind_text = labels[j] or f"column {col_letter(j)}"
             ind_name, uom = split_cached(ind_text) if ind_text else ("", "")
             uom = uom or meta_uom
+            head_row = next(
+                (nums[h0 + r] for r in range(header_rows) if not _text(hdr[r][j]).isprintable()),
+                nums[h0 + header_rows - 1],
+            )
             if kind == "by_year" and not ind_name and jrow is None:
                 ind_name = stem
                 if not any(pp.code == "indicator_from_filename" for pp in problems):
@@ -669,9 +897,13 @@ def _cells_from_grid(
                     ind_row, uom_row = split_cached(_text(r[jrow]))
                     rec_ind.append(ind_row)
                     row_uom = uom_row or uom
+                    rec_irow.append(rn)
+                    rec_icol.append(colname(jrow))
                 else:
                     rec_ind.append(ind_name)
                     row_uom = uom
+                    rec_irow.append(head_row)
+                    rec_icol.append(colname(j))
                 if j_uom is not None and _text(r[j_uom]):
                     row_uom = _text(r[j_uom])
                 rec_uom.append(row_uom)
@@ -699,6 +931,8 @@ def _cells_from_grid(
             "unit_column": pd.Series(rec_ucol, dtype=object),
             "period_column": pd.Series(rec_pcol, dtype=object),
             "uom": pd.Series(rec_uom, dtype=object),
+            "indicator_row": pd.Series(rec_irow, dtype="int64"),
+            "indicator_column": pd.Series(rec_icol, dtype=object),
         }
     )
     if cells.empty:
@@ -708,7 +942,8 @@ def _cells_from_grid(
 
 def _guess_header_rows(rows: list[list[Any]], h0: int, end: int, units: str) -> int:
     """Header rows: up to the first row naming a province (province mode), else rows whose first
-    non-empty column is blank (merged-cell headers) and that hold no non-year numbers."""
+    non-empty column is blank (merged-cell headers); in both modes a row that looks like data
+    (:func:`_looks_like_data`) ends the header, so a misspelt unit is reported, never taken as header."""
     if units == "province":
         for k in range(h0 + 1, min(end, h0 + 12)):
             r = rows[k]
@@ -716,23 +951,38 @@ def _guess_header_rows(rows: list[list[Any]], h0: int, end: int, units: str) -> 
                 s = _text(v)
                 if s and (_units._lookup(s) is not None or _units.is_aggregate(s)):
                     return k - h0
+            if _looks_like_data(r, rows[h0:k]):
+                return k - h0
     k = h0 + 1
     while k < min(end, h0 + 6):
         r = rows[k]
         first = _text(r[0])
         if first and first != _text(rows[h0][0]):
             break
-        vals = [v for v in r[1:] if _text(v)]
-        if any(parse_year(v) is None and _is_number(v) for v in vals):
+        if _looks_like_data(r, rows[h0:k]):
             break
         k += 1
     return k - h0
 
 
-def _is_number(v: Any) -> bool:
+def _looks_like_data(row: list[Any], header: list[list[Any]]) -> bool:
+    """A row below ``header`` holds data, not labels: a number that is not a year, an explicit missing
+    marker (—, …, NA), or a year under a column already labelled as period/year (年份, year, 2022年)."""
     from nqpf.data.parse import parse_cell
 
-    return parse_cell(v).status == "number"
+    for j, v in enumerate(row):
+        if not _filled(v):
+            continue
+        y = parse_year(v)
+        if y is None:
+            c = parse_cell(v)
+            if c.status == "number" or c.status == "missing":
+                return True
+            continue
+        labels = [_text(h[j]) for h in header if j < len(h) and _text(h[j])]
+        if any(_matches(x, None, _SYN_PERIOD) or parse_year(x) is not None for x in labels):
+            return True
+    return False
 
 
 def _content_unit_col(body: list[tuple[int, list[Any]]], width: int, exclude: set) -> int | None:
@@ -855,11 +1105,16 @@ def write(
     *,
     layout: str = "long",
     encoding: str = "utf-8",
+    raw_text: bool = False,
 ) -> Path:
     """Write a long panel atomically as CSV, XLSX, Stata .dta or Parquet (format from the suffix).
 
     ``layout="wide"`` writes ``unit, period, <indicator columns>`` (:func:`nqpf.data.panel.to_wide`).
     CSV uses ``encoding`` (``utf-8-sig`` helps Excel on Windows; ``gb18030`` for legacy tools).
+    In CSV and XLSX a text cell or column name starting with ``= + - @``, tab or CR (a unit or indicator
+    such as ``=HYPERLINK(…)``) gets a leading apostrophe so that a spreadsheet shows it as text instead of
+    running it (:func:`nqpf._util.neutralise_frame`); numbers are unchanged. ``raw_text=True`` writes such
+    text as it is (in XLSX a leading ``=`` then becomes a live formula).
     """
     p = Path(path)
     fmt = (format or p.suffix.lstrip(".")).lower()
@@ -883,10 +1138,13 @@ def write(
             )
     if fmt == "dta":
         _check_stata(out, long, p.name, layout)
+    if fmt in ("csv", "xlsx") and not raw_text:
+        out = neutralise_frame(out)
     try:
         with atomic_path(p) as tmp:
             if fmt == "csv":
-                out.to_csv(tmp, index=False, encoding=encoding)
+                crlf = {"lineterminator": "\r\n"} if has_carriage_return(out) else {}  # CR in text: quoted
+                out.to_csv(tmp, index=False, encoding=encoding, **crlf)
             elif fmt == "xlsx":
                 out.to_excel(tmp, index=False, engine="openpyxl")
             elif fmt == "dta":

@@ -56,14 +56,38 @@ def check_long(df: pd.DataFrame, *, name: str = "data") -> pd.DataFrame:
             f"{bad.iloc[0][VALUE]!r} is not a number ({len(bad)} such row(s)); use nqpf.read to parse yearbook cells"
         )
     out[VALUE] = val.astype("float64")
-    dup = out.duplicated([UNIT, PERIOD, INDICATOR], keep=False)
-    if dup.any():
-        d = out[dup].iloc[0]
-        raise DataError(
-            f"{name}: duplicate rows for unit {d[UNIT]!r}, period {d[PERIOD]}, indicator {d[INDICATOR]!r} "
-            f"({int(dup.sum())} rows involved); keep one value per (unit, period, indicator)"
-        )
+    check_unique(out, [UNIT, PERIOD, INDICATOR], name=name)
     return out.sort_values([UNIT, PERIOD, INDICATOR], kind="mergesort").reset_index(drop=True)
+
+
+def check_unique(
+    df: pd.DataFrame,
+    keys: list[str],
+    *,
+    name: str = "data",
+    labels: list[str] | None = None,
+    rows: pd.Series | None = None,
+) -> None:
+    """Refuse repeated key rows (e.g. unit and period) with :class:`DataError` naming the first repeated
+    combination (``labels`` name the keys, default the column names; ``rows`` gives the source row of each
+    row of ``df`` for the message). :func:`check_long` (so the index, for long input) uses it too."""
+    dup = df.duplicated(keys, keep=False)
+    if not dup.any():
+        return
+    labels = list(labels or keys)
+    sub = df.loc[dup, keys]
+    group = sub.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
+    first = sub.iloc[int(group.argmin())]
+    what = ", ".join(
+        f"{lab} {first[k]}" if lab == PERIOD else f"{lab} {first[k]!r}"
+        for lab, k in zip(labels, keys, strict=True)
+    )
+    where = f"{int(dup.sum())} rows involved"
+    if rows is not None:
+        shown = [str(r) for r in rows.loc[sub.index[group == group.min()]].tolist()[:8]]
+        where = f"rows {', '.join(shown)}; {where}"
+    kind = "value" if INDICATOR in labels else "row"
+    raise DataError(f"{name}: duplicate rows for {what} ({where}); keep one {kind} per ({', '.join(labels)})")
 
 
 def to_wide(long: pd.DataFrame) -> pd.DataFrame:

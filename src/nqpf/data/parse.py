@@ -175,3 +175,71 @@ def parse_year(x: object, *, lo: int = 1800, hi: int = 2200) -> int | None:
     else:
         return None
     return y if lo <= y <= hi else None
+
+
+def period_column(
+    s: pd.Series, *, column: str = "period", context: str = "data", units: pd.Series | None = None
+) -> pd.Series:
+    """The period column ``s`` as numbers, for methods that sort and difference periods.
+
+    Numbers stay as they are (years, or DEAP-style 1, 2, 3 …; integral values become int64); text years
+    are read like the data layer reads them (:func:`parse_year`: ``"2015"``, ``"2015年"``, ``"２０２２年度"``,
+    ``"2015.0"`` → 2015). A gap or any other text raises :class:`~nqpf.errors.DataError` naming the first
+    such row (``units``, the unit column, adds its unit), before any computation starts. Rows follow the
+    convention of ``docs/data.md``: position + 2, the spreadsheet row of the table written with one header
+    line (the row of a CSV read by the command line)."""
+    from nqpf.errors import DataError
+
+    num = pd.to_numeric(s, errors="coerce")
+    text = num.isna() & s.notna()
+    if text.any():
+        years = s[text].map(lambda v: parse_year(v) if isinstance(v, str) else None)
+        num = num.astype("float64")
+        num[text] = years.astype("float64")
+    bad = num.isna().to_numpy()
+    if bad.any():
+        pos = np.flatnonzero(bad)
+        k = int(pos[0])
+        v = s.iloc[k]
+        unit = f" (unit {units.iloc[k]!r})" if units is not None else ""
+        what = "is empty" if pd.isna(v) else f"is {v!r}, neither a number nor a year such as 2015 or 2015年"
+        more = f"; {len(pos) - 1} more such row(s)" if len(pos) > 1 else ""
+        raise DataError(
+            f"{context}: column {column!r}, row {k + 2}{unit}: the period {what}{more}; "
+            "write every period as a year (2015) or a period number (1, 2, 3 …)"
+        )
+    if not np.isfinite(num.to_numpy(dtype="float64")).all():
+        raise DataError(f"{context}: column {column!r} has infinite periods; write years such as 2015")
+    if (num == num.round()).all():
+        return num.astype("int64")
+    return num
+
+
+def check_period_range(periods: object, *, option: str = "periods") -> None:
+    """Refuse a period selection that selects nothing because it is written backwards or is empty:
+    ``"2022-2012"`` or ``(2022, 2012)`` → :class:`~nqpf.errors.DataError` "… write 2012-2022"; ``","`` or
+    ``[]`` → "names no year". Other forms are left to the parser of the index."""
+    from nqpf.errors import DataError
+
+    if periods is None:
+        return
+    pair = None
+    if isinstance(periods, str):
+        s = periods.strip()
+        if s.lower() == "all":
+            return
+        m = re.fullmatch(r"(\d+)\s*-\s*(\d+)", s)
+        if m:
+            pair = (int(m.group(1)), int(m.group(2)))
+        elif not [x for x in s.replace(";", ",").split(",") if x.strip()]:
+            raise DataError(f"{option} {periods!r} names no year; write a range such as 2012-2022 or years 2015,2020")
+    elif isinstance(periods, tuple) and len(periods) == 2:
+        try:
+            pair = (int(periods[0]), int(periods[1]))
+        except (TypeError, ValueError):
+            return
+    elif isinstance(periods, list | tuple | set) and not periods:
+        raise DataError(f"{option} {periods!r} names no year; give a range such as 2012-2022 or a list of years")
+    if pair is not None and pair[0] > pair[1]:
+        lo, hi = pair[1], pair[0]
+        raise DataError(f"{option} {periods!r} runs backwards and selects no year; write {lo}-{hi}")

@@ -6,16 +6,20 @@ Error codes (severity ``error`` unless noted; full list with remedies in ``docs/
 
 ``unreadable`` (file cannot be read/interpreted), ``unit_unknown``, ``unit_empty``, ``unit_special``
 (warning: Hong Kong/Macau/Taiwan), ``unit_aggregate`` (warning: national-total row dropped),
-``period_invalid``, ``header_not_year``, ``indicator_empty``, ``value_invalid`` (non-numeric cell),
-``value_footnote`` (warning), ``percent_mixed`` (warning), ``duplicate_conflict``, ``duplicate_identical``
-(warning), ``uom_mixed``, ``uom_mismatch``, ``negative_count``, ``share_out_of_range``, ``out_of_range``,
-``not_in_catalogue`` (warning), ``column_empty`` (warning), ``gaps`` (warning), ``unit_all_missing``
-(warning), ``column_ignored`` (warning), ``indicator_from_filename`` (warning).
+``name_control_char`` (an invisible control/format character such as U+0000 or U+200B in a unit or
+indicator name), ``period_invalid``, ``header_not_year``, ``indicator_empty``, ``value_invalid``
+(non-numeric cell), ``value_footnote`` (warning), ``percent_mixed`` (warning), ``duplicate_conflict``,
+``duplicate_identical`` (warning), ``uom_mixed``, ``uom_mismatch``, ``negative_count``,
+``share_out_of_range``, ``out_of_range``, ``not_in_catalogue`` (warning), ``column_empty`` (warning),
+``gaps`` (warning), ``unit_all_missing`` (warning), ``column_ignored`` (warning), ``indicator_from_filename``
+(warning), ``encoding_mixed`` (warning: some CSV lines decoded as GB18030, the rest as UTF-8, or the
+reverse), ``formula_uncached`` (xlsx formula without a cached value).
 """
 
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,6 +149,8 @@ def check_cells(
         at = {"file": file, "row": int(rows[i]), "column": c.at[i, "unit_column"]}
         if status == "empty":
             probs.append(_p("error", "unit_empty", lang, **at))
+        elif status == "control":
+            probs.append(_control_problem(raw, "unit", lang, at))
         elif status == "unknown":
             hint = ", ".join(sugg) if sugg else "-"
             probs.append(_p("error", "unit_unknown", lang, **at, unit=shown, extra={"suggestions": sugg},
@@ -186,6 +192,17 @@ def check_cells(
         lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip(),
     )
     c["indicator"] = ind
+    irow = c["indicator_row"].to_numpy() if "indicator_row" in c else rows
+    icol = c["indicator_column"] if "indicator_column" in c else c["column"]
+    for name in pd.unique(ind):
+        if _control_char(name) is None:
+            continue
+        m = (ind == name).to_numpy()
+        keep[m] = False
+        pos = pd.Series(np.nonzero(m)[0])
+        for i in pos.groupby([icol.to_numpy()[m], irow[m]], sort=False).first():  # once per header cell
+            at = {"file": file, "row": int(irow[i]), "column": icol.iat[i]}
+            probs.append(_control_problem(name, "indicator", lang, at))
     for i in np.nonzero((ind == "").to_numpy())[0]:
         keep[i] = False
         probs.append(
@@ -434,9 +451,33 @@ def _factorize(raw: np.ndarray) -> tuple[np.ndarray, list[int]]:
     return codes, first.tolist()
 
 
+def _control_char(name: Any) -> tuple[int, str] | None:
+    """First invisible control/format character of a name (tab and newlines excepted): (1-based position,
+    character); C0/C1 controls, U+007F, zero-width and bidi controls (U+200B, U+202E …), U+2028/U+2029."""
+    if not isinstance(name, str) or name.isprintable():
+        return None
+    for k, ch in enumerate(name, start=1):
+        if ch not in "\t\n\r" and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            return k, ch
+    return None
+
+
+def _control_problem(name: str, what: str, lang: str, at: dict) -> Problem:
+    pos, ch = _control_char(name)
+    label = {0: "NULL", 0x7F: "DELETE"}.get(ord(ch)) or unicodedata.name(ch, "control character")
+    shown = _short("".join(f"<U+{ord(x):04X}>" if _control_char(x) else x for x in name), 60)
+    kw = {"unit": shown} if what == "unit" else {"indicator": shown}
+    return _p(
+        "error", "name_control_char", lang, **at, **kw, what=t(f"data.where.{what}", lang), name=repr(shown),
+        char=f"U+{ord(ch):04X} ({label})", pos=pos, extra={"char": f"U+{ord(ch):04X}", "position": pos},
+    )  # fmt: skip
+
+
 def _classify_unit(raw: Any, units: str) -> tuple[str, str | None, list[str]]:
     if raw is None or (isinstance(raw, float) and math.isnan(raw)) or str(raw).strip().strip("\u3000") == "":
         return "empty", None, []
+    if _control_char(raw) is not None:
+        return "control", None, []
     if units == "none":
         from nqpf.data.io import _text
 
@@ -514,7 +555,8 @@ def validate(
             }  # fmt: skip
         )
         data, more, cov = check_cells(cells, units=units, catalogue=cat, lang=lang)
-        return ValidationReport(problems=probs + more, coverage=cov, data=data, meta={})
+        return ValidationReport(problems=probs + more + anomaly_problems(data, lang), coverage=cov, data=data,
+                                meta={})
     from nqpf.data.io import load
 
     try:
@@ -523,5 +565,36 @@ def validate(
         probs.append(_p("error", "unreadable", lang, file=name, reason=str(exc)))
         return ValidationReport(problems=probs, meta={"file": str(source)})
     return ValidationReport(
-        problems=probs + res.problems, coverage=res.coverage, data=res.data, meta=res.meta
+        problems=probs + res.problems + anomaly_problems(res.data, lang, file=name),
+        coverage=res.coverage,
+        data=res.data,
+        meta=res.meta,
     )
+
+
+def anomaly_problems(data: Any, lang: str = "en", *, file: str | None = None) -> list[Problem]:
+    """Warnings ``value_spike`` / ``value_jump`` / ``value_stale`` / ``value_common_break`` from
+    :func:`nqpf.data.anomalies.find_anomalies` on the parsed long data (nothing is changed)."""
+    from nqpf.data.anomalies import find_anomalies
+
+    if not isinstance(data, pd.DataFrame) or data.empty or not set(LONG_COLUMNS) <= set(data.columns):
+        return []
+    try:
+        if pd.to_numeric(data["period"], errors="coerce").nunique() < 3:
+            return []
+        found = find_anomalies(data[LONG_COLUMNS])
+    except (ValueError, TypeError):  # periods that are not years: nothing to compare over time
+        return []
+    def g(x) -> str:
+        return "" if pd.isna(x) else f"{x:.6g}"
+
+    out = []
+    for r in found.itertuples():
+        out.append(
+            _p("warning", f"value_{r.check}", lang, file=file, unit=r.unit or None, indicator=r.indicator,
+               period=int(r.period), value=g(r.value), previous=g(r.previous), next=g(r.next),
+               ratio=f"{r.ratio:.2f}" if pd.notna(r.ratio) else "", median=f"{r.median_ratio:.2f}"
+               if pd.notna(r.median_ratio) else "", start=g(r.run_start), run=g(r.run_length),
+               extra={"period": int(r.period), "check": r.check})
+        )  # fmt: skip
+    return out

@@ -470,10 +470,21 @@ def _from_dict(spec: dict, *, source: str | None = None) -> Framework:
     return Framework(name, df, meta, source, _records=records)
 
 
+PUBLISHED_FOLDER = "published"
+
+
 def builtin_names() -> list[str]:
-    """Names of the frameworks shipped in ``nqpf/frameworks/*.yaml``."""
+    """Names of the frameworks shipped in ``nqpf/frameworks/*.yaml`` and, as ``published/<name>``, the
+    replications of published indicator systems in ``nqpf/frameworks/published/*.yaml``."""
     folder = resources.files(BUILTIN_PACKAGE)
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    own = sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    pub = folder.joinpath(PUBLISHED_FOLDER)
+    published = (
+        sorted(f"{PUBLISHED_FOLDER}/{p.name[:-5]}" for p in pub.iterdir() if p.name.endswith(".yaml"))
+        if pub.is_dir()
+        else []
+    )
+    return own + published
 
 
 def load_framework(spec: str | Path | dict | Framework) -> Framework:
@@ -508,35 +519,52 @@ def load_framework(spec: str | Path | dict | Framework) -> Framework:
 @functools.cache
 def _builtin_spec(name: str) -> dict:
     """Parsed YAML of a built-in framework (parsed once per process; callers get a deep copy)."""
-    text = resources.files(BUILTIN_PACKAGE).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
+    folder = resources.files(BUILTIN_PACKAGE)
+    for part in name.split("/")[:-1]:
+        folder = folder.joinpath(part)
+    text = folder.joinpath(f"{name.split('/')[-1]}.yaml").read_text(encoding="utf-8")
     return yaml.load(text, Loader=_YAML_LOADER)
 
 
+def _citation(meta: dict) -> str:
+    c = meta.get("citation")
+    if isinstance(c, dict):
+        return str(c.get("short") or c.get("text") or "")
+    return str(c or "")
+
+
 def list_frameworks() -> pd.DataFrame:
-    """Built-in frameworks: name, title_en, title_zh, dataset, nodes, indicators."""
+    """Built-in frameworks: name, kind (own / published), title_en, title_zh, dataset, nodes, indicators,
+    citation (published systems: the paper they reproduce)."""
+    cols = ["name", "kind", "title_en", "title_zh", "dataset", "nodes", "indicators", "citation"]
     rows = []
     for n in builtin_names():
+        kind = "published" if n.startswith(PUBLISHED_FOLDER + "/") else "own"
         try:
             fw = load_framework(n)
             rows.append(
                 {
                     "name": n,
+                    "kind": kind,
                     "title_en": fw.meta.get("title_en", ""),
                     "title_zh": fw.meta.get("title_zh", ""),
                     "dataset": fw.meta.get("dataset", ""),
                     "nodes": len(fw.nodes),
                     "indicators": len(fw.leaves),
+                    "citation": _citation(fw.meta),
                 }
             )
         except Exception as exc:  # noqa: BLE001 - listing must not fail on one broken file
             rows.append(
                 {
                     "name": n,
+                    "kind": kind,
                     "title_en": f"(cannot load: {exc})",
                     "title_zh": "",
                     "dataset": "",
                     "nodes": 0,
                     "indicators": 0,
+                    "citation": "",
                 }
             )
-    return pd.DataFrame(rows, columns=["name", "title_en", "title_zh", "dataset", "nodes", "indicators"])
+    return pd.DataFrame(rows, columns=cols)

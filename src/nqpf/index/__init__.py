@@ -6,7 +6,7 @@ Every step is also usable alone on numpy arrays (rows = unit-periods, columns = 
 from nqpf.index.aggregate import aggregate_array, aggregate_frame, arithmetic, geometric, grey, topsis
 from nqpf.index.impute import carry_nearest, group_mean, impute_array, impute_frame, interpolate_linear
 from nqpf.index.normalize import minmax, normalize_array, normalize_frame, rank_pct, ratio, vector, zscore
-from nqpf.index.pipeline import build_index, parse_periods, rank_within_periods
+from nqpf.index.pipeline import build_index, parse_periods, rank_within_periods, resolve_method
 from nqpf.index.result import IndexResult
 from nqpf.index.treat import log_ct, treat_array, treat_frame, treat_skewkurt, winsorize
 from nqpf.index.weights import (
@@ -51,6 +51,7 @@ __all__ = [
     "pca_weights",
     "rank_pct",
     "rank_within_periods",
+    "resolve_method",
     "ratio",
     "topsis",
     "treat_array",

@@ -7,6 +7,12 @@
                      the earlier year).
 ``linear-carry``     ``linear`` inside, then ``carry`` at the ends.
 ``group-mean``       mean of the unit's group (``groups``: unit → group; default all units) in the same period.
+``mean``             the indicator's mean over every observed unit-period (pandas ``fillna(df.mean())``; the
+                     last step of e.g. the 127ww replication, ``linear-carry+mean``; it ignores time and place,
+                     so it is a fallback for units without any observation, never a default).
+
+``carry`` takes ``limit`` years (``None`` = no limit: the first/last observed value is carried to the panel's
+ends, as pandas ``interpolate(limit_direction="both")`` does).
 
 Every imputed cell is logged (unit, period, indicator, method, value). Gaps still open after imputation are an
 error (build_index) — never silently dropped.
@@ -19,7 +25,7 @@ import pandas as pd
 
 from nqpf.errors import DataError, MethodError
 
-METHODS = ("none", "refuse", "linear", "carry", "linear-carry", "group-mean")
+METHODS = ("none", "refuse", "linear", "carry", "linear-carry", "group-mean", "mean")
 
 
 def _prev_next(valid: np.ndarray, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -49,9 +55,11 @@ def interpolate_linear(A: np.ndarray, years) -> np.ndarray:
     return np.where(ok, interp, A)
 
 
-def carry_nearest(A: np.ndarray, years, limit: int = 2) -> np.ndarray:
-    """Fill with the nearest observed year of the same unit within ``limit`` years (earlier year on ties)."""
+def carry_nearest(A: np.ndarray, years, limit: int | None = 2) -> np.ndarray:
+    """Fill with the nearest observed year of the same unit within ``limit`` years (earlier year on ties;
+    ``limit=None``: any distance)."""
     A = np.asarray(A, dtype=float)
+    limit = np.inf if limit is None else limit
     yrs = np.asarray(years, dtype=float)
     T = A.shape[1]
     valid = ~np.isnan(A)
@@ -82,8 +90,17 @@ def group_mean(A: np.ndarray, group_codes) -> np.ndarray:
     return out
 
 
+def pooled_mean(A: np.ndarray) -> np.ndarray:
+    """Fill with the indicator's mean over all observed unit-periods (axis 2 = indicators)."""
+    A = np.asarray(A, dtype=float)
+    miss = np.isnan(A)
+    cnt = (~miss).sum(axis=(0, 1))
+    mu = np.where(cnt > 0, np.where(miss, 0.0, A).sum(axis=(0, 1)) / np.maximum(cnt, 1), np.nan)
+    return np.where(miss, mu[None, None, :], A)
+
+
 def impute_array(
-    A: np.ndarray, years, method: str = "none", *, limit: int = 2, group_codes=None
+    A: np.ndarray, years, method: str = "none", *, limit: int | None = 2, group_codes=None
 ) -> np.ndarray:
     """Dispatch (module docstring). ``none``/``refuse`` return ``A`` unchanged (the caller checks gaps)."""
     if method in ("none", "refuse"):
@@ -97,6 +114,8 @@ def impute_array(
     if method == "group-mean":
         codes = np.zeros(np.asarray(A).shape[0], dtype=int) if group_codes is None else group_codes
         return group_mean(A, codes)
+    if method == "mean":
+        return pooled_mean(A)
     raise MethodError(f"unknown imputation {method!r}; choose one of {METHODS}")
 
 

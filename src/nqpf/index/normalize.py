@@ -14,6 +14,9 @@ method                    formula (column j; pooled over all rows unless ``group
                           (keeps |r − best| distances, so TOPSIS equals the textbook cost-criterion rule)
 ========================  ==============================================================================
 
+``eps`` (``minmax_eps`` in build_index, default 0) is added to the min–max denominator, (x − min)/(max − min + ε),
+as some published systems do (127ww: ε = 1e-9); with ε > 0 the best value maps to slightly below 1.
+
 A constant column (max = min, sd = 0) cannot be rescaled; it gets the value 0 (min–max, z-score, rank) and a
 warning, never NaN.
 """
@@ -64,8 +67,9 @@ def _warn_constant(const: np.ndarray, names, what: str) -> None:
         warn(f"{what}: indicator(s) {nm} are constant (no variation); normalised to 0", stacklevel=3)
 
 
-def minmax(X: np.ndarray, directions=None, groups=None, *, names=None) -> np.ndarray:
-    """Min–max to [0, 1]; pooled over all rows, or within each group (e.g. period) when ``groups`` given.
+def minmax(X: np.ndarray, directions=None, groups=None, *, names=None, eps: float = 0.0) -> np.ndarray:
+    """Min–max to [0, 1]; pooled over all rows, or within each group (e.g. period) when ``groups`` given;
+    denominator ``max − min + eps``.
 
     Computed in one pass as ``(x − base)·mult`` with base = min (+1) or max (−1) and mult = ±1/(max − min).
     """
@@ -81,9 +85,11 @@ def minmax(X: np.ndarray, directions=None, groups=None, *, names=None) -> np.nda
     else:
         lo = np.stack([fmin(X[g == gi], axis=0) for gi in range(ng)])  # loops over periods, not units
         hi = np.stack([fmax(X[g == gi], axis=0) for gi in range(ng)])
+    if not (np.isfinite(eps) and eps >= 0):
+        raise MethodError(f"min-max: eps must be a finite number ≥ 0, got {eps!r}")
     rng = hi - lo
     const = ~(rng > 0)
-    scale = np.where(const, 0.0, 1.0 / np.where(const, 1.0, rng))  # constant column → 0, never NaN
+    scale = np.where(const, 0.0, 1.0 / np.where(const, 1.0, rng + eps))  # constant column → 0, never NaN
     base = np.where(d > 0, lo, hi)
     mult = np.where(d > 0, scale, -scale)
     Z = (X - base) * mult if ng == 1 else (X - base[g]) * mult[g]
@@ -168,11 +174,14 @@ def normalize_array(
     ref_unit=None,
     scale: float = 1.0,
     names=None,
+    eps: float = 0.0,
 ) -> np.ndarray:
     """Dispatch on ``method`` (see module table). ``periods``/``units`` label the rows (needed for
-    ``minmax-period``, ``ratio``)."""
+    ``minmax-period``, ``ratio``); ``eps`` is the min–max denominator constant."""
+    if eps and method not in ("minmax", "minmax-global", "minmax-period"):
+        raise MethodError(f"minmax_eps applies to min-max normalisation only, not {method!r}")
     if method in ("minmax", "minmax-global"):
-        return minmax(X, directions, names=names)
+        return minmax(X, directions, names=names, eps=eps)
     if method == "minmax-period":
         if periods is None:
             raise MethodError("minmax-period needs the period of every row")
@@ -181,7 +190,7 @@ def normalize_array(
             "(a year's best is always 1); use minmax-global to compare over time",
             stacklevel=2,
         )
-        return minmax(X, directions, groups=periods, names=names)
+        return minmax(X, directions, groups=periods, names=names, eps=eps)
     if method == "zscore":
         return zscore(X, directions, names=names)
     if method in ("rank", "percentile"):

@@ -50,9 +50,13 @@ def _versions() -> dict:
 # input handling
 # --------------------------------------------------------------------------------------------------------
 def parse_periods(periods) -> list[int] | None:
-    """``"2012-2022"`` / ``(2012, 2022)`` → inclusive range; a list → those years; None → all."""
+    """``"2012-2022"`` / ``(2012, 2022)`` → inclusive range; a list → those years; None → all. A range written
+    backwards or an empty selection is refused (:func:`nqpf.data.parse.check_period_range`)."""
     if periods is None:
         return None
+    from nqpf.data.parse import check_period_range
+
+    check_period_range(periods)
     if isinstance(periods, str):
         s = periods.strip()
         if "-" in s[1:]:
@@ -304,20 +308,38 @@ def _path_products(fw: Framework, within: dict[str, float]) -> dict[str, float]:
 
 
 def _parse_weights(weights: str) -> tuple[str | None, str | None]:
-    """'entropy' → (None, 'entropy'); 'ahp' → ('ahp', None); 'fixed+critic' → ('fixed', 'critic')."""
+    """'entropy' → (None, 'entropy'); 'ahp' → ('ahp', None); 'fixed+critic' → ('fixed', 'critic');
+    'entropy+critic' → (None, 'entropy+critic') (two objective methods, combined)."""
     parts = [p.strip() for p in str(weights).split("+")]
     for p in parts:
         if p not in WEIGHT_METHODS:
             raise MethodError(
                 f"unknown weighting {p!r}; choose from {WEIGHT_METHODS} or 'subjective+objective' "
-                "such as 'ahp+entropy'"
+                "such as 'ahp+entropy', or two objective methods such as 'entropy+critic'"
             )
     if len(parts) == 1:
         p = parts[0]
         return (p, None) if p in ("fixed", "ahp") else (None, p)
     if len(parts) == 2 and parts[0] in wts.SUBJECTIVE and parts[1] in wts.OBJECTIVE:
         return parts[0], parts[1]
-    raise MethodError(f"weight combination {weights!r}: write subjective+objective, e.g. 'ahp+entropy'")
+    if len(parts) == 2 and parts[0] in wts.OBJECTIVE and parts[1] in wts.OBJECTIVE and parts[0] != parts[1]:
+        return None, f"{parts[0]}+{parts[1]}"
+    raise MethodError(
+        f"weight combination {weights!r}: write subjective+objective (e.g. 'ahp+entropy') or two different "
+        "objective methods (e.g. 'entropy+critic')"
+    )
+
+
+def _objective(Z: np.ndarray, obj: str, names, *, shift: float, combine: str, alpha: float) -> np.ndarray:
+    """Objective weights of the columns of ``Z``; ``'a+b'`` combines two methods as ``α·w_a + (1 − α)·w_b``
+    (``combine='linear'``, α = ``alpha``, 0.5 = their mean, e.g. the 127ww entropy–CRITIC mean) or
+    ``w_a·w_b / Σ`` (``'multiplicative'``)."""
+    k = Z.shape[1]
+    ws = [
+        np.full(k, 1.0 / k) if o == "equal" else wts.objective_weights(Z, o, names=names, entropy_shift=shift)
+        for o in obj.split("+")
+    ]
+    return ws[0] if len(ws) == 1 else wts.combine_weights(ws[0], ws[1], method=combine, alpha=alpha)
 
 
 def _method_for(node: str, level: int, aggregate: str | dict) -> str:
@@ -335,62 +357,142 @@ def _method_for(node: str, level: int, aggregate: str | dict) -> str:
 # --------------------------------------------------------------------------------------------------------
 # the pipeline
 # --------------------------------------------------------------------------------------------------------
+ENGINE_DEFAULTS: dict[str, Any] = {
+    "impute": "none",
+    "treat": "none",
+    "normalize": "minmax-global",
+    "weights": "entropy",
+    "weight_scope": "leaves",
+    "aggregate": "arithmetic",
+}
+OPTIONS = (
+    "impute_limit",
+    "groups",
+    "winsorize_q",
+    "winmax",
+    "treat_columns",
+    "base_year",
+    "ref_unit",
+    "ratio_scale",
+    "entropy_shift",
+    "minmax_eps",
+    "ahp",
+    "ahp_force",
+    "max_cr",
+    "combine",
+    "alpha",
+    "zero_rule",
+    "delta",
+    "rho",
+    "min_units",
+    "units",
+    "drop_incomplete_units",
+)
+
+
+def framework_method(fw: Framework) -> dict[str, Any]:
+    """The framework's declared method (its YAML ``method:`` block), checked: step names from
+    :data:`ENGINE_DEFAULTS` and options from :data:`OPTIONS`. A published system carries its own method this way;
+    ``build_index`` uses it wherever the call leaves a step or option unset."""
+    m = fw.meta.get("method") or {}
+    if not isinstance(m, dict):
+        raise FrameworkError(f"framework {fw.name!r}: 'method' must be a mapping such as {{weights: entropy}}")
+    bad = sorted(set(m) - set(ENGINE_DEFAULTS) - set(OPTIONS) - {"groups"})
+    if bad:
+        raise FrameworkError(
+            f"framework {fw.name!r}: unknown key(s) {bad} in 'method'; allowed: "
+            f"{sorted(ENGINE_DEFAULTS)} and options {sorted(OPTIONS)}"
+        )
+    return dict(m)
+
+
+def resolve_method(fw: Any, **given: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+    """The one rule for settings, used by ``build_index``, the uncertainty analysis, the reports and the
+    dashboard: a step (``impute`` … ``aggregate``) or option given as None or not at all takes the framework's
+    declared ``method:`` value, else the engine default. Returns (steps, options, source of each setting:
+    argument / framework / default). ``fw``: anything :func:`~nqpf.framework.load_framework` accepts."""
+    declared = framework_method(load_framework(fw))
+    steps: dict[str, Any] = {}
+    source: dict[str, str] = {}
+    for k, default in ENGINE_DEFAULTS.items():
+        v = given.get(k)
+        if v is not None:
+            steps[k], source[k] = v, "argument"
+        elif k in declared:
+            steps[k], source[k] = declared[k], "framework"
+        else:
+            steps[k], source[k] = default, "default"
+    options = {k: v for k, v in given.items() if k not in ENGINE_DEFAULTS}
+    for k in options:
+        source[k] = "argument"
+    for k, v in declared.items():
+        if k in OPTIONS and k not in options:
+            options[k] = v
+            source[k] = "framework"
+    return steps, options, source
+
+
 def build_index(
     data: Any,
     framework: Any,
     *,
-    impute: str = "none",
-    treat: str = "none",
-    normalize: str = "minmax-global",
-    weights: str = "entropy",
-    weight_scope: str = "leaves",
-    aggregate: str | dict = "arithmetic",
+    impute: str | None = None,
+    treat: str | None = None,
+    normalize: str | None = None,
+    weights: str | None = None,
+    weight_scope: str | None = None,
+    aggregate: str | dict | None = None,
     periods=None,
     **options: Any,
 ) -> IndexResult:
     """Build a composite index (see module docstring and ``docs/index/``).
 
-    Options: ``impute_limit`` (carry, years, 2), ``groups`` (unit → group for group-mean; a Dataset's ``units.group``
-    by default), ``winsorize_q`` ((0.01, 0.99)), ``winmax`` (5), ``treat_columns``, ``base_year`` / ``ref_unit`` /
-    ``ratio_scale`` (ratio normalisation), ``entropy_shift`` (0), ``ahp`` ({node: matrix}), ``ahp_force`` (False),
-    ``max_cr`` (0.1), ``combine`` ('linear'), ``alpha`` (0.5), ``zero_rule`` ('shift'), ``delta`` (0.01),
-    ``rho`` (0.5), ``min_units`` (3), ``drop_incomplete_units`` (False: units with gaps left after imputation are
-    dropped, warned about and listed in ``manifest["dropped_units"]``), ``units`` (reading a file: "province" or "none"; default "province" when
-    the framework's ``dataset`` is cn_provinces, else "none").
+    A step or option left unset (None) takes the framework's declared ``method:`` value if it has one (published
+    systems carry theirs), else the engine default (:data:`ENGINE_DEFAULTS`: impute none, treat none, normalize
+    minmax-global, weights entropy, scope leaves, aggregate arithmetic). ``manifest["settings"]`` holds the
+    resolved values and ``manifest["settings_source"]`` where each came from (argument / framework / default).
+
+    Options: ``impute_limit`` (carry, years, 2; None = no limit), ``groups`` (unit → group for group-mean; a
+    Dataset's ``units.group`` by default), ``winsorize_q`` ((0.01, 0.99)), ``winmax`` (5), ``treat_columns``,
+    ``base_year`` / ``ref_unit`` / ``ratio_scale`` (ratio normalisation), ``entropy_shift`` (0), ``minmax_eps``
+    (0: min–max denominator constant), ``ahp`` ({node: matrix}), ``ahp_force`` (False), ``max_cr`` (0.1),
+    ``combine`` ('linear'), ``alpha`` (0.5), ``zero_rule`` ('shift'), ``delta`` (0.01), ``rho`` (0.5),
+    ``min_units`` (3), ``drop_incomplete_units`` (False: units with gaps left after imputation are dropped,
+    warned about and listed in ``manifest["dropped_units"]``), ``units`` (reading a file: "province" or "none";
+    default "province" when the framework's ``dataset`` is cn_provinces, else "none").
     """
-    known = {
-        "impute_limit",
-        "groups",
-        "winsorize_q",
-        "winmax",
-        "treat_columns",
-        "base_year",
-        "ref_unit",
-        "ratio_scale",
-        "entropy_shift",
-        "ahp",
-        "ahp_force",
-        "max_cr",
-        "combine",
-        "alpha",
-        "zero_rule",
-        "delta",
-        "rho",
-        "min_units",
-        "units",
-        "drop_incomplete_units",
-    }
-    unknown = sorted(set(options) - known)
+    unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
-        raise MethodError(f"build_index: unknown option(s) {unknown}; known: {sorted(known)}")
-    if weight_scope not in ("leaves", "parent"):
-        raise MethodError(f"weight_scope must be 'leaves' or 'parent', got {weight_scope!r}")
+        raise MethodError(f"build_index: unknown option(s) {unknown}; known: {sorted(OPTIONS)}")
+    fw = load_framework(framework)
+    steps, options, source = resolve_method(
+        fw,
+        impute=impute,
+        treat=treat,
+        normalize=normalize,
+        weights=weights,
+        weight_scope=weight_scope,
+        aggregate=aggregate,
+        **options,
+    )
+    if steps["weight_scope"] not in ("leaves", "parent"):
+        raise MethodError(f"weight_scope must be 'leaves' or 'parent', got {steps['weight_scope']!r}")
 
     with collect_notes() as caught:  # per thread/context: concurrent builds never mix their notes
         res = _build(
-            data, framework, impute, treat, normalize, weights, weight_scope, aggregate, periods, options
+            data,
+            fw,
+            steps["impute"],
+            steps["treat"],
+            steps["normalize"],
+            steps["weights"],
+            steps["weight_scope"],
+            steps["aggregate"],
+            periods,
+            options,
         )
     res.manifest["warnings"] = caught
+    res.manifest["settings_source"] = source
     return res
 
 
@@ -449,9 +551,11 @@ def _build(
         codes = pd.factorize(pd.Series(units).map(dict(groups)).fillna("__none__"))[0]
     B = A
     logs = []
+    lim = opt.get("impute_limit", 2)
+    lim = None if lim is None or (isinstance(lim, float) and np.isinf(lim)) else int(lim)
     for step in str(impute).split("+"):
         step = step.strip()
-        B_next = imp.impute_array(B, years, step, limit=int(opt.get("impute_limit", 2)), group_codes=codes)
+        B_next = imp.impute_array(B, years, step, limit=lim, group_codes=codes)
         logs.append(imp.imputation_log(B, B_next, units, years, leaves, step))
         B = B_next
     log = pd.concat(logs, ignore_index=True) if len(logs) > 1 else logs[0]
@@ -513,6 +617,7 @@ def _build(
         ref_unit=opt.get("ref_unit"),
         scale=float(opt.get("ratio_scale", 1.0)),
         names=leaves,
+        eps=float(opt.get("minmax_eps", 0.0)),
     )
 
     # 4–5. weights and aggregation ------------------------------------------------------------------------
@@ -538,11 +643,7 @@ def _build(
     if weight_scope == "leaves":
         # leaf weights jointly
         if obj is not None and subj is None:
-            w_leaf = (
-                np.full(L, 1.0 / L)
-                if obj == "equal"
-                else wts.objective_weights(Z, obj, names=leaves, entropy_shift=ent_shift)
-            )
+            w_leaf = _objective(Z, obj, leaves, shift=ent_shift, combine=combine, alpha=alpha)
         else:
             sw = _within_parent_subjective(
                 fw,
@@ -557,7 +658,7 @@ def _build(
             if obj is None:
                 w_leaf = w_s / w_s.sum()
             else:
-                w_o = wts.objective_weights(Z, obj, names=leaves, entropy_shift=ent_shift)
+                w_o = _objective(Z, obj, leaves, shift=ent_shift, combine="linear", alpha=0.5)
                 w_leaf = wts.combine_weights(w_s, w_o, method=combine, alpha=alpha)
         W = {x: float(w_leaf[leaf_pos[x]]) for x in leaves}
         for n in fw.internal:
@@ -599,7 +700,7 @@ def _build(
                 w_o = (
                     np.full(len(kids), 1.0 / len(kids))
                     if obj == "equal" or len(kids) == 1
-                    else wts.objective_weights(C, obj, names=kids, entropy_shift=ent_shift)
+                    else _objective(C, obj, kids, shift=ent_shift, combine=combine, alpha=alpha)
                 )
             if sw is not None:
                 w_s = np.array([sw[k] for k in kids])
@@ -619,6 +720,18 @@ def _build(
             S[:, col[n]] = agg.aggregate_array(C, w, m, **agg_params)
         within[fw.root] = 1.0
         effective = _path_products(fw, within)
+
+    # effective-weight concentration: warned at build time (the other diagnostics are computed on demand) ----
+    from nqpf.index.diagnostics import concentration as _concentration
+
+    conc = _concentration(pd.Series({x: effective[x] for x in leaves}))
+    if conc["flagged"]:
+        warn(
+            f"weight concentration: {conc['max_leaf']!r} carries {conc['max_weight']:.1%} of the index "
+            f"(limit {conc['limits']['max_leaf']:.1%}) and the top three {conc['top3_weight']:.1%} (limit "
+            f"{conc['limits']['max_top3']:.1%}): {conc['top3']}; see result.diagnostics",
+            stacklevel=2,
+        )
 
     # ranks per node and period (1 = best; ties share the best rank) -----------------------------------------
     R = rank_within_periods(S, U, T)
@@ -664,6 +777,7 @@ def _build(
             "winsorize_q": [0.01, 0.99],
             "winmax": 5,
             "entropy_shift": 0.0,
+            "minmax_eps": 0.0,
             "max_cr": 0.1,
             "combine": "linear",
             "alpha": 0.5,
@@ -683,6 +797,8 @@ def _build(
         "imputation_log": log.to_dict("records") if len(log) else [],
         "imputed_cells": int(len(log)),
         "dropped_units": dropped,
+        "weight_concentration": {k: conc[k] for k in ("max_leaf", "max_weight", "top3_weight", "herfindahl",
+                                                      "effective_number", "flagged", "limits")},
         "periods_source": periods_source,
         "versions": dict(_versions()),
         "warnings": [],

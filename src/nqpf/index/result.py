@@ -130,6 +130,14 @@ class IndexResult:
             }
         )
 
+    @functools.cached_property
+    def diagnostics(self):
+        """Artefact checks (:func:`nqpf.index.diagnostics.diagnose` with default thresholds): weight
+        concentration, single drivers, outliers, small denominators, rank jumps, long imputation."""
+        from nqpf.index.diagnostics import diagnose
+
+        return diagnose(self)
+
     def __repr__(self) -> str:
         return (
             f"IndexResult(framework={self.framework.name!r}, units={len(self.unit_labels)}, "
@@ -191,9 +199,13 @@ class IndexResult:
             pd.concat(rows, ignore_index=True).sort_values(["unit", "kind", "order"]).reset_index(drop=True)
         )
 
-    def to_excel(self, path: str | os.PathLike, *, lang: str = "en") -> str:
+    def to_excel(self, path: str | os.PathLike, *, lang: str = "en", raw_text: bool = False) -> str:
         """Write an .xlsx workbook atomically: scores (wide), ranks (wide), weights, normalized (wide),
-        contributions (when it fits), manifest (key/value)."""
+        contributions (when it fits), manifest (key/value). Text cells and headers starting with = + - @ get a
+        leading ' (no live formulas from unit or indicator names) unless ``raw_text``."""
+        from nqpf._util import neutralise_frame
+
+        safe = (lambda df: df) if raw_text else neutralise_frame  # noqa: E731
         idx = pd.MultiIndex.from_arrays([self.units, self.periods], names=["unit", "period"])
         labels = [self.framework.label(n, lang) for n in self.node_ids]
         scores = pd.DataFrame(self.S, index=idx, columns=self.node_ids).reset_index()
@@ -206,18 +218,18 @@ class IndexResult:
         )
         with atomic_path(path) as tmp:
             with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-                scores.to_excel(xw, sheet_name="scores", index=False)
-                ranks.to_excel(xw, sheet_name="ranks", index=False)
-                w.to_excel(xw, sheet_name="weights", index=False)
-                norm.to_excel(xw, sheet_name="normalized", index=False)
+                safe(scores).to_excel(xw, sheet_name="scores", index=False)
+                safe(ranks).to_excel(xw, sheet_name="ranks", index=False)
+                safe(w).to_excel(xw, sheet_name="weights", index=False)
+                safe(norm).to_excel(xw, sheet_name="normalized", index=False)
                 if len(self.contributions) <= EXCEL_MAX_ROWS:
-                    self.contributions.to_excel(xw, sheet_name="contributions", index=False)
+                    safe(self.contributions).to_excel(xw, sheet_name="contributions", index=False)
                 if len(self.imputation_log) and len(self.imputation_log) <= EXCEL_MAX_ROWS:
-                    self.imputation_log.to_excel(xw, sheet_name="imputation_log", index=False)
-                pd.DataFrame({"node": self.node_ids, "label": labels}).to_excel(
+                    safe(self.imputation_log).to_excel(xw, sheet_name="imputation_log", index=False)
+                safe(pd.DataFrame({"node": self.node_ids, "label": labels})).to_excel(
                     xw, sheet_name="nodes", index=False
                 )
-                man.to_excel(xw, sheet_name="manifest", index=False)
+                safe(man).to_excel(xw, sheet_name="manifest", index=False)
         return str(path)
 
 

@@ -28,6 +28,7 @@ import pandas as pd
 from scipy import optimize
 
 from nqpf._util import package_versions
+from nqpf.data.parse import period_column
 from nqpf.errors import DataError, MethodError
 
 METHODS = ("ols", "fe", "op", "lp", "acf")
@@ -160,7 +161,7 @@ def firm_tfp(
     if missing:
         raise DataError(f"firm TFP: column(s) {missing} not found; columns are {list(data.columns)}")
     df = data[[unit, period, *cols]].copy()
-    df[period] = pd.to_numeric(df[period], errors="raise").astype("int64")
+    df[period] = period_column(df[period], column=period, context="firm TFP", units=df[unit])
     for c in cols:
         df[c] = pd.to_numeric(df[c], errors="coerce")
         bad = df[df[c].isna() | ((df[c] <= 0) if log else False)]

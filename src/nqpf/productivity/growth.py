@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from nqpf._util import package_versions
+from nqpf.data.parse import period_column
 from nqpf.errors import DataError, MethodError
 
 METHODS = ("tornqvist", "solow")
@@ -90,7 +91,7 @@ def growth_accounting(
         raise MethodError(f"growth accounting: labour_share must lie in (0, 1), got {labour_share}")
     cols = [output, capital, labour] + [c for c in (hc, hours, share) if c]
     df = _as_wide(data, unit, period, cols)
-    df[period] = pd.to_numeric(df[period], errors="raise").astype("int64")
+    df[period] = period_column(df[period], column=period, context="growth accounting", units=df[unit])
     if df.duplicated([unit, period]).any():
         d = df[df.duplicated([unit, period], keep=False)].iloc[0]
         raise DataError(f"growth accounting: unit {d[unit]!r} has more than one row for period {d[period]}")

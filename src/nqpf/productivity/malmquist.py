@@ -7,8 +7,14 @@ A row describes the pair (t, t+1) for one unit; its ``period`` is t+1 (the later
 
 * Malmquist (Färe, Grosskopf, Norris & Zhang 1994; distances as in Coelli's DEAP 2.1):
   ``effch = E_{t+1}(t+1)/E_t(t)``, ``techch = sqrt(E_t(t+1)/E_{t+1}(t+1) · E_t(t)/E_{t+1}(t))``,
-  ``tfpch = effch·techch``; with CRS ``pech = V_{t+1}(t+1)/V_t(t)`` (VRS efficiencies) and
-  ``sech = effch/pech``.
+  ``tfpch = effch·techch``; with CRS ``pech = V_{t+1}(t+1)/V_t(t)`` and ``sech = effch/pech =
+  [E_{t+1}(t+1)/V_{t+1}(t+1)] / [E_t(t)/V_t(t)]``, where ``V_s(s)`` is the VRS efficiency against the
+  *same* technology ``s`` as ``E_s(s)`` (sequential: all observations up to s; window; contemporaneous for
+  the global technology, whose effch is contemporaneous) — deaR's ``malmquist_index`` (Coll-Serrano,
+  Bolós & Benítez), type2 "fgnz": ``pech = effv[t+1]/effv[t]``, ``sech = (effv[t]/eff[t]) /
+  (effv[t+1]/eff[t+1])``. (For the global technology deaR's rts="vrs" sech is instead Grifell-Tatjé &
+  Lovell's; the sech here is the FGNZ one above.) With ``rts="vrs"`` every distance is a VRS one:
+  effch is deaR's pech and techch the VRS FGNZ technical change (deaR type2 "bias", tc_vrs=TRUE).
 * Malmquist–Luenberger (Chung, Färe & Grosskopf 1997):
   ``ML = sqrt[(1+D_t(t))/(1+D_t(t+1)) · (1+D_{t+1}(t))/(1+D_{t+1}(t+1))]``,
   ``effch = (1+D_t(t))/(1+D_{t+1}(t+1))``, ``techch = ML/effch``.
@@ -35,6 +41,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from nqpf.data.parse import period_column
 from nqpf.errors import DataError, MethodError
 from nqpf.productivity import _lp
 from nqpf.productivity.dea import _as_list, _parse_direction, check_data
@@ -173,10 +180,9 @@ def malmquist(
     df = data.reset_index(drop=True)
     pos = cols if index == "malmquist" else []
     warns = check_data(df, cols, id, strictly_positive=pos, nonnegative=cols, context=f"{index} index")
-    if df[period].isna().any():
-        raise DataError(
-            f"column {period!r} has missing periods in row(s) {np.flatnonzero(df[period].isna())[:10].tolist()}"
-        )
+    # years written as text (2015年, "2015") are read as the data layer reads them; anything else is refused
+    # here, naming the row, instead of failing after every frontier has been solved
+    df[period] = period_column(df[period], column=period, context=f"{index} index", units=df[id])
     ids = df[id].astype(str).to_numpy()
     dup = df.duplicated([id, period])
     if dup.any():
@@ -227,7 +233,6 @@ def malmquist(
     P = np.array(pairs, dtype=np.int64)
     o_t, o_t1, tt = P[:, 0], P[:, 1], P[:, 2]
 
-    contemp = _tech_members(per_idx, len(periods), "contemporaneous", window)
     techs = _tech_members(
         per_idx, len(periods), "contemporaneous" if technology == "global" else technology, window
     )
@@ -302,8 +307,11 @@ def malmquist(
         }
     )
     if index == "malmquist" and rts == "crs":
+        # V_s(s) against the *same* technology as the CRS E_s(s) of effch (sequential / window /
+        # contemporaneous; contemporaneous for global, whose effch is contemporaneous), so that
+        # sech = effch / pech compares CRS and VRS frontiers of one reference set (deaR: effv vs eff)
         vv = np.full(len(df), np.nan)
-        for sp, ref in contemp.items():
+        for sp, ref in techs.items():
             pts = np.flatnonzero(per_idx == sp)
             vv[pts], _ = dist.eval(ref, pts, rts="vrs")
         pech = vv[o_t1] / vv[o_t]

@@ -36,6 +36,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from nqpf._util import package_versions
+from nqpf.data.parse import period_column
 from nqpf.errors import DataError, MethodError
 
 FORMS = ("cd", "translog")
@@ -279,7 +280,7 @@ def sfa(
         raise DataError(f"sfa: column(s) {missing} not found; columns are {list(data.columns)}")
     df = data.copy()
     df["__unit"] = df[unit].astype(str) if unit else np.arange(len(df)).astype(str)
-    df["__period"] = pd.to_numeric(df[period], errors="raise").astype("int64") if period else 1
+    df["__period"] = period_column(df[period], column=period, context="sfa", units=df["__unit"]) if period else 1
     for c in cols:
         df[c] = pd.to_numeric(df[c], errors="coerce")
     bad = df[df[cols].isna().any(axis=1)]

@@ -136,7 +136,11 @@ def build_report(*, dataset: str | None = None, data: Any = None, framework: Any
         valid = sorted(set(inp.data["unit"].astype(str)))
         if str(unit) not in valid:
             raise DataError(f"unit {unit!r} is not in the data; valid units: {valid}")
-    opts = {"impute": "linear-carry"}
+    from nqpf.framework import load_framework
+    from nqpf.index.pipeline import framework_method
+
+    # the framework's declared method applies; without one, gaps are filled linearly (reports must not stop)
+    opts = {} if "impute" in framework_method(load_framework(framework)) else {"impute": "linear-carry"}
     opts.update(index_options or {})
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -3,14 +3,13 @@
 Chinese labels need a CJK font: :func:`cjk_font` looks for one among the installed fonts (Debian
 ``fonts-noto-cjk`` is installed by ``make browser-deps``) and, when none is found, figures fall back to
 the default font and :func:`font_status` says so (Chinese glyphs would show as boxes).
-The map geometry is ECharts' ``china.json`` (npm ``echarts@4.9.0``, fetched at setup; see
-``nqpf.assets``) or a GeoJSON the user supplies; ECharts' compressed coordinates are decoded here.
+The China map's geometry, its 南海诸岛 inset, caption and drawing are shared with every other map in
+:mod:`nqpf.report.geo` (``load_geometry``, ``decode_geojson`` and ``feature_code`` are re-exported here).
 """
 
 from __future__ import annotations
 
 import io
-import json
 import warnings
 from functools import lru_cache
 from pathlib import Path
@@ -22,11 +21,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
-from matplotlib.collections import PatchCollection  # noqa: E402
-from matplotlib.patches import Polygon  # noqa: E402
 
 from nqpf._util import atomic_path  # noqa: E402
 from nqpf.errors import DataError  # noqa: E402
+from nqpf.report import geo as G  # noqa: E402
+from nqpf.report.geo import decode_geojson, feature_code, load_geometry  # noqa: E402,F401 - public names
 
 CJK_CANDIDATES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Serif CJK SC", "Source Han Sans SC",
                   "Source Han Sans CN", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei",
@@ -76,72 +75,19 @@ def _style(lang: str) -> dict:
     return {"font.family": "sans-serif", "font.sans-serif": [f, "DejaVu Sans"], "axes.unicode_minus": False}
 
 
-# ---------------------------------------------------------------------------------------------- geometry
-def _decode_ring(coords: str, offsets: list[int], scale: float = 1024.0) -> np.ndarray:
-    """ECharts 'UTF8Encoding' ring: pairs of chars, each ``ord(c) - 64`` zig-zag encoded, delta from offsets."""
-    px, py = offsets
-    out = np.empty((len(coords) // 2, 2))
-    for k in range(0, len(coords) - 1, 2):
-        x = ord(coords[k]) - 64
-        y = ord(coords[k + 1]) - 64
-        x = (x >> 1) ^ (-(x & 1))
-        y = (y >> 1) ^ (-(y & 1))
-        px += x
-        py += y
-        out[k // 2] = (px / scale, py / scale)
-    return out
-
-
-def decode_geojson(gj: dict) -> dict:
-    """Plain GeoJSON from ECharts' compressed format (returned unchanged when not compressed)."""
-    if not gj.get("UTF8Encoding"):
-        return gj
-    feats = []
-    for f in gj["features"]:
-        g = f["geometry"]
-        offs = g.get("encodeOffsets")
-        if g["type"] == "Polygon":
-            coords = [_decode_ring(r, offs[i]).tolist() for i, r in enumerate(g["coordinates"])]
-        elif g["type"] == "MultiPolygon":
-            coords = [[_decode_ring(r, offs[j][i]).tolist() for i, r in enumerate(poly)]
-                      for j, poly in enumerate(g["coordinates"])]
-        else:
-            coords = g["coordinates"]
-        feats.append({"type": "Feature", "properties": f.get("properties", {}),
-                      "geometry": {"type": g["type"], "coordinates": coords}})
-    return {"type": "FeatureCollection", "features": feats}
-
-
-def load_geometry(path: str | Path | None = None) -> dict | None:
-    """Province geometry: a user GeoJSON (``properties.id`` or ``properties.adcode`` = GB/T 2260 code) or the
-    ECharts map fetched at setup; None when neither is available."""
-    if path is not None:
-        gj = json.loads(Path(path).read_text(encoding="utf-8"))
-        if gj.get("type") != "FeatureCollection":
-            raise DataError(f"{path} is not a GeoJSON FeatureCollection")
-        return gj
-    from nqpf import assets
-
-    return assets.china_map()
-
-
-def feature_code(props: dict) -> str | None:
-    for k in ("id", "adcode", "code", "unit"):
-        if props.get(k) is not None:
-            return str(props[k])
-    return None
-
-
 # ---------------------------------------------------------------------------------------------- figures
-def _save(fig, path: str | Path | None, fmt: str | None = None) -> bytes | Path:
+def _save(fig, path: str | Path | None, fmt: str | None = None, metadata=None) -> bytes | Path:
+    """``metadata``: None or a function of the output format giving the file's metadata."""
     if path is None:
+        fmt = fmt or "svg"
         buf = io.BytesIO()
-        fig.savefig(buf, format=fmt or "svg", bbox_inches="tight")
+        fig.savefig(buf, format=fmt, bbox_inches="tight", metadata=metadata(fmt) if metadata else None)
         plt.close(fig)
         return buf.getvalue()
     p = Path(path)
+    fmt = fmt or p.suffix.lstrip(".").lower() or "png"
     with atomic_path(p) as tmp:
-        fig.savefig(tmp, format=fmt or p.suffix.lstrip(".") or "png", dpi=200, bbox_inches="tight")
+        fig.savefig(tmp, format=fmt, dpi=200, bbox_inches="tight", metadata=metadata(fmt) if metadata else None)
     plt.close(fig)
     return p
 
@@ -181,41 +127,43 @@ def line_trend(df: pd.DataFrame, *, x: str, y: str, series: str, title: str = ""
 
 def china_map(values: pd.Series, *, title: str = "", legend: str = "", lang: str = "en",
               geometry: dict | None = None, path: str | Path | None = None, fmt: str | None = None,
-              cmap: str = "YlGnBu"):
-    """Choropleth of ``values`` (index = GB/T 2260 province code). Provinces without a value are grey."""
-    gj = geometry if geometry is not None else load_geometry()
+              cmap: str = "YlGnBu", highlight: str | None = None, gid_prefix: str = "", caption: bool = True):
+    """Choropleth of ``values`` (index = GB/T 2260 province code) with the 南海诸岛 inset and the map's caption
+    (drawn under the map unless ``caption=False``, when the caller shows it, and always stored as PNG/SVG
+    metadata). Provinces without a value are grey; ``highlight``: a code outlined in red; ``gid_prefix``: for
+    the SVG group ids when several maps share one HTML page."""
+    fig = map_figure(values, title=title, legend=legend, lang=lang, geometry=geometry, cmap=cmap,
+                     highlight=highlight, gid_prefix=gid_prefix, caption=caption)
+    gj = G.china_geometry(geometry)
+    with plt.rc_context(_style(lang)):  # fonts are looked up when the figure is drawn
+        return _save(fig, path, fmt, metadata=lambda f: G.metadata(gj, lang, f))
+
+
+def map_figure(values: pd.Series, *, title: str = "", legend: str = "", lang: str = "en",
+               geometry: dict | None = None, cmap: str = "YlGnBu", highlight: str | None = None,
+               gid_prefix: str = "", caption: bool = True):
+    """The matplotlib figure behind :func:`china_map` (drawn by :func:`nqpf.report.geo.draw`); draw or save it
+    under ``plt.rc_context(_style(lang))`` so that Chinese text finds its font."""
+    gj = G.china_geometry(geometry)
     if gj is None:
         raise DataError("no map geometry: run `make setup` (fetches echarts@4.9.0 from npm) or pass a GeoJSON "
                         "whose features carry properties.id = GB/T 2260 code")
-    gj = decode_geojson(gj)
     vals = values.astype(float)
-    vmin, vmax = np.nanmin(vals.values), np.nanmax(vals.values)
+    finite = vals[np.isfinite(vals.values)]
+    vmin, vmax = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
     norm = matplotlib.colors.Normalize(vmin=vmin, vmax=vmax if vmax > vmin else vmin + 1)
     cm = plt.get_cmap(cmap)
+    colors = {str(k): cm(norm(v)) for k, v in finite.items()}
     with plt.rc_context(_style(lang)):
-        fig, ax = plt.subplots(figsize=(7, 5.6))
-        patches, colors = [], []
-        for f in gj["features"]:
-            code = feature_code(f.get("properties", {}))
-            g = f["geometry"]
-            polys = [g["coordinates"]] if g["type"] == "Polygon" else g["coordinates"]
-            v = vals.get(code, np.nan) if code is not None else np.nan
-            col = cm(norm(v)) if np.isfinite(v) else (0.85, 0.85, 0.85, 1)
-            for poly in polys:
-                ring = np.asarray(poly[0])
-                if len(ring) >= 3:
-                    patches.append(Polygon(ring, closed=True))
-                    colors.append(col)
-        pc = PatchCollection(patches, facecolor=colors, edgecolor="white", linewidth=0.4)
-        ax.add_collection(pc)
-        ax.autoscale_view()
-        ax.set_aspect(1.2)
-        ax.set_axis_off()
+        fig, ax = plt.subplots(figsize=(7, 5.2))
+        G.draw(ax, gj, colors, lang=lang, highlight=highlight, gid_prefix=gid_prefix)
         sm = matplotlib.cm.ScalarMappable(norm=norm, cmap=cm)
         fig.colorbar(sm, ax=ax, shrink=0.6, label=legend)
         ax.set_title(title)
-        fig.tight_layout()
-        return _save(fig, path, fmt)
+        fig.tight_layout(rect=(0, 0.07 if caption else 0, 1, 1))
+        if caption:
+            G.add_caption(fig, gj, lang, gid_prefix=gid_prefix)
+    return fig
 
 
 def radar(profile: pd.DataFrame, *, axis: str, series: list[str], title: str = "", lang: str = "en",

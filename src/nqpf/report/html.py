@@ -14,9 +14,11 @@ import numpy as np
 import pandas as pd
 
 from nqpf._util import write_text_atomic
+from nqpf.errors import DataError
 from nqpf.i18n import t
 from nqpf.report import Chart, Facts, MapBlock, Missing, ReportDoc, Table, Text
 from nqpf.report import figures as F
+from nqpf.report import geo as G
 
 
 def _json(obj) -> str:
@@ -101,30 +103,8 @@ def table_view(tb: Table) -> dict:
 
 
 def map_option(mb: MapBlock, geo: dict, lang: str) -> dict:
-    """ECharts map option; province names are taken from the geometry (properties.name by code)."""
-    names = {F.feature_code(f["properties"]): f["properties"].get("name") for f in geo["features"]}
-    data = []
-    for code, v in mb.values.items():
-        nm = names.get(str(code))
-        if nm is not None:
-            item = {"name": nm, "value": None if not np.isfinite(v) else round(float(v), 4)}
-            if mb.highlight is not None and str(code) == str(mb.highlight):
-                item["itemStyle"] = {"borderColor": "#c0392b", "borderWidth": 2.5}
-                item["label"] = {"show": True, "color": "#c0392b", "fontWeight": "bold"}
-            data.append(item)
-    finite = [d["value"] for d in data if d["value"] is not None]
-    lo, hi = (min(finite), max(finite)) if finite else (0, 1)
-    return clean({
-        "animation": False,
-        "title": {"text": mb.title, "left": "center", "textStyle": {"fontSize": 14}},
-        "tooltip": {"trigger": "item"},
-        "visualMap": {"min": lo, "max": hi if hi > lo else lo + 1, "left": 10, "bottom": 10, "calculable": True,
-                      "precision": 3,
-                      "text": [mb.legend, ""], "inRange": {"color": ["#ffffcc", "#41b6c4", "#0c2c84"]}},
-        "series": [{"type": "map", "map": "nqpf_china", "roam": False, "name": mb.legend, "data": data,
-                    "label": {"show": False},
-                    "itemStyle": {"areaColor": "#e0e0e0", "borderColor": "#fff"}}],
-    })
+    """ECharts option of a map block (the shared China map of :mod:`nqpf.report.geo`, inset included)."""
+    return clean(G.echarts_option(mb.values, geo, lang, title=mb.title, legend=mb.legend, highlight=mb.highlight))
 
 
 def _env() -> jinja2.Environment:
@@ -147,13 +127,17 @@ def render_html(doc: ReportDoc, *, static: bool = False, geometry: dict | None =
     """Render ``doc`` to one self-contained HTML string.
 
     ``static=True`` draws SVG figures even when ECharts is available (smaller file, print-friendly).
-    ``geometry``: a GeoJSON for the map (default: the ECharts China map fetched at setup).
+    ``geometry``: a GeoJSON for the map (default: the ECharts China map fetched at setup); every map gets the
+    南海诸岛 inset and its caption (:mod:`nqpf.report.geo`).
     """
     from nqpf import assets
 
     lang = doc.lang
     js = None if static else assets.echarts_js()
-    geo = geometry if geometry is not None else F.load_geometry()
+    try:
+        geo, no_map = G.china_geometry(geometry), t("report.map_howto", lang)
+    except DataError:  # the geometry is there but the South China Sea Islands inset is not: draw no map
+        geo, no_map = None, t("report.map_no_inset", lang)
     has_map = any(isinstance(b, MapBlock) for s in doc.sections for b in s.blocks)
     sections = []
     n = 0
@@ -173,20 +157,22 @@ def render_html(doc: ReportDoc, *, static: bool = False, geometry: dict | None =
                 svg = b.fallback_svg
                 blocks.append({"kind": "chart", "id": f"chart{n}", "height": b.height, "caption": b.caption,
                                "interactive": js is not None, "option_json": _json(clean(b.option)),
-                               "svg": svg})
+                               "svg": svg, "map": False, "note": None})
             elif isinstance(b, MapBlock):
                 n += 1
                 if geo is None:
                     blocks.append({"kind": "missing", "what": b.title or t("report.map", lang),
-                                   "needs": [t("report.map_geometry", lang)], "reason": t("report.map_howto", lang)})
+                                   "needs": [t("report.map_geometry", lang)], "reason": no_map})
                     continue
+                block = {"kind": "chart", "id": f"chart{n}", "height": 520, "caption": b.caption, "map": True,
+                         "note": G.caption(geo, lang).split("\n")}
                 if js is not None:
-                    blocks.append({"kind": "chart", "id": f"chart{n}", "height": 520, "caption": b.caption,
-                                   "interactive": True, "option_json": _json(map_option(b, geo, lang)), "svg": None})
-                else:
-                    svg = F.china_map(b.values, title=b.title, legend=b.legend, lang=lang, geometry=geo, fmt="svg")
-                    blocks.append({"kind": "chart", "id": f"chart{n}", "height": 520, "caption": b.caption,
-                                   "interactive": False, "option_json": "{}", "svg": _svg_text(svg)})
+                    block.update(interactive=True, option_json=_json(map_option(b, geo, lang)), svg=None)
+                else:  # the caption is the HTML note below the figure, not drawn twice
+                    svg = F.china_map(b.values, title=b.title, legend=b.legend, lang=lang, geometry=geo, fmt="svg",
+                                      highlight=b.highlight, gid_prefix=f"chart{n}-", caption=False)
+                    block.update(interactive=False, option_json="{}", svg=_svg_text(svg))
+                blocks.append(block)
             else:
                 raise TypeError(f"unknown report block {type(b).__name__}")
         sections.append({"id": sec.id, "title": sec.title, "intro": sec.intro, "blocks": blocks})

@@ -71,7 +71,7 @@ __all__ = ["FACTORS", "DEFAULT_OPTIONS", "UncertaintyResult", "run_uncertainty",
 
 FACTORS = ("impute", "treat", "normalize", "weights", "perturb", "aggregate", "exclude")
 DEFAULT_OPTIONS: dict[str, tuple[str, ...]] = {
-    "impute": ("linear-carry", "group-mean"),
+    "impute": ("linear-carry", "linear-carry+group-mean"),
     "treat": ("none", "winsorize", "skewkurt"),
     "normalize": ("minmax-global", "rank"),
     "weights": ("entropy", "critic", "equal"),
@@ -117,20 +117,31 @@ class UncertaintyResult:
     scores: np.ndarray = field(repr=False, default=None)  # runs × unit-periods
     ranks: np.ndarray = field(repr=False, default=None)  # runs × unit-periods
 
-    def write(self, out_dir: str | os.PathLike) -> dict[str, Path]:
-        """Write every table as CSV plus ``manifest.json`` into ``out_dir`` (atomically); returns the paths."""
+    def write(self, out_dir: str | os.PathLike, *, raw_text: bool = False) -> dict[str, Path]:
+        """Write every table as CSV plus ``manifest.json`` into ``out_dir`` (atomically); returns the paths
+        (:data:`OUTPUT_FILES`). Text cells that would start a spreadsheet formula get a leading apostrophe
+        unless ``raw_text`` (:func:`nqpf._util.write_csv_atomic`)."""
         d = Path(out_dir)
         d.mkdir(parents=True, exist_ok=True)
-        paths = {
-            "rank_intervals": write_csv_atomic(d / "rank_intervals.csv", self.rank_intervals[RANK_COLUMNS]),
-            "sensitivity": write_csv_atomic(d / "sensitivity.csv", self.sensitivity[SENS_COLUMNS]),
-            "rank_probabilities": write_csv_atomic(d / "rank_probabilities.csv", self.rank_probabilities),
-            "leave_one_out": write_csv_atomic(d / "leave_one_out.csv", self.leave_one_out),
+        tables = {
+            "rank_intervals": self.rank_intervals[RANK_COLUMNS],
+            "sensitivity": self.sensitivity[SENS_COLUMNS],
+            "rank_probabilities": self.rank_probabilities,
+            "leave_one_out": self.leave_one_out,
+            "unit_sensitivity": self.unit_sensitivity,
         }
-        if self.unit_sensitivity is not None:
-            paths["unit_sensitivity"] = write_csv_atomic(d / "unit_sensitivity.csv", self.unit_sensitivity)
+        paths = {
+            name: write_csv_atomic(d / f"{name}.csv", df, raw_text=raw_text)
+            for name, df in tables.items()
+            if df is not None
+        }
         paths["manifest"] = write_json_atomic(d / "manifest.json", self.manifest)
         return paths
+
+
+#: Files :meth:`UncertaintyResult.write` writes into its folder (unit_sensitivity.csv when computed).
+OUTPUT_FILES = ("rank_intervals.csv", "sensitivity.csv", "rank_probabilities.csv", "leave_one_out.csv",
+                "unit_sensitivity.csv", "manifest.json")
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -180,6 +191,27 @@ def _quiet_build(data, fw, **kw):
         warnings.simplefilter("always")
         res = build_index(data, fw, **kw)
     return res, [str(w.message) for w in rec]
+
+
+def _nominal_outside(rank_probs: pd.DataFrame, intervals: pd.DataFrame) -> dict[str, Any]:
+    """Unit-periods whose nominal rank lies outside their 5–95 % interval, and why: the nominal configuration is
+    one point of the sampled space, so this happens when most alternatives agree with each other against it
+    (the nominal percentile is then below 5 % or above 95 %)."""
+    bad = rank_probs[~rank_probs["nominal_inside"]]
+    rows = bad.merge(intervals[["unit", "period", "rank_p05", "rank_p95"]], on=["unit", "period"])
+    return {
+        "count": int(len(rows)),
+        "of": int(len(rank_probs)),
+        "why": "the nominal configuration is one point of the sampled space; a nominal rank falls outside its "
+               "5-95 % interval when more than 95 % of the alternatives rank the unit on the same side of it "
+               "(nominal_percentile < 0.05 or > 0.95)",
+        "cases": [
+            {"unit": str(r.unit), "period": int(r.period), "rank_nominal": int(r.rank_nominal),
+             "rank_p05": float(r.rank_p05), "rank_p95": float(r.rank_p95),
+             "nominal_percentile": float(r.nominal_percentile)}
+            for r in rows.itertuples()
+        ][:200],
+    }
 
 
 def _parse_weight_method(method: str) -> tuple[str | None, str | None]:
@@ -479,8 +511,8 @@ def _resolve_options(vary, options, nominal, fw, has_gaps, perturb_bank, notes) 
 @_one_blas_thread
 def run_uncertainty(data: Any, framework: Any, *, samples: int = 256, seed: int = 0,
                     vary: tuple[str, ...] | list[str] = FACTORS, options: dict | None = None,
-                    impute: str = "none", treat: str = "none", normalize: str = "minmax-global",
-                    weights: str = "entropy", aggregate: str = "arithmetic", periods=None,
+                    impute: str | None = None, treat: str | None = None, normalize: str | None = None,
+                    weights: str | None = None, aggregate: str | None = None, periods=None,
                     perturb: str = "uniform", perturb_amount: float = 0.25, dirichlet_concentration: float = 50.0,
                     perturb_bank: int = 256, exclude: str = "indicator", top_k: int = 5, n_boot: int = 1000,
                     level: float = 0.95, unit_sensitivity: bool = True, backend: str = "auto",
@@ -492,7 +524,8 @@ def run_uncertainty(data: Any, framework: Any, *, samples: int = 256, seed: int 
     ``samples`` is the base sample size n of the Saltelli design (the model is run ``n (k + 2)`` times for
     k varied factors; at least :data:`~nqpf.uncertainty.estimators.MIN_BASE_SAMPLES`). ``options`` maps a
     factor to its option list (default :data:`DEFAULT_OPTIONS`); the nominal settings (``impute`` …
-    ``aggregate``, as in :func:`nqpf.index.build_index`) are always the first option. ``progress(done,
+    ``aggregate``, as in :func:`nqpf.index.build_index`; None = the framework's declared method, else the engine
+    default — :func:`nqpf.index.pipeline.resolve_method`) are always the first option. ``progress(done,
     total)`` is called as batches finish. ``index_options`` go to :func:`~nqpf.index.build_index`.
     """
     if not isinstance(samples, int | np.integer) or samples < MIN_BASE_SAMPLES:
@@ -510,6 +543,15 @@ def run_uncertainty(data: Any, framework: Any, *, samples: int = 256, seed: int 
         raise MethodError(f"perturb_bank must be at least 2, got {perturb_bank}")
     if batch_size is not None and batch_size < 1:
         raise MethodError(f"batch_size must be at least 1, got {batch_size}")
+    from nqpf.index.pipeline import resolve_method
+
+    steps, index_options, _src = resolve_method(
+        load_framework(framework), impute=impute, treat=treat, normalize=normalize, weights=weights,
+        aggregate=aggregate, **index_options)
+    impute, treat, normalize, weights, aggregate = (steps[k] for k in ("impute", "treat", "normalize", "weights",
+                                                                        "aggregate"))
+    if steps["weight_scope"] != "leaves":
+        raise MethodError("uncertainty analysis supports weight_scope='leaves' only")
     if not isinstance(aggregate, str):
         raise MethodError("uncertainty analysis needs one aggregation method for the index (a string), "
                           f"got {aggregate!r}")
@@ -572,6 +614,8 @@ def run_uncertainty(data: Any, framework: Any, *, samples: int = 256, seed: int 
         ss = np.random.SeedSequence(int(seed), spawn_key=(0x5E,))  # independent of the task seeds
         bank = np.random.default_rng(ss).random((perturb_bank, len(model.leaves)))
         bank = np.minimum(np.maximum(bank, np.finfo(float).tiny), np.nextafter(1.0, 0.0))
+        if perturb == "uniform":
+            bank[0] = 0.5  # entry 0 leaves the weights unperturbed: the nominal configuration is in the sampled space
     _check_geometric(model, itertools.product(range(len(model.Z)), agg_names))
     ctx = model.context(agg_names, perturb, perturb_amount, dirichlet_concentration, bank,
                         index_options.get("zero_rule", "shift"), float(index_options.get("delta", 0.01)),
@@ -696,6 +740,8 @@ def run_uncertainty(data: Any, framework: Any, *, samples: int = 256, seed: int 
                       "batches": len(payloads), "scheduler": scheduler},
         "notes": notes, "versions": package_versions(("dask", "distributed", "SALib")),
         "timings_s": clock.laps,
+        "nominal_in_space": bool(perturb == "uniform" or "perturb" not in varying),
+        "nominal_outside": _nominal_outside(rank_probs, rank_intervals),
     }
     return UncertaintyResult(rank_intervals=rank_intervals, rank_probabilities=rank_probs, sensitivity=sens,
                              unit_sensitivity=unit_sens, leave_one_out=loo, runs=runs, manifest=manifest,

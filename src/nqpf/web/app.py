@@ -33,8 +33,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from nqpf._util import csv_text
 from nqpf.errors import NQPFError
-from nqpf.web.security import TooLarge, neutralise_frame
+from nqpf.web.security import TooLarge
 from nqpf.web.store import Store
 
 log = logging.getLogger("nqpf.web")
@@ -53,6 +54,13 @@ class Impute(StrEnum):
     group_mean = "group-mean"
 
 
+class Treat(StrEnum):
+    none = "none"
+    winsorize = "winsorize"
+    skewkurt = "skewkurt"
+    log = "log"
+
+
 class Normalize(StrEnum):
     minmax_global = "minmax-global"
     minmax_period = "minmax-period"
@@ -66,6 +74,7 @@ class Weights(StrEnum):
     cv = "cv"
     pca = "pca"
     equal = "equal"
+    fixed = "fixed"
 
 
 class Scope(StrEnum):
@@ -105,13 +114,15 @@ class RunRequest(BaseModel):
     upload: str | None = Field(None, max_length=64, description="id of an uploaded dataset (instead of dataset)")
     framework: str = Field(DEFAULT_FRAMEWORK, max_length=64,
                            description="built-in framework name, or 'auto' for an upload (every column a +1 leaf)")
-    normalize: Normalize = Normalize.minmax_global
-    weights: Weights = Weights.entropy
-    weight_scope: Scope = Scope.leaves
-    aggregate: Aggregate = Aggregate.arithmetic
+    # None (omitted) = the framework's declared method, else the engine default (nqpf.index.resolve_method)
+    normalize: Normalize | None = None
+    weights: Weights | None = None
+    weight_scope: Scope | None = None
+    aggregate: Aggregate | None = None
     periods: str | None = Field(None, max_length=16, pattern=r"^\d{4}(-\d{4})?$",
                                 description="e.g. 2012-2022 (default: the framework's periods, else all)")
-    impute: Impute = Impute.none
+    impute: Impute | None = None
+    treat: Treat | None = None
     mapping: dict[str, str] | None = Field(
         None, max_length=500,
         description="uploads only: {leaf id of the built-in framework: uploaded indicator}; unmapped leaves are dropped",
@@ -349,10 +360,12 @@ class Dashboard:
     def build(self, req: RunRequest) -> tuple[Any, str, dict[str, Any]]:
         """(IndexResult, source, settings) of a request; identical inputs share one computation, so
         concurrent or repeated requests with the same settings do not rebuild the index."""
+        from nqpf.data.parse import check_period_range
         from nqpf.index import build_index
 
         if req.upload and req.dataset not in (None, DEFAULT_DATASET):
             raise NQPFError("give either dataset or upload, not both")
+        check_period_range(req.periods)  # 2022-2012 → 422 "write 2012-2022", before loading anything
         data, _, _, source = self._source(None if req.upload else req.dataset, req.upload)
         fw = self._framework(req.framework, req.mapping, data, bool(req.upload))
         periods = req.periods
@@ -360,15 +373,18 @@ class Dashboard:
             p = builtin_frameworks()[req.framework].get("periods")
             if isinstance(p, list) and len(p) == 2:
                 periods = f"{int(p[0])}-{int(p[1])}"
+        from nqpf.index import resolve_method
+
+        val = lambda e: None if e is None else e.value  # noqa: E731
+        steps, options, _src = resolve_method(
+            fw, impute=val(req.impute), treat=val(req.treat), normalize=val(req.normalize),
+            weights=val(req.weights), weight_scope=val(req.weight_scope), aggregate=val(req.aggregate))
         settings = {
             "framework": req.framework,
             "mapping": dict(sorted(req.mapping.items())) if req.mapping else None,
-            "impute": req.impute.value,
-            "normalize": req.normalize.value,
-            "weights": req.weights.value,
-            "weight_scope": req.weight_scope.value,
-            "aggregate": req.aggregate.value,
+            **steps,
             "periods": periods,
+            "options": {k: options[k] for k in sorted(options)},
         }
         # warnings are in res.manifest (warnings.catch_warnings is not thread-safe, so it is not used here)
         key = ("build", source, json.dumps(settings, sort_keys=True))
@@ -444,8 +460,10 @@ class Dashboard:
 
 
 def _index_kwargs(settings: dict[str, Any]) -> dict[str, Any]:
-    return {k: settings[k] for k in ("impute", "normalize", "weights", "weight_scope", "aggregate", "periods")
-            if settings.get(k) is not None}
+    """build_index arguments of stored run settings (resolved steps and the framework's options)."""
+    kw = {k: settings[k] for k in ("impute", "treat", "normalize", "weights", "weight_scope", "aggregate", "periods")
+          if settings.get(k) is not None}
+    return {**kw, **(settings.get("options") or {})}
 
 
 def create_app(
@@ -569,7 +587,9 @@ def create_app(
 
     @app.get("/api/geo/china", responses={200: {"content": {"application/json": {}}, "description": "GeoJSON"}})
     def geo_china() -> Response:
-        """China's province polygons (ECharts GeoJSON, properties id = GB/T 2260 code), served pre-encoded."""
+        """China's province polygons (ECharts GeoJSON, properties id = GB/T 2260 code) plus the 南海诸岛 inset
+        (feature id "nanhai"), served pre-encoded; member ``nqpf_map`` holds the ECharts map name, the inset's
+        data items and the map caption (zh/en)."""
         body = dash.cached(("geo",), _geo_bytes)
         if body is None:
             with dash._lock:
@@ -705,10 +725,10 @@ def create_app(
                        lang: Lang = Lang.en) -> Response:
         run = dash.run(run_id)
         if kind is DownloadKind.scores_csv:
-            body = neutralise_frame(run["scores"]).to_csv(index=False).encode("utf-8-sig")
+            body = csv_text(run["scores"]).encode("utf-8-sig")  # formulas neutralised
             return Response(body, media_type="text/csv", headers=_attachment(f"{run_id}_scores.csv"))
         if kind is DownloadKind.weights_csv:
-            body = neutralise_frame(run["weights"]).to_csv(index=False).encode("utf-8-sig")
+            body = csv_text(run["weights"]).encode("utf-8-sig")
             return Response(body, media_type="text/csv", headers=_attachment(f"{run_id}_weights.csv"))
         if kind is DownloadKind.manifest_json:
             body = json.dumps(run["manifest"], ensure_ascii=False, indent=2).encode("utf-8")
@@ -722,10 +742,15 @@ def create_app(
 
 
 def _geo_bytes() -> bytes | None:
-    from nqpf import assets
+    """The China map every nqpf map draws (provinces, 南海诸岛 inset, caption): ``nqpf.report.geo``. No map
+    (404) rather than one without the South China Sea Islands."""
+    from nqpf.errors import DataError
+    from nqpf.report import geo
 
-    geo = assets.china_map()
-    return None if geo is None else json.dumps(geo, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    try:
+        return geo.dashboard_payload()
+    except DataError:
+        return None
 
 
 def _attachment(name: str) -> dict[str, str]:

@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from nqpf._util import FORMULA_PREFIXES, neutralise_cell, neutralise_frame
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_cell(v: object) -> object:
-    """Prefix a text cell that a spreadsheet would read as a formula with an apostrophe (OWASP CSV injection)."""
-    if isinstance(v, str) and v.startswith(FORMULA_PREFIXES):
-        return "'" + v
-    return v
-
-
-def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """Copy of ``df`` whose text cells (and column names) cannot start a formula; numbers stay numbers."""
-    out = df.copy()
-    out.columns = [neutralise_cell(str(c)) for c in out.columns]
-    for c in out.columns:
-        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
-            out[c] = out[c].map(neutralise_cell)
-    return out
+# formula-injection neutralisation is shared with every CSV/XLSX writer of nqpf (nqpf._util)
+__all__ = ["FORMULA_PREFIXES", "TooLarge", "neutralise_cell", "neutralise_frame"]
 
 
 class TooLarge(Exception):

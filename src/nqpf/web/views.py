@@ -76,7 +76,8 @@ def rank_intervals(dash: Dashboard, run_id: str) -> pd.DataFrame | None:
         if s.get("weight_scope", "leaves") != "leaves":
             return None
         data, fw, _, _ = dash.inputs(run)
-        kw = {k: s[k] for k in ("impute", "normalize", "weights", "aggregate") if s.get(k)}
+        kw = {k: s[k] for k in ("impute", "treat", "normalize", "weights", "aggregate") if s.get(k)}
+        kw.update(s.get("options") or {})
         unc = run_uncertainty(data, fw, samples=UNCERTAINTY_SAMPLES, seed=0, unit_sensitivity=False,
                               vary=[f for f in FACTORS if f != "impute"], backend="sequential",
                               periods=s.get("periods"), **kw)
@@ -312,7 +313,9 @@ def report_bytes(dash: Dashboard, run_id: str, kind: str, period: int | None, la
     if year not in periods:
         raise DataError(f"period {year} is not in run {run_id}; periods: {periods}")
     fmt = "xlsx" if kind.endswith("xlsx") else "html"
-    opts = {k: s[k] for k in ("impute", "normalize", "weights", "weight_scope", "aggregate", "periods") if s.get(k)}
+    opts = {k: s[k] for k in ("impute", "treat", "normalize", "weights", "weight_scope", "aggregate", "periods")
+            if s.get(k)}
+    opts.update(s.get("options") or {})
     tmp_root = dash.data_dir / "tmp"
     tmp_root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=tmp_root))

@@ -45,6 +45,9 @@ async function setLang(lang) {
   await refreshAll();
 }
 
+// how the server's China map is drawn: ECharts map name, the inset's data items and the caption (zh/en)
+const mapInfo = () => (S.geo && S.geo.nqpf_map) || { map_name: "nqpf_china" };
+
 function chart(id) {
   if (!window.echarts) return null;
   if (!S.charts[id]) { S.charts[id] = echarts.init($(id)); }
@@ -135,11 +138,14 @@ async function refreshOverview() {
     m.setOption({
       animation: false,
       title: { text: `${nodeLabel(S.node)} · ${S.period}`, left: "center", textStyle: { fontSize: 14 } },
-      tooltip: { trigger: "item", formatter: p => { const d = p.data; if (!d) return esc(p.name); return `${esc(uname(d.unit))}<br>${esc(tr("common.score"))}: ${fmt(d.value)}<br>${esc(tr("common.rank"))}: ${d.rank}`; } },
+      tooltip: { trigger: "item", formatter: p => { const d = p.data; if (!d || !d.unit) return esc(p.name); return `${esc(uname(d.unit))}<br>${esc(tr("common.score"))}: ${fmt(d.value)}<br>${esc(tr("common.rank"))}: ${d.rank}`; } },
       visualMap: { min: Math.min(...scores), max: Math.max(...scores), left: 10, bottom: 10, calculable: true, precision: 2, inRange: { color: ["#fee8c8", "#e34a33", "#7f0000"] } },
-      series: [{ type: "map", map: "china", roam: false, top: 40, bottom: 10, label: { show: false }, emphasis: { label: { show: false } },
-        data: rows.map(r => ({ name: (S.units[r.unit] || {}).map_name || r.unit, value: r.score, unit: r.unit, rank: r.rank })) }],
+      // the shared China map (nqpf.report.geo): the 南海诸岛 inset is a region of the geometry, styled by its items
+      series: [{ type: "map", map: mapInfo().map_name, roam: false, top: 40, bottom: 10, label: { show: false }, emphasis: { label: { show: false } },
+        data: rows.map(r => ({ name: (S.units[r.unit] || {}).map_name || r.unit, value: r.score, unit: r.unit, rank: r.rank }))
+          .concat((mapInfo().inset_items || {})[S.lang] || []) }],
     }, true);
+    $("map-note").innerText = (mapInfo().caption || {})[S.lang] || "";
   }
   const rc = chart("ranking");
   if (rc) {
@@ -359,7 +365,7 @@ async function init() {
   S.t = t; S.frameworks = frameworks; S.units = units; S.geo = geo;
   applyI18n(); showElapsed();
   if (S.geo) {
-    if (window.echarts) echarts.registerMap("china", S.geo);
+    if (window.echarts) echarts.registerMap(mapInfo().map_name, S.geo);
     for (const f of S.geo.features || []) { const code = f.properties.id; if (S.units[code]) S.units[code].map_name = f.properties.name; }
   } else { $("map").innerHTML = `<p class="why">${esc(tr("web.nomap"))}</p>`; }
   fillFrameworkSelects();
