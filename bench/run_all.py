@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["index", "uncertainty", "dea", "analysis", "scale", "web"]
+BENCHES = ["index", "uncertainty", "dea", "small", "analysis", "scale", "web"]
 
 
 def main() -> int:

@@ -203,7 +203,61 @@ def build(raw: Path) -> str:
         "it ranks on the scale and on the other indicators (mean normalised value).",
         "",
     ]
+    lines += _tfp_section(cn, v2)
     return "\n".join(lines)
+
+
+def _tfp_section(cn, res) -> list[str]:
+    """Index against the core marker (TFP/GTFP): the seeds' claim that NQPF shows in TFP, checked on our data."""
+    from scipy import stats
+
+    ix = res.index_scores().pivot(index="unit", columns="period", values="score")
+    out = [
+        "## 6. The index and the core marker (TFP)",
+        "",
+        "The seeds make TFP growth the core marker of NQPF. Two third-party green-TFP series are shipped as "
+        "benchmarks: `cao_dai_gtfp` (Cao & Dai 2025, a GTFP level, 2011–2022) and `industrial_gtfp_yumanlou` (a "
+        "cumulated GML index of industry by the Yumanlou compiler, method not documented in detail; no Tibet). A "
+        "cumulated Malmquist-type index measures each province's growth from its own base, so only its changes "
+        "are compared across provinces.",
+        "",
+        "| comparison | provinces | Spearman ρ | p-value |",
+        "|---|---|---|---|",
+    ]
+    lv = compare_scores(res, (cn, "cao_dai_gtfp")).by_period.set_index("period")["spearman"]
+    out.append(
+        f"| index level vs Cao & Dai GTFP level, per year {int(lv.index.min())}–{int(lv.index.max())} | 31 | "
+        f"{lv.min():.2f} to {lv.max():.2f} | — |"
+    )
+    for ref, (a, b) in (("cao_dai_gtfp", (2012, 2022)), ("industrial_gtfp_yumanlou", (2012, 2023))):
+        g = cn.data[cn.data["indicator"] == ref].pivot(index="unit", columns="period", values="value")
+        d = pd.DataFrame({"di": ix[b] - ix[a], "dg": (g[b] / g[a]).apply(lambda v: float("nan") if v <= 0 else v)})
+        d = d.dropna()
+        r = stats.spearmanr(d["di"], d["dg"])
+        out.append(
+            f"| index change {a}–{b} vs growth of `{ref}` over the same span | {len(d)} | {r.statistic:.2f} | "
+            f"{r.pvalue:.2f} |"
+        )
+    g1 = cn.data[cn.data["indicator"] == "cao_dai_gtfp"].pivot(index="unit", columns="period", values="value")
+    g2 = cn.data[cn.data["indicator"] == "industrial_gtfp_yumanlou"].pivot(index="unit", columns="period",
+                                                                            values="value")
+    both = pd.DataFrame({"a": g1[2022] / g1[2012], "b": g2[2022] / g2[2012]}).dropna()
+    rb = stats.spearmanr(both["a"], both["b"])
+    out.append(
+        f"| growth 2012–2022 of `cao_dai_gtfp` vs of `industrial_gtfp_yumanlou` (the two TFP series) | {len(both)} | "
+        f"{rb.statistic:.2f} | {rb.pvalue:.2f} |"
+    )
+    out += [
+        "",
+        "On these data the index's **level** ranks provinces moderately like Cao & Dai's GTFP level, but the "
+        "index's **gains** do not go with green-TFP growth across provinces (neither series shows a significant "
+        "positive rank correlation). This is a finding, not a bug to tune away: the composite measures the "
+        "factors and their combination, TFP measures output per input, and the two provincial green-TFP series "
+        "do not agree with each other either (last row). nqpf's own TFP/GTFP (nqpf.productivity) is the place to test the claim with a "
+        "documented recipe; a provincial recipe through 2023 is still open (issue 'core marker').",
+        "",
+    ]
+    return out
 
 
 def main(argv=None) -> int:

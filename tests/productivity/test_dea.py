@@ -488,3 +488,25 @@ def test_facet_ordered_large_batches_equal_full_lp(kind):
     sub = np.random.default_rng(0).choice(len(P), 120, replace=False)
     full = _lp.solve_points(fam, T, P[sub], mode="full", n_jobs=1)
     assert np.max(np.abs(fast.obj[sub] - full.obj)) < 1e-8
+
+
+# ---------------------------------------------------------------- portability (issue 15 item 6)
+
+
+def test_dea_runs_without_sched_getaffinity(monkeypatch):
+    """macOS/Windows have no ``os.sched_getaffinity``: the default worker count falls back portably."""
+    import os
+
+    from nqpf.productivity import _lp
+
+    ref = dea(EG1, ["x1", "x2"], ["y"], id="firm", model="ccr")["efficiency"].to_numpy()
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.delattr(os, "process_cpu_count", raising=False)  # 3.13+: exercise the last fallback too
+    monkeypatch.setattr(os, "cpu_count", lambda: None)  # cpu_count() may return None: still ≥ 1 job
+    assert _lp.available_cpus() == 1 and _lp.n_jobs_default() == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    assert _lp.available_cpus() == 64 and _lp.n_jobs_default() == 8
+    got = dea(EG1, ["x1", "x2"], ["y"], id="firm", model="ccr")["efficiency"].to_numpy()
+    assert np.allclose(got, ref, atol=1e-12)
+    # Coelli (1996) DEAP 2.1 EG1.OUT: te = 0.500 1.000 0.833 0.714 1.000
+    assert np.round(got, 3).tolist() == [0.500, 1.000, 0.833, 0.714, 1.000]

@@ -172,10 +172,14 @@ def test_vrs_cross_period_infeasibility_is_reported():
     df = pd.DataFrame(
         {"id": list("abcabc"), "t": [1, 1, 1, 2, 2, 2], "x": [1.0, 2, 3, 1, 2, 3], "y": [1.0, 2, 3, 1, 2, 9]}
     )
-    r = malmquist(df, "x", "y", id="id", period="t", rts="vrs").set_index("unit")
+    with pytest.warns(UserWarning, match="1 of 3 unit-pair"):
+        r = malmquist(df, "x", "y", id="id", period="t", rts="vrs").set_index("unit")
     # c's output 9 in t=2 cannot be produced by any convex combination of t=1 units (input-oriented VRS)
     assert r.loc["c", "status"] == "infeasible" and np.isnan(r.loc["c", "tfpch"])
     assert "D_t(t+1)" in r.loc["c", "reason"]
+    assert r.attrs["manifest"]["infeasible_pairs"] == [
+        {"unit": "c", "period_from": 1, "period": 2, "lp": "cross-period D_t(t+1)", "status": "infeasible"}
+    ]
     assert r.loc["a", "status"] == "optimal"
 
 

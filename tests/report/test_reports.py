@@ -50,13 +50,13 @@ def _no_untranslated(html: str, lang: str):
 
 def test_national_report_sections(national, tmp_path):
     ids = [s.id for s in national.sections]
-    assert ids == ["ranking", "map", "dimensions", "dagum", "convergence", "theil", "density", "spatial", "markov",
-                   "coupling", "obstacles", "forecast", "typology", "tfp"]
+    assert ids == ["summary", "ranking", "map", "dimensions", "diagnostics", "dagum", "convergence", "theil",
+                   "density", "spatial", "markov", "coupling", "obstacles", "forecast", "typology", "tfp"]
     html = render_html(national)
     c, text = _no_untranslated(html, "zh")
     assert "排名与不确定性" in text and "区域差异" in text and "收敛分析" in text
     # without an uncertainty analysis the ranking section says so instead of hiding the intervals
-    assert any(isinstance(b, Missing) for b in national.sections[0].blocks)
+    assert any(isinstance(b, Missing) for b in national.sections[ids.index("ranking")].blocks)
     p = tmp_path / "national.html"
     p.write_text(html, encoding="utf-8")
     img = screenshot(p, tmp_path / "national.png", height=2400)
@@ -65,7 +65,7 @@ def test_national_report_sections(national, tmp_path):
 
 def test_regional_report_sections_and_render(regional_en, tmp_path):
     ids = [s.id for s in regional_en.sections]
-    assert ids == ["profile", "peers", "obstacles", "tfp", "typology", "action", "map"]
+    assert ids == ["summary", "profile", "peers", "obstacles", "tfp", "typology", "action", "map"]
     html = render_html(regional_en)
     c, text = _no_untranslated(html, "en")
     assert "Anhui" in text and "seed 00" in text and "does not show a causal effect" in text

@@ -32,8 +32,13 @@ def _name(units: pd.DataFrame, code: str, language: str) -> str:
     return str(row.iloc[0]["name_zh" if language == "zh" else "name_en"])
 
 
-def _print_ranking(res, units: pd.DataFrame, year: int, language: str, k: int) -> None:
+def _print_ranking(res, units: pd.DataFrame, year: int, language: str, k: int, intervals=None) -> None:
+    """Leaders and laggards with dimension scores and, when given, the 5–95 % rank interval of the Monte Carlo."""
     fw = res.framework
+    iv = None
+    if intervals is not None:
+        sel = intervals[intervals["period"] == year].set_index("unit")
+        iv = {str(u): (r.rank_p05, r.rank_p95) for u, r in sel.iterrows()}
     dims = fw.children(fw.root)
     wide = res.score_table().xs(year, level="period")
     ranks = res.scores[(res.scores["period"] == year) & (res.scores["node"] == fw.root)].set_index("unit")["rank"]
@@ -41,18 +46,24 @@ def _print_ranking(res, units: pd.DataFrame, year: int, language: str, k: int) -
     table = Table(title=t("demo.table_title", language, year=year), show_lines=False)
     table.add_column(t("common.rank", language), justify="right")
     table.add_column(t("common.unit", language))
+    if iv is not None:
+        table.add_column(t("demo.rank_interval", language), justify="right")
     table.add_column(fw.label(fw.root, language), justify="right")
     for d in dims:
         table.add_column(fw.label(d, language), justify="right")
 
     def add(unit: str) -> None:
         row = wide.loc[unit]
-        table.add_row(str(int(ranks[unit])), _name(units, unit, language), f"{row[fw.root]:.3f}",
+        extra = []
+        if iv is not None:
+            lo, hi = iv.get(str(unit), (float("nan"), float("nan")))
+            extra = [f"{lo:.0f}–{hi:.0f}"]
+        table.add_row(str(int(ranks[unit])), _name(units, unit, language), *extra, f"{row[fw.root]:.3f}",
                       *[f"{row[d]:.3f}" for d in dims])
 
     for u in order[:k]:
         add(u)
-    table.add_row("…", "", "", *["" for _ in dims])
+    table.add_row("…", "", *([""] if iv is not None else []), "", *["" for _ in dims])
     for u in order[-k:]:
         add(u)
     console.print(table)
@@ -116,7 +127,7 @@ def run_demo(out: Path, language: str, samples: int, unit: str, seed: int, quiet
         prog.update(task, advance=1)
 
     if not quiet:
-        _print_ranking(res, ds.units, year, language, k=5)
+        _print_ranking(res, ds.units, year, language, k=5, intervals=unc.rank_intervals)
         console.print(t("demo.elapsed", language, seconds=f"{time.perf_counter() - t0:.1f}"))
         for key in ("scores", "weights", "manifest", "rank_intervals", "report_national", "report_region"):
             console.print(f"  {key}: {written[key]}")

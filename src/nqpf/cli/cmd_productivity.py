@@ -146,6 +146,11 @@ def malmquist_cmd(
     orientation: str = typer.Option(
         "input", "--orientation", help="input | output (radial Malmquist distances)"
     ),
+    bad_disposability: str = typer.Option(
+        "equality",
+        "--bad-disposability",
+        help="Bad outputs (ml, gml, luenberger): equality = weak disposability (default) | inequality = free",
+    ),
     out: Path = typer.Option(..., "--out", help="Output CSV path (written atomically)."),
     jobs: int = typer.Option(None, "--jobs", help="Worker processes (default: all cores)."),
     raw_text: bool = RAW_TEXT,
@@ -170,6 +175,7 @@ def malmquist_cmd(
             orientation=orientation,
             n_jobs=jobs,
             progress=cb,
+            **({} if index == "malmquist" else {"bad_disposability": bad_disposability}),
         )
     write_csv_atomic(out, res, raw_text=raw_text)
     write_json_atomic(_manifest_path(out), res.attrs["manifest"])

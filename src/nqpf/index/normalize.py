@@ -177,9 +177,8 @@ def normalize_array(
     eps: float = 0.0,
 ) -> np.ndarray:
     """Dispatch on ``method`` (see module table). ``periods``/``units`` label the rows (needed for
-    ``minmax-period``, ``ratio``); ``eps`` is the min–max denominator constant."""
-    if eps and method not in ("minmax", "minmax-global", "minmax-period"):
-        raise MethodError(f"minmax_eps applies to min-max normalisation only, not {method!r}")
+    ``minmax-period``, ``ratio``); ``eps`` is the min–max denominator constant (other methods do not use it, so a
+    framework's ``minmax_eps`` does not stop an alternative normalisation, e.g. in the uncertainty analysis)."""
     if method in ("minmax", "minmax-global"):
         return minmax(X, directions, names=names, eps=eps)
     if method == "minmax-period":

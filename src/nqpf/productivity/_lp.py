@@ -306,6 +306,7 @@ class Engine:
         self.h = self._new_model()
         self.in_w = np.zeros(self.n, bool)
         self.w: list[int] = []
+        self._w_arr = np.zeros(0, np.int64)  # self.w as an array (kept in step by _add)
         init = (
             np.arange(self.n)
             if mode == "full"
@@ -379,6 +380,7 @@ class Engine:
         )
         self.in_w[cols] = True
         self.w.extend(int(c) for c in cols)
+        self._w_arr = np.asarray(self.w, dtype=np.int64)
 
     def _full_engine(self) -> Engine:
         if self._full is None:
@@ -439,9 +441,9 @@ class Engine:
                 self._add(neg)
             x = np.asarray(sol.col_value)
             lam = x[fam.n_extra :]
-            nz = np.flatnonzero(lam > 1e-12)
-            w = np.asarray(self.w)
-            return STATUS_OPTIMAL, h.getInfo().objective_function_value, x[: fam.n_extra], w[nz], lam[nz]
+            nz = (lam > 1e-12).nonzero()[0]
+            # getObjectiveValue() returns info.objective_function_value without building the whole info object
+            return STATUS_OPTIMAL, h.getObjectiveValue(), x[: fam.n_extra], self._w_arr[nz], lam[nz]
         finally:
             if excl_col >= 0:
                 h.changeColBounds(excl_col, 0.0, INF)
@@ -606,8 +608,25 @@ def _solve_chunk(args: tuple) -> Solved:
     return Solved(st, obj, ex, li, lv, eng.rounds, duals, list(eng.w))
 
 
+def available_cpus() -> int:
+    """CPUs this process may run on, portably (issue 15 item 6: ``os.sched_getaffinity`` is Linux-only).
+
+    ``os.sched_getaffinity(0)`` where the platform has it (respects taskset/cgroup CPU masks), else
+    ``os.process_cpu_count()`` (Python ≥ 3.13, also affinity-aware), else ``os.cpu_count()``; at least 1.
+    """
+    getaffinity = getattr(os, "sched_getaffinity", None)
+    if getaffinity is not None:
+        try:
+            return max(1, len(getaffinity(0)))
+        except OSError:  # pragma: no cover - exotic kernels / sandboxes
+            pass
+    counter = getattr(os, "process_cpu_count", None) or os.cpu_count
+    return max(1, counter() or 1)
+
+
 def n_jobs_default() -> int:
-    return max(1, min(len(os.sched_getaffinity(0)), 8))
+    """Default number of worker processes: the available CPUs, capped at 8."""
+    return max(1, min(available_cpus(), 8))
 
 
 def solve_points(

@@ -72,7 +72,22 @@ def check_data(
         u = ids[mask].tolist()
         return ", ".join(u[:10]) + (f" … ({len(u)} units)" if len(u) > 10 else "")
 
+    def _fast_ok(c: str) -> bool:
+        """Plain float/int column passing every check below (checked on the array; no pandas round trips)."""
+        col = df[c]
+        dt = col.dtype
+        if not isinstance(dt, np.dtype) or dt.kind not in "fi":
+            return False
+        v = col.to_numpy()
+        if v.dtype.kind == "f" and not np.isfinite(v).all():
+            return False
+        if c in strictly_positive and (v <= 0).any():
+            return False
+        return not (c in nonnegative and (v < 0).any())
+
     for c in cols:
+        if _fast_ok(c):  # the checks below would all pass
+            continue
         vals = pd.to_numeric(df[c], errors="coerce")
         bad = vals.isna() & df[c].notna()
         if bad.any():
@@ -99,6 +114,11 @@ def check_data(
             )
     warns = []
     for c in cols:
+        col = df[c]
+        if isinstance(col.dtype, np.dtype) and col.dtype.kind in "fi" and len(df) > 1:
+            v = col.to_numpy()  # finite here (checked above)
+            if float(v.max() - v.min()) > 1e-12 * max(1.0, abs(float(v.max()))):
+                continue
         vals = pd.to_numeric(df[c])
         if len(vals) > 1 and float(vals.max() - vals.min()) <= 1e-12 * max(1.0, abs(float(vals.max()))):
             warns.append(
@@ -409,24 +429,25 @@ def dea(
             n_jobs=n_jobs,
             progress=progress,
         )
-        out = pd.DataFrame({"unit": ids.to_numpy()})
+        # columns collected first and the frame built once (inserting them one by one costs ~0.1 ms each)
+        idarr = ids.to_numpy()
+        cols_out: dict[str, object] = {"unit": idarr}
         if per is not None:
-            out["period"] = per
-        out["efficiency"] = res["efficiency"]
+            cols_out["period"] = per
+        cols_out["efficiency"] = res["efficiency"]
         for extra in ("phi", "beta"):
             if extra in res:
-                out[extra] = res[extra]
-        out["status"] = res["status"]
-        out["reason"] = res["reason"]
+                cols_out[extra] = res[extra]
+        cols_out["status"] = res["status"]
+        cols_out["reason"] = res["reason"]
         if slacks or model in ("sbm", "ddf"):
             for c, col in enumerate(cols):
-                out[f"slack_{col}"] = res["slack"][:, c]
-        idarr = ids.to_numpy()
-        out["peers"] = [
+                cols_out[f"slack_{col}"] = res["slack"][:, c]
+        cols_out["peers"] = [
             ";".join(f"{idarr[i]}:{v:.6g}" for i, v in sorted(zip(li, lv, strict=False), key=lambda t: -t[1]))
             for li, lv in zip(res["lam_idx"], res["lam_val"], strict=False)
         ]
-        frames.append(out)
+        frames.append(pd.DataFrame(cols_out))
     result = pd.concat(frames, ignore_index=True)
     for w in warns:
         warnings.warn(w, stacklevel=2)

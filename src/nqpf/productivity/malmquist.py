@@ -2,7 +2,9 @@
 
 Notation: ``E_s(d)`` is the efficiency (Farrell input efficiency θ by default, or 1/φ for output
 orientation) of period-``d`` data against period-``s`` technology; ``D_s(d)`` the directional distance β
-(direction (y, −b) by default, bad outputs weakly disposable) of period-``d`` data against technology ``s``.
+(direction (y, −b) by default, bad outputs weakly disposable ``Y^b λ = b − βg_b`` by default, or freely
+disposable ``Y^b λ ≤ b − βg_b`` with ``bad_disposability="inequality"``) of period-``d`` data against
+technology ``s``.
 A row describes the pair (t, t+1) for one unit; its ``period`` is t+1 (the later year).
 
 * Malmquist (Färe, Grosskopf, Norris & Zhang 1994; distances as in Coelli's DEAP 2.1):
@@ -30,7 +32,8 @@ Technologies: contemporaneous (period-s observations), sequential (all observati
 change stays contemporaneous). Unbalanced panels: a unit observed in t but not t+1 (or vice versa) gets
 no row for that pair; the pair is listed in ``attrs["manifest"]["missing_pairs"]`` and the cumulative
 indices restart after it. Cross-period LPs can be infeasible (VRS, DDF): such rows keep NaN indices with
-``status`` and ``reason``.
+``status`` and ``reason``, are listed in ``attrs["manifest"]["infeasible_pairs"]`` and counted in a warning
+that points to GML.
 """
 
 from __future__ import annotations
@@ -48,6 +51,11 @@ from nqpf.productivity.dea import _as_list, _parse_direction, check_data
 
 INDICES = ("malmquist", "ml", "gml", "luenberger")
 TECHNOLOGIES = ("contemporaneous", "sequential", "window", "global")
+BAD_DISPOSABILITY = ("equality", "inequality")
+_BAD_TEXT = {
+    "equality": "weakly disposable (equality): Y^b λ = b − β g_b",
+    "inequality": "freely disposable (inequality): Y^b λ ≤ b − β g_b",
+}
 
 
 def _tech_members(per_idx: np.ndarray, n_per: int, technology: str, window: int) -> dict[object, np.ndarray]:
@@ -82,10 +90,12 @@ class _Distances:
         mode: str,
         n_jobs: int | None,
         progress=None,
+        weak: bool = True,
     ):
         self.Zs, self.m, self.s, self.k = Zs, m, s, k
         self.kind, self.rts, self.orientation, self.G = kind, rts, orientation, G
         self.mode, self.n_jobs, self.progress = mode, n_jobs, progress
+        self.weak = weak
         self.lp_count = 0
 
     def eval(self, ref: np.ndarray, pts: np.ndarray, rts: str | None = None) -> tuple[np.ndarray, list[str]]:
@@ -95,12 +105,14 @@ class _Distances:
         rts = rts or self.rts
         m, s, k = self.m, self.s, self.k
         Zr = self.Zs[ref]
-        seeds = _lp.default_seeds(Zr, m, s, k)
+        # seeds only matter for column generation (the full LP starts with every column)
+        full = self.mode == "full" or (self.mode == "auto" and len(ref) <= 300)
+        seeds = None if full else _lp.default_seeds(Zr, m, s, k)
         if self.kind == "radial":
             fam = _lp.radial_family(m, s, rts, self.orientation)
             P = self.Zs[pts]
         else:
-            fam = _lp.ddf_family(m, s, k, rts, weak=True)
+            fam = _lp.ddf_family(m, s, k, rts, weak=self.weak)
             P = np.hstack([self.Zs[pts], self.G[pts]])
         T = _lp.tech_matrix(fam, Zr)
         res = _lp.solve_points(
@@ -136,6 +148,7 @@ def malmquist(
     window: int = 3,
     orientation: str = "input",
     direction: str | Mapping[str, float] | None = None,
+    bad_disposability: str = "equality",
     mode: str = "auto",
     n_jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
@@ -144,7 +157,16 @@ def malmquist(
 
     Returns a DataFrame ``unit, period_from, period, tfpch, effch, techch, [pech, sech], cum_tfpch,
     cum_effch, cum_techch, <distance columns>, status, reason``; ``attrs["manifest"]`` holds settings,
-    missing pairs and warnings.
+    missing pairs, infeasible pairs and warnings.
+
+    ``bad_disposability`` (DDF indices ml, gml, luenberger): ``"equality"`` (default) makes bad outputs
+    weakly disposable, ``Y^b λ = b − β g_b`` (Färe et al. 1989; Chung, Färe & Grosskopf 1997) — cross-period
+    LPs are then often infeasible; ``"inequality"`` writes ``Y^b λ ≤ b − β g_b``, i.e. bad outputs freely
+    disposable (treated like inputs), as e.g. DataEnvelopmentAnalysis.jl's ``deaenv``/``malmluen`` do. The
+    inequality form changes the technology (more bads are always feasible), so its indices are not the
+    weak-disposability ML. Rows whose LPs are infeasible keep NaN indices with ``status``/``reason``; they are
+    also listed in ``attrs["manifest"]["infeasible_pairs"]`` (unit, period_from, period, lp, status) and a
+    warning suggests ``index="gml"`` (the global technology contains every observation: always feasible).
     """
     inputs, outputs, bads = _as_list(inputs), _as_list(outputs), _as_list(undesirable)
     index, rts, orientation = index.lower(), rts.lower(), orientation.lower()
@@ -171,6 +193,17 @@ def malmquist(
         )
     if orientation not in ("input", "output"):
         raise MethodError("orientation must be 'input' or 'output' (Malmquist distances)")
+    bad_disposability = str(bad_disposability).lower()
+    if bad_disposability not in BAD_DISPOSABILITY:
+        raise MethodError(
+            f"bad_disposability must be one of {BAD_DISPOSABILITY} ('equality' = weakly disposable bad "
+            f"outputs, 'inequality' = freely disposable), got {bad_disposability!r}"
+        )
+    if index == "malmquist" and bad_disposability != "equality":
+        raise MethodError(
+            "bad_disposability applies to the directional-distance indices (ml, gml, luenberger); "
+            "the radial Malmquist index has no bad outputs"
+        )
     if technology == "window" and window < 1:
         raise MethodError("window must be ≥ 1 period")
     for c in (id, period):
@@ -193,8 +226,8 @@ def malmquist(
     per_pos = {p: i for i, p in enumerate(periods)}
     per_idx = df[period].map(per_pos).to_numpy()
     m, s, k = len(inputs), len(outputs), len(bads)
-    for p in periods:
-        nper = int((df[period] == p).sum())
+    per_counts = np.bincount(per_idx, minlength=len(periods))
+    for p, nper in zip(periods, per_counts.tolist(), strict=True):
         if nper < m + s + k:
             raise MethodError(
                 f"period {p} has only {nper} units for {m + s + k} inputs+outputs; DEA cannot discriminate"
@@ -208,7 +241,9 @@ def malmquist(
     if kind == "ddf":
         dkind, g = _parse_direction(direction, "output", m, s, k, cols, scale)
         G = Zs * g if dkind == "proportional" else np.broadcast_to(g, Zs.shape).copy()
-    dist = _Distances(Zs, m, s, k, kind, rts, orientation, G, mode, n_jobs, progress)
+    dist = _Distances(
+        Zs, m, s, k, kind, rts, orientation, G, mode, n_jobs, progress, weak=bad_disposability == "equality"
+    )
 
     # observation lookup and pairs
     obs = {(ids[i], per_idx[i]): i for i in range(len(df))}
@@ -247,28 +282,41 @@ def malmquist(
     cols_out: dict[str, np.ndarray] = {}
     status = np.array(["optimal"] * len(P), dtype=object)
     reason = np.array([""] * len(P), dtype=object)
+    infeasible: list[dict] = []  # one entry per (pair, LP) that has no optimum
 
-    def _flag(bad: np.ndarray, what: str) -> None:
-        for q in np.flatnonzero(bad):
-            status[q] = "infeasible"
-            reason[q] = (
-                reason[q] + "; " if reason[q] else ""
-            ) + f"{what} LP infeasible (unit outside that technology)"
+    def _flag(vals: np.ndarray, st: Sequence[str] | np.ndarray | None, what: str) -> None:
+        for q in np.flatnonzero(np.isnan(vals)):
+            lp_st = str(st[q]) if st is not None and str(st[q]) != "optimal" else "infeasible"
+            if status[q] == "optimal":
+                status[q] = lp_st
+            why = "unit outside that technology" if lp_st == "infeasible" else f"solver status {lp_st}"
+            reason[q] = (reason[q] + "; " if reason[q] else "") + f"{what} LP {lp_st} ({why})"
+            infeasible.append(
+                {
+                    "unit": str(ids[o_t[q]]),
+                    "period_from": periods[tt[q]].item(),
+                    "period": periods[tt[q] + 1].item(),
+                    "lp": what,
+                    "status": lp_st,
+                }
+            )
 
     d_tt, d_t1t1 = same[o_t], same[o_t1]
-    _flag(np.isnan(d_tt), "same-period t")
-    _flag(np.isnan(d_t1t1), "same-period t+1")
+    _flag(d_tt, same_st[o_t], "same-period D_t(t)")
+    _flag(d_t1t1, same_st[o_t1], "same-period D_{t+1}(t+1)")
     if technology != "global":
         d_t_t1 = np.full(len(P), np.nan)
         d_t1_t = np.full(len(P), np.nan)
+        st_t_t1 = np.array(["optimal"] * len(P), dtype=object)
+        st_t1_t = np.array(["optimal"] * len(P), dtype=object)
         for t in range(len(periods) - 1):
             sel = np.flatnonzero(tt == t)
             if sel.size == 0:
                 continue
-            d_t_t1[sel], _ = dist.eval(techs[t], o_t1[sel])
-            d_t1_t[sel], _ = dist.eval(techs[t + 1], o_t[sel])
-        _flag(np.isnan(d_t_t1), "cross-period D_t(t+1)")
-        _flag(np.isnan(d_t1_t), "cross-period D_{t+1}(t)")
+            d_t_t1[sel], st_t_t1[sel] = dist.eval(techs[t], o_t1[sel])
+            d_t1_t[sel], st_t1_t[sel] = dist.eval(techs[t + 1], o_t[sel])
+        _flag(d_t_t1, st_t_t1, "cross-period D_t(t+1)")
+        _flag(d_t1_t, st_t1_t, "cross-period D_{t+1}(t)")
         if index == "malmquist":
             effch = d_t1t1 / d_tt
             techch = np.sqrt((d_t_t1 / d_t1t1) * (d_tt / d_t1_t))
@@ -284,9 +332,11 @@ def malmquist(
         cols_out.update({"d_t_t": d_tt, "d_t_t1": d_t_t1, "d_t1_t": d_t1_t, "d_t1_t1": d_t1t1})
     else:
         glob = _tech_members(per_idx, len(periods), "global", window)["G"]
-        dg, _ = dist.eval(glob, np.arange(len(df)))
+        dg, dg_st = dist.eval(glob, np.arange(len(df)))
+        dg_st = np.asarray(dg_st, dtype=object)
         dg_t, dg_t1 = dg[o_t], dg[o_t1]
-        _flag(np.isnan(dg_t) | np.isnan(dg_t1), "global")
+        _flag(dg_t, dg_st[o_t], "global D^G(t)")
+        _flag(dg_t1, dg_st[o_t1], "global D^G(t+1)")
         if index == "malmquist":
             tfpch = dg_t1 / dg_t
             effch = d_t1t1 / d_tt
@@ -296,16 +346,15 @@ def malmquist(
         techch = tfpch / effch
         cols_out.update({"d_t_t": d_tt, "d_t1_t1": d_t1t1, "d_g_t": dg_t, "d_g_t1": dg_t1})
 
-    out = pd.DataFrame(
-        {
-            "unit": ids[o_t],
-            "period_from": periods[tt],
-            "period": periods[tt + 1],
-            "tfpch": tfpch,
-            "effch": effch,
-            "techch": techch,
-        }
-    )
+    # the output columns are collected in order and the frame is built once at the end
+    out: dict[str, np.ndarray] = {
+        "unit": ids[o_t],
+        "period_from": periods[tt],
+        "period": periods[tt + 1],
+        "tfpch": tfpch,
+        "effch": effch,
+        "techch": techch,
+    }
     if index == "malmquist" and rts == "crs":
         # V_s(s) against the *same* technology as the CRS E_s(s) of effch (sequential / window /
         # contemporaneous; contemporaneous for global, whose effch is contemporaneous), so that
@@ -317,40 +366,70 @@ def malmquist(
         pech = vv[o_t1] / vv[o_t]
         out["pech"] = pech
         out["sech"] = effch / pech
-        _flag(np.isnan(pech), "VRS same-period")
+        _flag(pech, None, "VRS same-period")
     additive = index == "luenberger"
-    # cumulative indices per unit, restarting after a missing pair
-    out["_gap"] = False
-    last = {}
-    for q in range(len(out)):
-        u = out.at[q, "unit"]
-        if u in last and last[u] != tt[q] - 1:
-            out.at[q, "_gap"] = True
-        last[u] = tt[q]
+    # cumulative indices per unit, restarting after a missing pair (plain arrays: no per-cell pandas access)
+    units = out["unit"]
+    n_out = len(units)
+    tt_list = tt.tolist()
+    gap = [False] * n_out
+    last: dict[str, int] = {}
+    for q, u in enumerate(units.tolist()):
+        if u in last and last[u] != tt_list[q] - 1:
+            gap[q] = True
+        last[u] = tt_list[q]
+    order = np.lexsort((tt, units)).tolist()
+    start = 0.0 if additive else 1.0
     for c in ("tfpch", "effch", "techch"):
-        cum = np.full(len(out), np.nan)
+        cum = np.full(n_out, np.nan)
+        vals = out[c]
         acc: dict[str, float] = {}
-        for q in np.lexsort((tt, out["unit"].to_numpy())):
-            u = out.at[q, "unit"]
-            v = out.at[q, c]
-            start = 0.0 if additive else 1.0
-            prev = start if (u not in acc or out.at[q, "_gap"]) else acc[u]
-            if out.at[q, "_gap"]:
+        for q in order:
+            u = units[q]
+            v = vals[q]
+            prev = start if (u not in acc or gap[q]) else acc[u]
+            if gap[q] and c == "tfpch":
                 reason[q] = (
                     reason[q] + "; " if reason[q] else ""
                 ) + "cumulative index restarts after a missing pair"
             acc[u] = prev + v if additive else prev * v
             cum[q] = acc[u]
+            if c == "tfpch" and np.isnan(cum[q]) and np.isfinite(v):
+                # an earlier infeasible pair of this unit breaks the chain: say so instead of a bare NaN
+                reason[q] = (
+                    reason[q] + "; " if reason[q] else ""
+                ) + "cumulative indices NaN: an earlier pair of this unit is infeasible"
         out[f"cum_{c}"] = cum
-    out = out.drop(columns="_gap")
     for name, v in cols_out.items():
         out[name] = v
     out["status"] = status
     out["reason"] = reason
-    out = out.sort_values(["unit", "period"], kind="stable").reset_index(drop=True)
+    out = pd.DataFrame(out).sort_values(["unit", "period"], kind="stable").reset_index(drop=True)
     if missing:
         warns.append(
             f"unbalanced panel: {len(missing)} unit-pair(s) without data in both periods were skipped"
+        )
+    n_bad = int((status != "optimal").sum())
+    if n_bad:
+        lps = sorted({e["lp"] for e in infeasible})
+        hint = ""
+        if kind == "ddf" and technology != "global":
+            hint = (
+                " Consider index='gml' (global Malmquist–Luenberger, Oh 2010: the global technology contains"
+                " every observation, so its LPs are always feasible)"
+                + (
+                    " or bad_disposability='inequality' (freely disposable bad outputs; a different technology)"
+                    if k and bad_disposability == "equality"
+                    else ""
+                )
+                + "."
+            )
+        elif kind == "radial" and technology != "global":
+            hint = " Consider technology='global' (Pastor & Lovell 2005), whose LPs are always feasible."
+        warns.append(
+            f"{index}: {n_bad} of {len(P)} unit-pair(s) ({100 * n_bad / len(P):.0f} %) have an LP without"
+            f" optimum ({', '.join(lps)}); their indices are NaN with status/reason set and they are listed in"
+            f" attrs['manifest']['infeasible_pairs'].{hint}"
         )
     for w in warns:
         warnings.warn(w, stacklevel=2)
@@ -364,12 +443,15 @@ def malmquist(
         "direction": "(0, y, b) proportional: y + βy, b − βb"
         if kind == "ddf" and direction is None
         else direction,
-        "bad_outputs": "weakly disposable (equality)" if kind == "ddf" else None,
+        "bad_outputs": _BAD_TEXT[bad_disposability] if kind == "ddf" and k else None,
+        "bad_disposability": bad_disposability if kind == "ddf" else None,
         "inputs": inputs,
         "outputs": outputs,
         "undesirable": bads,
         "periods": [p.item() for p in periods],
         "missing_pairs": missing,
+        "infeasible_pairs": infeasible,
+        "n_infeasible_pairs": n_bad,
         "warnings": warns,
         "n_lp": dist.lp_count,
         "solver": "HiGHS (highspy)",

@@ -149,11 +149,11 @@ def build_report(*, dataset: str | None = None, data: Any = None, framework: Any
     if int(year) not in index_years:
         raise DataError(f"year {year} is not in the index result (framework indicators cover {index_years}); "
                         f"choose one of those years")
-    unc_table = _uncertainty_table(uncertainty, inp, framework, opts, uncertainty_samples, seed, res)
+    unc_table, unc_result = _uncertainty_inputs(uncertainty, inp, framework, opts, uncertainty_samples, seed, res)
     geo = _geometry(geometry)
     if unit is None:
         doc = _national(res, inp, int(year), lang, unc_table, geo,
-                        sens=uncertainty if hasattr(uncertainty, "sensitivity") else None)
+                        sens=uncertainty if hasattr(uncertainty, "sensitivity") else None, unc_result=unc_result)
     else:
         doc = _regional(res, inp, str(unit), int(year), lang, unc_table, geo)
     doc.manifest = {"index": res.manifest, "index_options": opts, "warnings": [str(w.message) for w in caught],
@@ -179,6 +179,11 @@ def _geometry(geometry):
 
 
 def _uncertainty_table(unc, inp, framework, opts, samples, seed, res) -> pd.DataFrame | None:
+    return _uncertainty_inputs(unc, inp, framework, opts, samples, seed, res)[0]
+
+
+def _uncertainty_inputs(unc, inp, framework, opts, samples, seed, res) -> tuple[pd.DataFrame | None, Any]:
+    """(rank-interval table, the UncertaintyResult or None when only a table was given)."""
     if unc is None and samples and samples > 0:
         from nqpf.uncertainty.montecarlo import FACTORS, run_uncertainty
 
@@ -188,11 +193,11 @@ def _uncertainty_table(unc, inp, framework, opts, samples, seed, res) -> pd.Data
         unc = run_uncertainty(inp.data, framework, samples=int(samples), seed=seed, unit_sensitivity=False,
                               vary=vary, backend="sequential" if samples < 64 else "auto", **kw)
     if unc is None:
-        return None
+        return None, None
     tab = getattr(unc, "rank_intervals", unc)
     if not isinstance(tab, pd.DataFrame) or not {"unit", "rank_p05", "rank_p95"} <= set(tab.columns):
         raise DataError("uncertainty must be an UncertaintyResult or a table with unit, rank_p05, rank_p95")
-    return tab.assign(unit=tab["unit"].astype(str))
+    return tab.assign(unit=tab["unit"].astype(str)), (None if unc is tab else unc)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -200,15 +205,31 @@ def _meta(res, inp, year, lang, unit_name: str | None = None) -> list[tuple[str,
     fw = res.framework
     s = res.manifest.get("settings", {})
     out = [(t("report.meta.data", lang), inp.source),
-           (t("report.meta.framework", lang), f"{fw.name} — {fw.meta.get('title_' + lang, '') or ''}".strip(" —")),
+           (t("report.meta.framework", lang), (fw.meta.get("title_zh") or fw.label(fw.root, "zh")) if lang == "zh"
+            else f"{fw.name} — {fw.meta.get('title_en', '') or ''}".strip(" —")),
            (t("report.meta.year", lang), str(year)),
            (t("report.meta.units", lang), str(res.scores["unit"].nunique())),
-           (t("report.meta.settings", lang), ", ".join(f"{k}={v}" for k, v in s.items()
-                                                       if k in ("impute", "treat", "normalize", "weights",
-                                                                "weight_scope", "aggregate")))]
+           (t("report.meta.settings", lang), ("；" if lang == "zh" else "; ").join(
+               f"{t('index.step.' + ('weights' if k == 'weight_scope' else k), lang)}"
+               f"{'：' if lang == 'zh' else ': '}{_setting_label(k, v, lang)}"
+               for k, v in s.items() if k in ("impute", "treat", "normalize", "weights", "weight_scope", "aggregate")))]
     if unit_name:
         out.insert(0, (t("report.meta.region", lang), unit_name))
     return out
+
+
+def _setting_label(step: str, value, lang: str) -> str:
+    """Catalogue label of a pipeline setting (chains such as 'linear-carry+group-mean' part by part); a value
+    without a label (e.g. a per-level aggregation mapping) is shown as given in English and as 自定义 in Chinese."""
+    key = {"weight_scope": "index.scope."}.get(step, f"index.{step}.")
+    parts = str(value).split("+") if isinstance(value, str) else [value]
+    out = []
+    for p in parts:
+        try:
+            out.append(t(f"{key}{p}", lang))
+        except KeyError:
+            out.append("自定义" if lang == "zh" else str(p))
+    return ("＋" if lang == "zh" else " + ").join(out)
 
 
 def _dims(res) -> list[str]:
@@ -262,7 +283,7 @@ def _line_option(x, series: dict[str, list], title: str, ytitle: str = "") -> di
                                                              for v in vals]} for k, vals in series.items()]}
 
 
-def _national(res, inp, year, lang, unc, geo, sens=None) -> ReportDoc:
+def _national(res, inp, year, lang, unc, geo, sens=None, unc_result=None) -> ReportDoc:
     fw = res.framework
     L = lambda k, **kw: t(k, lang, **kw)  # noqa: E731
     doc = ReportDoc(title=L("report.national.title", year=year), lang=lang,
@@ -282,6 +303,7 @@ def _national(res, inp, year, lang, unc, geo, sens=None) -> ReportDoc:
                               height=max(360, 18 * len(rk) + 80), caption=L("report.caption.rank_interval_note")))
     else:
         s.blocks.append(Missing(L("report.missing.uncertainty"), [L("report.needs.uncertainty")]))
+    s.blocks.extend(_nominal_outside_blocks(unc_result, rk, year, lang))
     doc.sections.append(s)
 
     s = Section("map", L("report.section.map"))
@@ -310,6 +332,7 @@ def _national(res, inp, year, lang, unc, geo, sens=None) -> ReportDoc:
     s.blocks.append(Table(tab.reset_index(drop=True), caption=L("report.caption.dimensions", year=year),
                           sheet="dimensions"))
     doc.sections.append(s)
+    doc.sections.append(_diagnostics_section(res, inp, year, lang, names))
 
     doc.sections.append(_dagum_section(res, inp, year, lang))
     doc.sections.append(_convergence_section(res, inp, year, lang))
@@ -318,6 +341,7 @@ def _national(res, inp, year, lang, unc, geo, sens=None) -> ReportDoc:
     doc.sections.extend(explain_sections(res, inp, year, lang, names, _group_labels(inp, lang), uncertainty=sens))
     doc.sections.append(_typology_overview(inp, year, lang))
     doc.sections.append(_tfp_section(inp, year, lang, names))
+    doc.sections.insert(0, _summary_national(res, inp, year, lang, unc, names))
     return doc
 
 
@@ -492,13 +516,7 @@ def _regional(res, inp, unit, year, lang, unc, geo) -> ReportDoc:
     fw = res.framework
     L = lambda k, **kw: t(k, lang, **kw)  # noqa: E731
     names = _names(inp, lang)
-    lab = _ind_label(inp, lang)
-
-    def nl(n: str) -> str:
-        try:
-            return fw.label(n, lang) if n in fw.ids else lab(n)
-        except NQPFError:
-            return lab(n)
+    nl = _node_labeller(fw, inp, lang)
 
     prof = build_profile(res, unit, year, units=inp.units, data=inp.data, uncertainty=unc, lang=lang)
     series = {n: (fw.node(n).get("series") if isinstance(fw.node(n).get("series"), str) and fw.node(n).get("series")
@@ -507,6 +525,7 @@ def _regional(res, inp, unit, year, lang, unc, geo) -> ReportDoc:
     doc = ReportDoc(title=L("report.regional.title", name=name, year=year), lang=lang,
                     subtitle=L("report.subtitle", framework=fw.label(fw.root, lang)),
                     meta=_meta(res, inp, year, lang, unit_name=f"{name} ({unit})"))
+    doc.sections.append(_summary_regional(res, unit, name, year, lang, unc, nl))
 
     # --- profile
     s = Section("profile", L("report.section.profile"), intro=L("report.intro.profile"))
@@ -690,6 +709,300 @@ def _regional(res, inp, unit, year, lang, unc, geo) -> ReportDoc:
     return doc
 
 
+# ---------------------------------------------------------------------------------------------------------
+# executive summary, diagnostics, nominal ranks outside their intervals
+def _root_panel(res, upto: int) -> pd.DataFrame:
+    """unit, period, score, rank of the composite index for the periods up to ``upto``."""
+    sc = res.scores[res.scores["node"] == res.framework.root]
+    sc = sc.assign(unit=sc["unit"].astype(str), period=sc["period"].astype(int))
+    return sc[sc["period"] <= upto][["unit", "period", "score", "rank"]].reset_index(drop=True)
+
+
+def _join(items, lang: str) -> str:
+    return ("、" if lang == "zh" else ", ").join(items)
+
+
+def _rk(v: float) -> str:
+    """A rank quantile: whole numbers without decimals, interpolated ones with one."""
+    v = float(v)
+    return f"{v:.0f}" if abs(v - round(v)) < 1e-9 else f"{v:.1f}"
+
+
+def _interval_of(unc, unit: str, year: int) -> tuple[float, float] | None:
+    if unc is None:
+        return None
+    u = unc[unc["unit"] == unit]
+    if "period" in u:
+        u = u[u["period"].astype(int) == year]
+    if not len(u) or not (np.isfinite(u["rank_p05"].iloc[0]) and np.isfinite(u["rank_p95"].iloc[0])):
+        return None
+    return float(u["rank_p05"].iloc[0]), float(u["rank_p95"].iloc[0])
+
+
+def _cv(x: pd.Series) -> float:
+    """Coefficient of variation (population standard deviation / mean)."""
+    x = x.dropna().astype(float)
+    m = float(x.mean())
+    return float(x.std(ddof=0) / m) if len(x) and m != 0 else float("nan")
+
+
+def national_findings(res, inp, year: int, lang: str, unc=None, names: dict | None = None) -> list[str]:
+    """The key findings of the national report's executive summary, each one sentence computed from ``res``:
+    leaders, laggards (with their rank interval, or the range of their ranks over the panel), the largest
+    risers since the first period, the disparity trend (coefficient of variation first vs report year, its
+    main Dagum source) and the binding obstacle."""
+    L = lambda k, **kw: t(k, lang, **kw)  # noqa: E731
+    names = names if names is not None else _names(inp, lang)
+    nm = lambda u: names.get(u, u)  # noqa: E731
+    fw = res.framework
+    panel = _root_panel(res, year)
+    cur = panel[panel["period"] == year].sort_values(["rank", "unit"], kind="mergesort")
+    years = sorted(panel["period"].unique())
+    y0 = int(years[0])
+    out: list[str] = []
+    if not len(cur):
+        return out
+
+    def stab(u: str) -> str:
+        iv = _interval_of(unc, u, year)
+        if iv is not None:
+            if _rk(iv[0]) == _rk(iv[1]):
+                return L("report.summary.stab_fixed", lo=_rk(iv[0]))
+            return L("report.summary.stab_interval", lo=_rk(iv[0]), hi=_rk(iv[1]))
+        if len(years) > 1:
+            r = panel[panel["unit"] == u]["rank"]
+            return L("report.summary.stab_panel", start=y0, end=year, best=int(r.min()), worst=int(r.max()))
+        return L("report.summary.stab_single")
+
+    k = min(3, len(cur))
+    top, bottom = cur.head(k), cur.tail(k).iloc[::-1]
+    lead, last = top.iloc[0], bottom.iloc[0]
+    out.append(L("report.summary.leaders", year=year, top_n=k, names=_join(map(nm, top["unit"]), lang),
+                 leader=nm(lead["unit"]), score=f"{lead['score']:.4f}", stab=stab(lead["unit"])))
+    if len(cur) > k:
+        out.append(L("report.summary.laggards", top_n=k, names=_join(map(nm, bottom["unit"]), lang),
+                     last=nm(last["unit"]), score=f"{last['score']:.4f}", stab=stab(last["unit"])))
+    if len(years) > 1:
+        both = panel[panel["period"] == y0].merge(cur, on="unit", suffixes=("0", "1")).set_index("unit")
+        both = both.assign(gain=both["rank0"] - both["rank1"], dscore=both["score1"] - both["score0"])
+        both = both.sort_index()
+        sr = both.sort_values("dscore", ascending=False, kind="mergesort").iloc[0]
+        rr = both.sort_values(["gain", "dscore"], ascending=False, kind="mergesort").iloc[0]
+        if rr["gain"] > 0:
+            out.append(L("report.summary.risers", start=y0, end=year, name=nm(rr.name), r0=int(rr["rank0"]),
+                         r1=int(rr["rank1"]), sname=nm(sr.name), ds=f"{sr['dscore']:+.4f}"))
+        else:
+            out.append(L("report.summary.risers_none", start=y0, end=year, sname=nm(sr.name),
+                         ds=f"{sr['dscore']:+.4f}"))
+        cv0, cv1 = _cv(panel[panel["period"] == y0]["score"]), _cv(cur["score"])
+        if np.isfinite(cv0) and np.isfinite(cv1):
+            trend = "up" if cv1 > cv0 * (1 + 1e-6) else ("down" if cv1 < cv0 * (1 - 1e-6) else "flat")
+            src = _disparity_source(res, inp, year, lang)
+            out.append(L(f"report.summary.disparity_{trend}", start=y0, end=year, cv0=f"{cv0:.3f}",
+                         cv1=f"{cv1:.3f}", source=src))
+    try:
+        from nqpf.analysis import obstacle_degree
+
+        obs = obstacle_degree(res.normalized, res.weights)
+        ob = obs[obs["period"].astype(int) == year]
+        ind = ob[ob["level"] == "indicator"].groupby("node")["obstacle"].mean().sort_values(ascending=False,
+                                                                                             kind="mergesort")
+        dim = ob[ob["level"] == "dimension"].groupby("node")["obstacle"].mean().sort_values(ascending=False,
+                                                                                            kind="mergesort")
+        if len(ind) and len(dim):
+            out.append(L("report.summary.obstacle", year=year, ind=fw.label(ind.index[0], lang),
+                         iv=f"{ind.iloc[0]:.1%}", dim=fw.label(dim.index[0], lang), dv=f"{dim.iloc[0]:.1%}"))
+    except (ImportError, NQPFError, KeyError):
+        pass
+    return out
+
+
+def _disparity_source(res, inp, year: int, lang: str) -> str:
+    """The largest Dagum component of the year's Gini (a clause for the disparity finding), or ''."""
+    groups = _group_labels(inp, "en")
+    if not groups:
+        return ""
+    try:
+        from nqpf.analysis.inequality import dagum
+
+        sc = _root_panel(res, year)
+        sc = sc[sc["period"] == year].assign(group=lambda d: d["unit"].map(groups)).dropna(subset=["group"])
+        dg = dagum(sc, "score", "group", period="period", unit="unit")
+    except (ImportError, NQPFError):
+        return ""
+    v = dg.set_index("component")["value"]
+    shares = {c: float(v.get(f"share:{c}", np.nan)) for c in ("Gw", "Gnb", "Gt")}
+    shares = {c: x for c, x in shares.items() if np.isfinite(x)}
+    if not shares or not np.isfinite(float(v.get("G", np.nan))):
+        return ""
+    c = max(shares, key=shares.get)
+    return t("report.summary.disparity_source", lang, year=year, g=f"{float(v['G']):.3f}",
+             component=t(f"report.summary.component.{c}", lang), share=f"{shares[c]:.1%}")
+
+
+def _summary_national(res, inp, year, lang, unc, names) -> Section:
+    s = Section("summary", t("report.section.summary", lang), intro=t("report.intro.summary", lang))
+    for f in national_findings(res, inp, year, lang, unc, names):
+        s.blocks.append(Text(f, "finding"))
+    return s
+
+
+def regional_findings(res, unit: str, name: str, year: int, lang: str, unc=None, label=None) -> list[str]:
+    """The regional summary: the unit's rank (and interval), its strongest and weakest dimension, its change
+    on the previous period."""
+    L = lambda k, **kw: t(k, lang, **kw)  # noqa: E731
+    fw = res.framework
+    label = label or (lambda n: fw.label(n, lang))
+    panel = _root_panel(res, year)
+    cur = panel[panel["period"] == year]
+    me = cur[cur["unit"] == unit]
+    out: list[str] = []
+    if not len(me):
+        return out
+    r = me.iloc[0]
+    iv = _interval_of(unc, unit, year)
+    interval = "" if iv is None else L("report.summary.region_interval", lo=_rk(iv[0]), hi=_rk(iv[1]))
+    out.append(L("report.summary.region_rank", year=year, name=name, score=f"{r['score']:.4f}", n=len(cur),
+                 rank=int(r["rank"]), interval=interval))
+    sc = res.scores.assign(unit=res.scores["unit"].astype(str), period=res.scores["period"].astype(int))
+    d = sc[(sc["unit"] == unit) & (sc["period"] == year) & sc["node"].isin(_dims(res))]
+    if len(d) >= 2:
+        d = d.sort_values(["rank", "score"], ascending=[True, False], kind="mergesort")
+        best, worst = d.iloc[0], d.iloc[-1]
+        out.append(L("report.summary.region_dims", best=label(best["node"]), rb=int(best["rank"]),
+                     worst=label(worst["node"]), rw=int(worst["rank"])))
+    prev = [y for y in sorted(panel["period"].unique()) if y < year]
+    if prev:
+        p = panel[(panel["unit"] == unit) & (panel["period"] == prev[-1])]
+        if len(p):
+            p = p.iloc[0]
+            out.append(L("report.summary.region_change", prev=int(prev[-1]), ds=f"{r['score'] - p['score']:+.4f}",
+                         r0=int(p["rank"]), r1=int(r["rank"])))
+    return out
+
+
+def _summary_regional(res, unit, name, year, lang, unc, label) -> Section:
+    s = Section("summary", t("report.section.summary", lang), intro=t("report.intro.summary_regional", lang))
+    for f in regional_findings(res, unit, name, year, lang, unc, label):
+        s.blocks.append(Text(f, "finding"))
+    return s
+
+
+DIAG_CHECKS = ("weight_concentration", "single_driver", "outlier", "small_denominator", "rank_jump",
+               "long_imputation")
+
+
+def _node_labeller(fw, inp, lang):
+    """Label of a framework node, or of a dataset indicator when the id is not a node."""
+    lab = _ind_label(inp, lang)
+
+    def nl(n: str) -> str:
+        try:
+            return fw.label(n, lang) if n in fw.ids else lab(n)
+        except NQPFError:
+            return lab(n)
+
+    return nl
+
+
+def _diagnostics_section(res, inp, year, lang, names) -> Section:
+    """Effective-weight concentration and the diagnostic flags of the report year (``res.diagnostics``)."""
+    L = lambda k, **kw: t(k, lang, **kw)  # noqa: E731
+    fw = res.framework
+    nl = _node_labeller(fw, inp, lang)
+
+    s = Section("diagnostics", L("report.section.diagnostics"), intro=L("report.intro.diagnostics"))
+    try:
+        dg = res.diagnostics
+    except NQPFError as exc:
+        s.blocks.append(Missing(L("report.section.diagnostics"), [], str(exc)))
+        return s
+    cc = dg.concentration
+    pair = lambda a, b: L("report.diag.pair", label=a, value=b)  # noqa: E731
+    s.blocks.append(Facts([
+        (L("report.diag.max_leaf"), pair(nl(cc["max_leaf"]), f"{cc['max_weight']:.1%}")),
+        (L("report.diag.top3"), pair(_join([nl(x) for x in cc["top3"]], lang), f"{cc['top3_weight']:.1%}")),
+        (L("report.diag.herfindahl"), f"{cc['herfindahl']:.3f}"),
+        (L("report.diag.effective_number"), f"{cc['effective_number']:.1f}"),
+    ], title=L("report.diag.concentration")))
+    s.blocks.append(Text(L("report.diag.conc_flagged" if cc["flagged"] else "report.diag.conc_ok",
+                           leaf=nl(cc["max_leaf"]), w=f"{cc['max_weight']:.1%}",
+                           lim=f"{cc['limits']['max_leaf']:.1%}", top3=f"{cc['top3_weight']:.1%}",
+                           lim3=f"{cc['limits']['max_top3']:.1%}"),
+                         "warning" if cc["flagged"] else "note"))
+    fl = dg.flags
+    per = pd.to_numeric(fl["period"], errors="coerce")
+    fl = fl[(per == year) | per.isna()]
+    if not len(fl):
+        s.blocks.append(Text(L("report.diag.no_flags", year=year), "note"))
+        return s
+    counts = fl["check"].value_counts()
+    parts = _join([L("report.diag.count_part", check=L(f"report.diag.check.{c}"), n=int(counts[c]))
+                   for c in DIAG_CHECKS if counts.get(c, 0)], lang)
+    s.blocks.append(Text(L("report.diag.flag_count", year=year, n=len(fl), parts=parts), "p"))
+    order = {c: i for i, c in enumerate(DIAG_CHECKS)}
+    fl = fl.assign(_o=fl["check"].map(order)).sort_values(["_o", "unit", "indicator"], kind="mergesort")
+    tab = pd.DataFrame({
+        L("report.diag.col.check"): [L(f"report.diag.check.{c}") if c in order else str(c) for c in fl["check"]],
+        L("report.col.region"): [names.get(str(u), str(u)) if str(u) else "—" for u in fl["unit"]],
+        L("report.col.indicator"): [nl(str(i)) if isinstance(i, str) and i else "—" for i in fl["indicator"]],
+        L("report.col.value"): fl["value"].astype(float).to_numpy(),
+    })
+    if lang != "zh":  # the detail text is English: the Chinese report shows the translated columns only
+        tab[L("report.diag.col.detail")] = fl["detail"].astype(str).to_numpy()
+    s.blocks.append(Table(tab.reset_index(drop=True), caption=L("report.diag.caption_flags", year=year),
+                          sheet="diagnostics"))
+    s.blocks.append(Text(L("report.diag.note_value"), "note"))
+    return s
+
+
+def nominal_outside(unc_result, rk: pd.DataFrame, year: int) -> dict | None:
+    """``{count, of, cases}`` of nominal ranks outside their 5–95 % interval: from the uncertainty result's
+    manifest (``nominal_outside``), else computed from the ranking table of the year (rank vs rank_p05/p95)."""
+    man = getattr(unc_result, "manifest", None)
+    if isinstance(man, dict) and isinstance(man.get("nominal_outside"), dict):
+        no = man["nominal_outside"]
+        return {"count": int(no.get("count", 0)), "of": int(no.get("of", 0)), "cases": list(no.get("cases", []))}
+    if {"rank_p05", "rank_p95"} <= set(rk.columns) and rk["rank_p05"].notna().any():
+        x = rk.dropna(subset=["rank_p05", "rank_p95"])
+        bad = x[(x["rank"] < x["rank_p05"]) | (x["rank"] > x["rank_p95"])]
+        return {"count": len(bad), "of": len(x),
+                "cases": [{"unit": str(r.unit), "period": year, "rank_nominal": int(r.rank),
+                           "rank_p05": float(r.rank_p05), "rank_p95": float(r.rank_p95),
+                           "nominal_percentile": float("nan")} for r in bad.itertuples()]}
+    return None
+
+
+def _nominal_outside_blocks(unc_result, rk, year, lang) -> list:
+    L = lambda k, **kw: t(k, lang, **kw)  # noqa: E731
+    no = nominal_outside(unc_result, rk, year)
+    if not no or no["count"] <= 0:
+        return []
+    names = dict(zip(rk["unit"].astype(str), rk["name"].astype(str), strict=True))
+    cases = [c for c in no["cases"] if int(c.get("period", year)) == year]
+    out: list = []
+    if cases:
+        items = _join([L("report.unc.case", name=names.get(str(c["unit"]), str(c["unit"])),
+                         rank=int(c["rank_nominal"]), lo=_rk(c["rank_p05"]), hi=_rk(c["rank_p95"]))
+                       for c in cases], lang)
+        out.append(Text(L("report.unc.outside_year", year=year, n=len(cases), items=items, count=no["count"],
+                          of=no["of"]), "warning"))
+    else:
+        out.append(Text(L("report.unc.outside_other", year=year, count=no["count"], of=no["of"]), "warning"))
+    out.append(Text(L("report.unc.outside_why"), "note"))
+    if cases:
+        tab = pd.DataFrame({
+            L("report.col.name"): [names.get(str(c["unit"]), str(c["unit"])) for c in cases],
+            L("report.unc.col.nominal"): [int(c["rank_nominal"]) for c in cases],
+            L("report.col.rank_p05"): [float(c["rank_p05"]) for c in cases],
+            L("report.col.rank_p95"): [float(c["rank_p95"]) for c in cases],
+            L("report.unc.col.percentile"): [float(c.get("nominal_percentile", np.nan)) for c in cases]})
+        out.append(Table(tab, caption=L("report.unc.caption", year=year), sheet="nominal_outside",
+                         formats={L("report.col.rank_p05"): "{:.1f}", L("report.col.rank_p95"): "{:.1f}",
+                                  L("report.unc.col.percentile"): "{:.1%}"}))
+    return out
+
+
 def _concept_label(c: str, lang: str) -> str:
     from nqpf.guide.knowledge import default_knowledge
 
@@ -697,4 +1010,4 @@ def _concept_label(c: str, lang: str) -> str:
     return kb.concept_label(c, lang) if c in kb.concepts else c
 
 
-__all__ = ["build_report"]
+__all__ = ["build_report", "national_findings", "nominal_outside", "regional_findings"]

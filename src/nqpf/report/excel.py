@@ -13,7 +13,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from nqpf._util import atomic_path
-from nqpf.report import ReportDoc, Table
+from nqpf.report import ReportDoc, Table, Text
 
 INJECTION_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _BAD_SHEET = re.compile(r"[\[\]\*\?/\\:]")
@@ -117,6 +117,17 @@ def write_excel(doc: ReportDoc, path: str | Path) -> Path:
         about.cell(row=r, column=1, value=safe_text(str(k)))
         about.cell(row=r, column=2, value=safe_text(str(v)))
         r += 1
+    for sec in doc.sections:  # the executive summary's findings, one per row, under the metadata
+        if sec.id != "summary":
+            continue
+        r += 1
+        about.cell(row=r, column=1, value=safe_text(sec.title)).font = Font(bold=True)
+        for b in sec.blocks:
+            if isinstance(b, Text):
+                r += 1
+                about.cell(row=r, column=1, value="•")
+                about.cell(row=r, column=2, value=safe_text(b.text))
+        r += 2
     for sec, miss in doc.missing():
         about.cell(row=r, column=1, value=safe_text(sec.title))
         about.cell(row=r, column=2, value=safe_text(f"{miss.what}: {', '.join(miss.needs)} {miss.reason}".strip()))

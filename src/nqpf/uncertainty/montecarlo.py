@@ -215,15 +215,10 @@ def _nominal_outside(rank_probs: pd.DataFrame, intervals: pd.DataFrame) -> dict[
 
 
 def _parse_weight_method(method: str) -> tuple[str | None, str | None]:
-    parts = [p.strip() for p in str(method).split("+")]
-    if len(parts) == 1:
-        p = parts[0]
-        if p in ("fixed", "ahp"):
-            return p, None
-        return None, p
-    if len(parts) == 2 and parts[0] in wts.SUBJECTIVE and parts[1] in wts.OBJECTIVE:
-        return parts[0], parts[1]
-    raise MethodError(f"weighting {method!r}: use one method or 'subjective+objective' such as 'ahp+entropy'")
+    """The index layer's own parser (one rule for weight strings): 'ahp+entropy', 'entropy+critic', …"""
+    from nqpf.index.pipeline import _parse_weights
+
+    return _parse_weights(method)
 
 
 def _subjective_leaf_weights(fw: Framework, within: dict[str, float], kept: set[str]) -> np.ndarray:
@@ -255,11 +250,12 @@ def _leaf_weights(fw: Framework, Z: np.ndarray, method: str, kept_mask: np.ndarr
     w = np.zeros(len(leaves))
     w_o = None
     if obj is not None:
-        if obj == "equal":
-            w_o = np.full(len(idx), 1.0 / len(idx))
-        else:
-            w_o = wts.objective_weights(Z[:, idx], obj, names=names,
-                                        entropy_shift=float(opts.get("entropy_shift", 0.0)))
+        from nqpf.index.pipeline import _objective
+
+        # the same objective weights as build_index (incl. two objective methods combined, e.g. entropy+critic)
+        w_o = _objective(Z[:, idx], obj, names, shift=float(opts.get("entropy_shift", 0.0)),
+                         combine=opts.get("combine", "linear") if subj is None else "linear",
+                         alpha=float(opts.get("alpha", 0.5)) if subj is None else 0.5)
     if subj is not None:
         ws_full = _subjective_leaf_weights(fw, within_subj or {}, set(names))
         w_s = ws_full[idx]
