@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from _common import cpu_seconds
 
+from nqpf.productivity._lp import available_cpus
 from nqpf.productivity.dea import dea_arrays
 from nqpf.productivity.malmquist import malmquist
 
@@ -217,7 +218,7 @@ def main() -> None:
     a = ap.parse_args()
     skip = set(a.skip.split(","))
     sizes = [500, 2000] if a.quick else [int(s) for s in a.sizes.split(",")]
-    print(f"cores available: {len(os.sched_getaffinity(0))}, jobs: {a.jobs}")
+    print(f"cores available: {available_cpus()}, jobs: {a.jobs}")
     if "ccr" not in skip:
         bench_ccr(sizes, a.full_max, a.jobs)
     if "sbm" not in skip:

@@ -51,7 +51,8 @@ def _no_untranslated(html: str, lang: str):
 def test_national_report_sections(national, tmp_path):
     ids = [s.id for s in national.sections]
     assert ids == ["summary", "ranking", "map", "dimensions", "diagnostics", "dagum", "convergence", "theil",
-                   "density", "spatial", "markov", "coupling", "obstacles", "forecast", "typology", "tfp"]
+                   "density", "spatial", "markov", "coupling", "obstacles", "forecast", "typology", "tfp",
+                   "indicators", "methods", "sources", "limits"]
     html = render_html(national)
     c, text = _no_untranslated(html, "zh")
     assert "排名与不确定性" in text and "区域差异" in text and "收敛分析" in text

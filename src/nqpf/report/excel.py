@@ -117,8 +117,8 @@ def write_excel(doc: ReportDoc, path: str | Path) -> Path:
         about.cell(row=r, column=1, value=safe_text(str(k)))
         about.cell(row=r, column=2, value=safe_text(str(v)))
         r += 1
-    for sec in doc.sections:  # the executive summary's findings, one per row, under the metadata
-        if sec.id != "summary":
+    for sec in doc.sections:  # the summary's findings, the methods and the limitations, one per row
+        if sec.id not in ("summary", "methods", "limits"):
             continue
         r += 1
         about.cell(row=r, column=1, value=safe_text(sec.title)).font = Font(bold=True)
