@@ -81,6 +81,9 @@ def fresh_server(tmp_path_factory):
 def test_dashboard_walkthrough(server, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
+    # the full suite runs this next to other CPU-heavy tests on 2 cores: give each UI expectation room
+    expect.set_options(timeout=30_000)
+
     SHOTS.mkdir(parents=True, exist_ok=True)
     bad = tmp_path / "坏数据.csv"
     bad.write_bytes("unit,period,rd,patents\n北京,2020,1.5,10\n北京,2020,1.6,10\nAtlantis,2021,2,3\n上海,20x1,abc,4\n".encode("gbk"))
