@@ -12,7 +12,7 @@ from test_summary_diagnostics import ASCII_WORD, english_fragments, sections_tex
 
 from nqpf.i18n import catalogue
 from nqpf.index import build_index
-from nqpf.report.build import _method_label, _setting_label, build_report, late_series, source_citations
+from nqpf.report.build import _setting_label, build_report, late_series, source_citations
 from nqpf.report.html import render_html
 
 OPTS = {"impute": "group-mean", "periods": "2016-2021"}
@@ -112,11 +112,10 @@ def test_methods_sentences_name_the_settings(reports, res, lang):
     texts = _texts(doc, "methods")
     steps = ("impute", "treat", "normalize", "weights", "aggregate")
     for step in steps:
-        assert sum(_method_label(step, st[step], lang) in x for x in texts) >= 1, step
+        assert sum(_setting_label(step, st[step], lang) in x for x in texts) >= 1, step
     assert any(_setting_label("weight_scope", st["weight_scope"], lang) in x for x in texts)
-    treat = next(x for x in texts if _method_label("treat", st["treat"], lang) in x)
-    weights = next(x for x in texts if _method_label("weights", st["weights"], lang) in x)
-    assert _method_label("treat", st["treat"], lang) == _setting_label("treat", st["treat"], lang)
+    treat = next(x for x in texts if _setting_label("treat", st["treat"], lang) in x)
+    weights = next(x for x in texts if _setting_label("weights", st["weights"], lang) in x)
     src = res.manifest["settings_source"]
     assert _msg(f"report.methods.origin.{src['treat']}", lang) in treat
     assert _msg(f"report.methods.origin.{src['weights']}", lang) in weights
@@ -177,10 +176,9 @@ def test_sources_list_distinct_citations(reports, res, cn, lang):
 
 
 def test_method_labels_in_chinese_carry_no_english():
-    # the index catalogue's Chinese skew/kurtosis label names the COINr package; the report words it itself
-    zh = _method_label("treat", "skewkurt", "zh")
+    # the catalogue's Chinese skew/kurtosis label (shared by reports, CLI and dashboard) names no package
+    zh = _setting_label("treat", "skewkurt", "zh")
     assert zh and not ASCII_WORD.findall(zh)
-    assert _method_label("treat", "skewkurt", "en") == _setting_label("treat", "skewkurt", "en")
 
 
 def test_source_citations_split():

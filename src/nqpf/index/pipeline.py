@@ -397,7 +397,7 @@ def framework_method(fw: Framework) -> dict[str, Any]:
     m = fw.meta.get("method") or {}
     if not isinstance(m, dict):
         raise FrameworkError(f"framework {fw.name!r}: 'method' must be a mapping such as {{weights: entropy}}")
-    bad = sorted(set(m) - set(ENGINE_DEFAULTS) - set(OPTIONS) - {"groups"})
+    bad = sorted(set(m) - set(ENGINE_DEFAULTS) - set(OPTIONS))
     if bad:
         raise FrameworkError(
             f"framework {fw.name!r}: unknown key(s) {bad} in 'method'; allowed: "
@@ -658,7 +658,7 @@ def _build(
             if obj is None:
                 w_leaf = w_s / w_s.sum()
             else:
-                w_o = _objective(Z, obj, leaves, shift=ent_shift, combine="linear", alpha=0.5)
+                w_o = _objective(Z, obj, leaves, shift=ent_shift, combine=combine, alpha=alpha)  # one method
                 w_leaf = wts.combine_weights(w_s, w_o, method=combine, alpha=alpha)
         W = {x: float(w_leaf[leaf_pos[x]]) for x in leaves}
         for n in fw.internal:

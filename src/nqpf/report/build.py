@@ -1043,15 +1043,6 @@ def _indicators_section(res, inp, lang) -> Section:
     return s
 
 
-def _method_label(step: str, value, lang: str) -> str:
-    """The report's own wording of a setting (``report.methods.setting.<step>.<value>``, e.g. a Chinese label
-    without the English package name), else the index catalogue label (:func:`_setting_label`)."""
-    try:
-        return t(f"report.methods.setting.{step}.{value}", lang)
-    except KeyError:
-        return _setting_label(step, value, lang)
-
-
 def _methods_section(res, lang) -> Section:
     """One plain sentence per pipeline step from ``manifest['settings']`` and where each setting came from."""
     L = lambda k, **kw: t(k, lang, **kw)  # noqa: E731
@@ -1066,7 +1057,7 @@ def _methods_section(res, lang) -> Section:
     for step in ("impute", "treat", "normalize", "weights", "aggregate"):
         if step not in st:
             continue
-        kw = {"method": _method_label(step, st[step], lang), "origin": origin(step)}
+        kw = {"method": _setting_label(step, st[step], lang), "origin": origin(step)}
         if step == "weights":
             kw["scope"] = _setting_label("weight_scope", st.get("weight_scope", "leaves"), lang)
         s.blocks.append(Text(L(f"report.methods.{step}", **kw), "p"))

@@ -12,10 +12,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from nqpf._util import atomic_path
+from nqpf._util import FORMULA_PREFIXES, atomic_path
 from nqpf.report import ReportDoc, Table, Text
 
-INJECTION_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+INJECTION_PREFIXES = FORMULA_PREFIXES  # the one list of formula-starting characters (nqpf._util)
 _BAD_SHEET = re.compile(r"[\[\]\*\?/\\:]")
 
 

@@ -60,6 +60,7 @@ from nqpf.errors import DataError, MethodError, NQPFError
 from nqpf.framework import Framework, load_framework
 from nqpf.index import build_index
 from nqpf.index import weights as wts
+from nqpf.index.pipeline import _objective, _parse_weights, resolve_method
 from nqpf.uncertainty._kernel import evaluate_batch as _evaluate_batch
 from nqpf.uncertainty._kernel import rank_matrix as _rank_matrix
 from nqpf.uncertainty._kernel import score_runs as _score_runs
@@ -214,13 +215,6 @@ def _nominal_outside(rank_probs: pd.DataFrame, intervals: pd.DataFrame) -> dict[
     }
 
 
-def _parse_weight_method(method: str) -> tuple[str | None, str | None]:
-    """The index layer's own parser (one rule for weight strings): 'ahp+entropy', 'entropy+critic', …"""
-    from nqpf.index.pipeline import _parse_weights
-
-    return _parse_weights(method)
-
-
 def _subjective_leaf_weights(fw: Framework, within: dict[str, float], kept: set[str]) -> np.ndarray:
     """Effective leaf weights from within-parent weights, renormalised within each parent over the children
     that keep at least one leaf (a dropped child's share goes to its siblings)."""
@@ -244,18 +238,16 @@ def _leaf_weights(fw: Framework, Z: np.ndarray, method: str, kept_mask: np.ndarr
                   opts: dict) -> np.ndarray:
     """Leaf weights (sum 1, 0 on dropped leaves) for one block, method and exclusion (leaves scope)."""
     leaves = fw.leaves
-    subj, obj = _parse_weight_method(method)
+    subj, obj = _parse_weights(method)
     idx = np.flatnonzero(kept_mask)
     names = [leaves[i] for i in idx]
     w = np.zeros(len(leaves))
     w_o = None
     if obj is not None:
-        from nqpf.index.pipeline import _objective
-
-        # the same objective weights as build_index (incl. two objective methods combined, e.g. entropy+critic)
+        # the same objective weights as build_index (incl. two objective methods combined, e.g. entropy+critic;
+        # with a subjective part the objective is a single method, so combine/alpha are not used here)
         w_o = _objective(Z[:, idx], obj, names, shift=float(opts.get("entropy_shift", 0.0)),
-                         combine=opts.get("combine", "linear") if subj is None else "linear",
-                         alpha=float(opts.get("alpha", 0.5)) if subj is None else 0.5)
+                         combine=opts.get("combine", "linear"), alpha=float(opts.get("alpha", 0.5)))
     if subj is not None:
         ws_full = _subjective_leaf_weights(fw, within_subj or {}, set(names))
         w_s = ws_full[idx]
@@ -333,7 +325,7 @@ class _Model:
             self.Z.append(np.ascontiguousarray(res.Z))
 
     def subjective_within(self, method: str) -> dict | None:
-        subj, _ = _parse_weight_method(method)
+        subj, _ = _parse_weights(method)
         if subj is None:
             return None
         if subj not in self.within:
@@ -539,10 +531,9 @@ def run_uncertainty(data: Any, framework: Any, *, samples: int = 256, seed: int 
         raise MethodError(f"perturb_bank must be at least 2, got {perturb_bank}")
     if batch_size is not None and batch_size < 1:
         raise MethodError(f"batch_size must be at least 1, got {batch_size}")
-    from nqpf.index.pipeline import resolve_method
-
+    fw = load_framework(framework)
     steps, index_options, _src = resolve_method(
-        load_framework(framework), impute=impute, treat=treat, normalize=normalize, weights=weights,
+        fw, impute=impute, treat=treat, normalize=normalize, weights=weights,
         aggregate=aggregate, **index_options)
     impute, treat, normalize, weights, aggregate = (steps[k] for k in ("impute", "treat", "normalize", "weights",
                                                                         "aggregate"))
@@ -561,7 +552,6 @@ def run_uncertainty(data: Any, framework: Any, *, samples: int = 256, seed: int 
         check_scheduler(scheduler, connect_timeout)  # fail fast, before any work
     notes: list[str] = []
     clock = _Clock()
-    fw = load_framework(framework)
     data = _load_data(data, fw, periods, index_options)
     nominal_cfg = {"impute": impute, "treat": treat, "normalize": normalize, "weights": weights,
                    "aggregate": aggregate, "periods": periods}
