@@ -11,14 +11,24 @@ The uncertainty case varies treat, normalize, weights, perturb, aggregate and ex
 options) with n = 125 base samples: n (k + 2) = 1,000 runs; ``--backend`` chooses the backend (default
 auto, which uses worker processes on 2 cores for this much work).
 
-Run: ``.venv/bin/python bench/bench_scale.py [--only county|firm] [--backend auto]``.
+Backends (issue 20): ``--backends sequential,processes,dask`` runs the uncertainty case alone, once per
+backend, each in a fresh interpreter (so every case has its own peak RSS: the parent's and its largest
+worker's), on ``--units`` firms × 15 years × 30 indicators with 1,000 runs, and prints a table of wall time,
+CPU time, peak RSS, speed-up against sequential, the context size and the measured per-run cost; then a
+projection table for 8, 32 and 128 workers from the measured numbers (model in :func:`projection`).
+
+Run: ``.venv/bin/python bench/bench_scale.py [--only county|firm] [--backend auto]`` or
+``.venv/bin/python bench/bench_scale.py --backends sequential,processes,dask --units 5000 [--workers 2]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
+import subprocess
+import sys
 import time
 import warnings
 
@@ -90,11 +100,100 @@ def run_panel(name: str, backend: str) -> dict:
     return row
 
 
+def uncertainty_case(units: int, backend: str, workers: int, runs: int = 1000) -> dict:
+    """One uncertainty analysis (firm-shaped panel, ``runs`` runs) in this interpreter; its measurements."""
+    from nqpf.uncertainty.montecarlo import run_uncertainty
+
+    wide, fw = synthetic(units, 15, 30)
+    n = int(np.ceil(runs / (len(VARY) + 2)))
+    kw = {"workers": workers} if backend != "sequential" else {}
+    if backend == "dask":
+        kw["dask_processes"] = True
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t0, c0 = time.perf_counter(), cpu_seconds()
+        res = run_uncertainty(wide, fw, samples=n, seed=1, vary=VARY, backend=backend, n_boot=1000, **kw)
+        wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+    ex, tm = res.manifest["execution"], res.manifest["timings_s"]
+    n_blocks = len(res.manifest["factors"]["treat"]["options"]) * len(res.manifest["factors"]["normalize"]["options"])
+    ctx_gb = n_blocks * units * 15 * 30 * 8 / 2**30  # the normalised blocks (float64), the bulk of the context
+    runs_s = tm.get("runs_scale", 0.0) + tm["runs"]
+    digest = pd.util.hash_pandas_object(res.rank_intervals, index=False).sum()
+    return {
+        "units": units, "backend": f"{ex['backend']}×{ex['workers']}", "runs": res.manifest["design"]["runs"],
+        "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "runs_phase_s": round(runs_s, 2),
+        "serial_s": round(wall - runs_s, 2), "chunks": ex["chunks"], "workers_used": ex.get("workers_used"),
+        "peak_rss_gb": round(peak_gb(), 3),
+        "worker_peak_rss_gb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20, 3),
+        "context_gb": round(ctx_gb, 3), "load_avg": round(os.getloadavg()[0], 2),
+        "result_digest": int(digest) & 0xFFFFFFFF,
+    }
+
+
+def projection(seq: dict, workers=(8, 32, 128), start_s: float = 1.5, periods: int = 15) -> pd.DataFrame:
+    """Projected time and per-worker memory of the uncertainty case on ``w`` workers from a sequential run.
+
+    Model: ``t(w) = serial + start + runs_phase / min(w, periods)`` — the serial parts (nominal build,
+    blocks, weights, Sobol' on the rank shift, leave-one-out) stay in the client, the runs phase is split by
+    period chunks (ranks are within period), so at most ``periods`` tasks run at once; ``start`` is the
+    measured start-up of a worker pool (spawn, import, map the context). Per-worker memory = the context
+    (normalised blocks) + one chunk's score and rank matrices (12 bytes × runs × units). Only the
+    reductions travel back (≈ 20 float64 per unit-period and 1 int64 per run and chunk).
+    """
+    rows = []
+    chunk_gb = 12 * seq["runs"] * seq["units"] / 2**30
+    for w in workers:
+        par = min(w, periods)
+        t = seq["serial_s"] + start_s + seq["runs_phase_s"] / par
+        rows.append({"workers": w, "parallel_tasks": par, "projected_s": round(t, 1),
+                     "speed_up_vs_sequential": round(seq["wall_s"] / t, 2),
+                     "per_worker_gb": round(seq["context_gb"] + chunk_gb, 2),
+                     "returned_mb": round((20 * 8 * seq["units"] * periods + 8 * seq["runs"] * periods) / 2**20, 1)})
+    return pd.DataFrame(rows)
+
+
+def compare_backends(units: int, backends: list[str], workers: int) -> None:
+    rows = []
+    for be in backends:
+        code = (f"import sys; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); import json, "
+                f"bench_scale as b\nif __name__ == '__main__':\n    print(json.dumps(b.uncertainty_case({units}, "
+                f"{be!r}, {workers})))")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+        if out.returncode != 0:
+            print(f"{be}: failed\n{out.stderr[-2000:]}", flush=True)
+            continue
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        print(rows[-1], flush=True)
+    df = pd.DataFrame(rows)
+    seq = df[df["backend"].str.startswith("sequential")]
+    if len(seq):
+        df["speed_up"] = (float(seq["wall_s"].iloc[0]) / df["wall_s"]).round(2)
+        df["identical_to_sequential"] = df["result_digest"] == int(seq["result_digest"].iloc[0])
+    print(df.drop(columns=["result_digest"]).to_string(index=False))
+    if len(seq):
+        s0 = seq.iloc[0].to_dict()
+        par = df[df["backend"].str.startswith("processes")]
+        start = 1.5
+        if len(par):  # measured overhead: the parallel wall time beyond an ideal split of the sequential one
+            p0 = par.iloc[0]
+            w = int(str(p0["backend"]).split("×")[1])
+            start = max(0.0, float(p0["wall_s"]) - (s0["serial_s"] + s0["runs_phase_s"] / min(w, 15)))
+        print(f"\nprojection from the sequential run (parallel overhead {start:.1f} s, measured on processes):")
+        print(projection(s0, start_s=start).to_string(index=False))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", choices=sorted(PANELS), default=None)
     ap.add_argument("--backend", default="auto")
+    ap.add_argument("--backends", default=None, help="e.g. sequential,processes,dask: compare backends")
+    ap.add_argument("--units", type=int, default=5000)
+    ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
+    if args.backends:
+        print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}", flush=True)
+        compare_backends(args.units, args.backends.split(","), args.workers)
+        return
     print(
         f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f} (…_s = wall clock, …_cpu_s = CPU time of "
         "this process and its workers; on a shared machine wall time grows with the load)",

@@ -10,7 +10,7 @@ the large path did not slow down. Each case: one warm-up call, then the median o
 
 ``--save`` pickles every case's output DataFrame; ``--compare`` reports the max |Δ| of every numeric column
 (and equality of the text columns) against such a file — used to check that speed-ups leave results unchanged.
-Reference figures (R Benchmarking ``malmq`` on 100 × 10: 0.23 s) come from the issue; R is not run here.
+R peers are timed side by side in ``bench_peers_r.py``. The ``peers`` column is compared by its λ values.
 """
 
 from __future__ import annotations
@@ -104,9 +104,20 @@ def compare(a: pd.DataFrame, b: pd.DataFrame) -> float:
             ok = ~np.isnan(x)
             if ok.any():
                 worst = max(worst, float(np.max(np.abs(x[ok] - y[ok]))))
+        elif c == "peers":  # "id:λ;id:λ": compare the λ of every peer (a missing peer counts as λ = 0)
+            for u, v in zip(x, y, strict=True):
+                pu, pv = _peers(u), _peers(v)
+                for key in pu.keys() | pv.keys():
+                    worst = max(worst, abs(pu.get(key, 0.0) - pv.get(key, 0.0)))
         elif not (x == y).all():
             return float("inf")
     return worst
+
+
+def _peers(text: object) -> dict[str, float]:
+    if not isinstance(text, str) or not text:
+        return {}
+    return {k: float(v) for k, v in (item.rsplit(":", 1) for item in text.split(";"))}
 
 
 def main() -> None:

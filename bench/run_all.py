@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["index", "uncertainty", "dea", "small", "analysis", "scale", "web"]
+BENCHES = ["index", "uncertainty", "dea", "small", "analysis", "scale", "web", "cities", "cli"]
 
 
 def main() -> int:

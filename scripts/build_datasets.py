@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO / "src"))
 from nqpf._util import atomic_path  # noqa: E402
 from nqpf.data.panel import check_long  # noqa: E402
 
-DATASETS = ["cn_provinces", "world", "cn_industries"]
+DATASETS = ["cn_provinces", "world", "cn_industries", "cn_industrial_green", "cn_cities"]
 CATALOGUE_COLUMNS = [
     "indicator",
     "name_zh",

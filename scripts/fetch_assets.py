@@ -25,6 +25,9 @@ FILES = {
     "package/LICENSE": "LICENSE-echarts.txt",
 }
 DEST = Path(__file__).resolve().parents[1] / "src" / "nqpf" / "_assets"
+# prefecture polygons of every province (properties id = GB/T 2260 code), used by nqpf.report.geo_city
+PROVINCE_MEMBERS = "package/map/json/province/"
+PROVINCE_DIR = "province"
 
 
 def main() -> int:
@@ -33,7 +36,7 @@ def main() -> int:
     ap.add_argument("--force", action="store_true")
     args = ap.parse_args()
     dest: Path = args.dest
-    if not args.force and all((dest / name).exists() for name in FILES.values()):
+    if not args.force and all((dest / name).exists() for name in FILES.values()) and (dest / PROVINCE_DIR).is_dir():
         return 0
     if shutil.which("npm") is None:
         print("warning: npm not found; interactive charts and maps will fall back to static figures", file=sys.stderr)
@@ -58,6 +61,10 @@ def main() -> int:
                     print(f"error: {member} missing from {tgz.name}", file=sys.stderr)
                     return 1
                 (dest / name).write_bytes(f.read())
+            (dest / PROVINCE_DIR).mkdir(exist_ok=True)
+            for m in tar.getmembers():
+                if m.isfile() and m.name.startswith(PROVINCE_MEMBERS) and m.name.endswith(".json"):
+                    (dest / PROVINCE_DIR / Path(m.name).name).write_bytes(tar.extractfile(m).read())
         (dest / "SOURCE.txt").write_text(f"{PACKAGE} from the npm registry, sha256 {SHA256}\n", encoding="utf-8")
     return 0
 

@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 import nqpf.datasets as ds  # noqa: E402
-from nqpf.framework import load_framework  # noqa: E402
+from nqpf.framework import builtin_names, list_frameworks, load_framework  # noqa: E402
 from nqpf.index import build_index  # noqa: E402
 from nqpf.index.compare import compare_scores  # noqa: E402
 
@@ -93,6 +93,68 @@ def _raw_reproduction(raw: Path) -> str:
     )
 
 
+PUBLISHED = "published/"
+# Systems issue 12 names as candidates, with the author string their YAML citation would carry once encoded.
+CANDIDATES = {
+    "王珏 & 王荣基 (2024)": "王珏",
+    "韩文龙 et al. (2024)": "韩文龙",
+    "卢江 et al. (2024)": "卢江",
+    "Li & Liu (2024, Sustainability)": "Li, L.",
+}
+
+
+def published_systems() -> list[str]:
+    """Every replication shipped in ``nqpf/frameworks/published/`` (the page covers each one, none by hand)."""
+    return [n for n in builtin_names() if n.startswith(PUBLISHED)]
+
+
+def _published_section(cn, v2) -> tuple[list[str], pd.DataFrame]:
+    """Per year, the default against every reproduced published system run on cn_provinces (its YAML's method
+    and substitutions) and, where the YAML names the authors' printed scores as a shipped series, against those."""
+    listing = list_frameworks().set_index("name")
+    cols: dict[str, pd.Series] = {}
+    rows = []
+    for name in published_systems():
+        fw = load_framework(name)
+        res = _quiet(build_index, cn, name)
+        cols[f"v2 vs {name} (its system on cn_provinces)"] = _rho(v2, res)
+        ref = (fw.meta.get("replication") or {}).get("reference_series")
+        has_ref = bool(ref) and ref in set(cn.data["indicator"])
+        if has_ref:
+            cols[f"{name} on cn_provinces vs its printed scores (`{ref}`)"] = _rho(res, (cn, ref))
+        ix = res.index_scores()
+        rows.append(
+            f"| `{name}` | {listing.loc[name, 'citation']} | {len(fw.leaves)} | "
+            f"{int(ix['period'].min())}–{int(ix['period'].max())} | {len(fw.meta.get('substitutions') or [])} | "
+            f"{'`' + ref + '`' if has_ref else '—'} |"
+        )
+    t = pd.DataFrame(cols)
+    lines = [
+        f"Every system in `nqpf/frameworks/published/` ({len(rows)}; the list is read from the package, not typed "
+        "here), built on `cn_provinces` with its own method and substitution table:",
+        "",
+        "| system | citation | indicators | years | substitutions | printed scores shipped |",
+        "|---|---|---|---|---|---|",
+        *rows,
+        "",
+        "| year | " + " | ".join(t.columns) + " |",
+        "|---|" + "---|" * len(t.columns),
+    ]
+    for y, row in t.iterrows():
+        lines.append(f"| {int(y)} | " + " | ".join(_fmt(v) for v in row) + " |")
+    cited = " ".join(str((load_framework(n).meta.get("citation") or {}).get("text", "")) for n in published_systems())
+    missing = [k for k, author in CANDIDATES.items() if author not in cited]
+    lines.append("")
+    if missing:
+        lines += [
+            f"Not encoded: {', '.join(missing)} — their indicator tables could not be read in a citable source "
+            "available to the project, and a system is added only from a table actually read (what was searched "
+            "and found: `docs/frameworks/published-search.md`).",
+            "",
+        ]
+    return lines, t
+
+
 def build(raw: Path) -> str:
     cn = ds.load("cn_provinces")
     v2 = _quiet(build_index, cn, "nqpf-core")
@@ -130,6 +192,7 @@ def build(raw: Path) -> str:
         f"({int(cols['127ww system on cn_provinces vs printed'].idxmin())}, where cn_provinces observes the 2011 "
         "industrial R&D that the author carried back from 2012).",
         "",
+        *_published_section(cn, v2)[0],
         "## 2. The default before and after (v1 → v2)",
         "",
         "| | nqpf-core v1 (entropy, 19 ratios) | nqpf-core v2 (default) |",

@@ -37,10 +37,79 @@ def atomic_path(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[
     os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; outputs are meant to be shared like any new file
     try:
         yield tmp_path
+        fsync_file(tmp_path)  # the data reach the disk before the name does (no empty file after a crash)
         os.replace(tmp_path, target)
+        fsync_dir(target.parent)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def fsync_file(path: str | os.PathLike) -> None:
+    """Flush ``path``'s data to the storage device (``fsync``); a regular file that is missing raises."""
+    fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(path: str | os.PathLike) -> None:
+    """Flush a directory's entries (a rename into it) where the OS allows it (POSIX; a no-op on Windows)."""
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems refuse fsync on directories
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def staged_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield an empty staging folder beside ``path`` for a multi-file output set; all or nothing.
+
+    Files are written into the staging folder (by :func:`atomic_path` and the ``write_*_atomic`` helpers, which
+    fsync each one). On success a missing ``path`` becomes the staging folder by one atomic rename; into an
+    existing ``path`` each staged file is renamed in turn (same file system, so nothing is copied and a rename
+    does not run out of space), then the folder entry is fsynced. On failure the staging folder is removed and
+    ``path`` is left exactly as it was (files already there keep their old contents)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".stage", dir=target.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(stage, 0o777 & ~umask)  # mkdtemp makes 0700; an output folder is shared like any new folder
+    try:
+        yield stage
+        if not target.exists():
+            os.replace(stage, target)
+            fsync_dir(target.parent)
+        else:
+            _move_into(stage, target)
+    finally:
+        if stage.exists():
+            import shutil
+
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def _move_into(src: Path, dst: Path) -> None:
+    """Rename every entry of ``src`` into the existing folder ``dst`` (sub-folders merged recursively)."""
+    if not dst.is_dir():
+        raise FileExistsError(f"{dst} exists and is not a folder; choose another output folder")
+    for entry in sorted(src.iterdir()):
+        dest = dst / entry.name
+        if entry.is_dir() and dest.is_dir():
+            _move_into(entry, dest)
+        else:
+            os.replace(entry, dest)
+    fsync_dir(dst)
 
 
 def write_text_atomic(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:

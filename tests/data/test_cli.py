@@ -65,7 +65,9 @@ def test_validate_clean_file_exit_0(tmp_path):
 def test_validate_options(tmp_path):
     p = tmp_path / "w.csv"
     p.write_text("country,yr,gdp\nUSA,2020,1\nCHN,2020,2\n")
-    assert runner.invoke(app, ["validate", str(p)]).exit_code == 1  # not provinces
+    assert runner.invoke(app, ["validate", str(p), "--units", "province"]).exit_code == 1  # not provinces
+    r = runner.invoke(app, ["validate", str(p)])  # --units auto: countries are kept as ids (issue 14)
+    assert r.exit_code == 0 and "not provinces" in r.output, r.output
     r = runner.invoke(
         app, ["validate", str(p), "--units", "none", "--unit-col", "country", "--period-col", "yr"]
     )
@@ -99,4 +101,4 @@ def test_console_script_subprocess(tmp_path):
     assert r.returncode == 1 and "row 5" in r.stdout
     r = subprocess.run([str(NQPF), "validate", str(tmp_path / "nope.csv")], capture_output=True, text=True, env=env,
                        timeout=60)  # fmt: skip
-    assert r.returncode == 2 and "does not exist" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "file not found" in r.stderr and "Traceback" not in r.stderr

@@ -148,8 +148,8 @@ def test_write_read_round_trip(tmp_path, fmt, layout):
 def test_write_is_atomic_and_refuses_invalid(tmp_path):
     target = tmp_path / "out.dta"
     target.write_bytes(b"old")
-    bad = _expected_gdp().assign(indicator="R&D share")  # not a Stata variable name in wide layout
-    with pytest.raises(DataError, match="Stata variable names"):
+    bad = _expected_gdp().assign(value=1e308)  # beyond Stata's double range: refused
+    with pytest.raises(DataError, match="Stata's double range"):
         write(bad, target, layout="wide")
     assert target.read_bytes() == b"old"
     with pytest.raises(DataError):

@@ -60,10 +60,12 @@ def test_text_only_unit_row_is_still_a_header_row(tmp_path):
 
 
 def test_web_upload_uses_the_same_reader(tmp_path):
+    from nqpf.web.guard import Limits
     from nqpf.web.ingest import ingest
 
-    store = types.SimpleNamespace(add_upload=lambda *args: "u1")
-    dash = types.SimpleNamespace(data_dir=tmp_path, store=store, max_rows=10_000, max_cols=100)
+    store = types.SimpleNamespace(add_upload=lambda *args: "u1", upload_usage=lambda: (0, 0))
+    dash = types.SimpleNamespace(data_dir=tmp_path, store=store, max_rows=10_000, max_cols=100, max_uploads=10,
+                                 max_store_bytes=10**9, isolate=True, limits=Limits(max_rows=10_000, max_cols=100))
     out = ingest(dash, "s.csv", b"province,year,gdp,rd\nBeijingg,2018,2,3\nTianjin,2018,3,4\n", "province")
     assert not out["ok"]
     assert [(q["code"], q["row"]) for q in out["report"]["problems"]] == [("unit_unknown", 2)]

@@ -95,7 +95,7 @@ def test_default_direction_documented_behaviour():
     assert fw.direction("x") == 1 and not fw.problems()
 
 
-@pytest.mark.parametrize("bad", ["a.b", "f(a)", "a[0]", "a if b else c", "lambda: 1", "a < b", "'s'", "True"])
+@pytest.mark.parametrize("bad", ["a.b", "f(a)", "a[0]", "a if b else c", "lambda: 1", "a < b", "b's'", "''", "True"])
 def test_formula_refuses_non_arithmetic(bad):
     with pytest.raises(FrameworkError, match="not allowed|not valid"):
         parse_formula(bad, node="n")

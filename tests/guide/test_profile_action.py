@@ -100,10 +100,13 @@ def test_every_recommendation_cites_a_path_and_names_its_triggers(cn, anhui):
     assert g.recommendations, "Anhui is below its peers on several indicators; the guide cannot be empty"
     cmap = concept_indicators(kb, set(cn.data["indicator"]))
     ev = g.evidence_matrix.set_index("indicator")
+    facts = set(kb.facts_of("340000"))
     for r in g.recommendations:
         p = kb.path(r.path_id)                      # raises if the entry does not exist
-        assert r.citation == p.citation and r.citation.startswith("seed 00")
-        assert len(r.triggers) >= 1 and r.why
+        assert r.citation_ids == p.citations and r.citation == p.cite("en")
+        assert r.why
+        bonus = max([kb.facts[f].get("weight", 0) for f in p.applies_if_facts if f in facts], default=0)
+        assert len(r.triggers) >= 1 or bonus > 0
         allowed = {i for c in p.concepts for i in cmap[c]}
         for t in r.triggers.itertuples():
             assert t.indicator in allowed
@@ -111,33 +114,56 @@ def test_every_recommendation_cites_a_path_and_names_its_triggers(cn, anhui):
                 assert ev.loc[t.indicator, "gap"] <= -g.manifest["min_gap"]
             else:                                   # an obstacle that is not a relative strength
                 assert not ev.loc[t.indicator, "gap"] > 0 if t.indicator in ev.index else True
-        assert r.type_factor == (1.0 if p.suits_type(set(g.region_types)) else g.manifest["off_type_factor"])
-    scores = [r.score for r in g.recommendations]
+        specific = any(b["id"] != "all" for b in r.applies_because)
+        expect = (1.0 if specific else g.manifest["generic_factor"]) if r.applies_because \
+            else g.manifest["off_type_factor"]
+        assert r.type_factor == expect
+        assert r.score == pytest.approx(r.evidence * r.type_factor)
+    # ordering: paths bringing new evidence are in descending score order; a covered path's triggers all
+    # trigger paths above it
+    seen: set[str] = set()
+    uncovered = []
+    for r in g.recommendations:
+        inds = set(r.triggers["indicator"])
+        if r.covered_by:
+            assert inds <= seen and set(r.covered_by) <= {x.path_id for x in uncovered + g.recommendations}
+        else:
+            uncovered.append(r)
+        seen |= inds
+    scores = [r.score for r in uncovered]
     assert scores == sorted(scores, reverse=True)
 
 
 def test_guides_differ_by_type(cn, small_index):
-    """Anhui (industrial-digitalisation-led) and Guizhou (emerging) get type factors from their own types."""
+    """Anhui (industrial-digitalisation-led) and Guizhou (emerging, a national computing hub) get factors from
+    their own types and facts."""
+    kb = default_knowledge()
     out = {}
     for u in ("340000", "520000"):
         prof = build_profile(small_index, u, YEAR, units=cn.units, data=cn.data)
         g = _guide(cn, prof, u)
-        out[u] = (g.region_types, {r.path_id: r.type_factor for r in g.recommendations})
+        out[u] = (g.region_types, {r.path_id: r for r in g.recommendations})
     assert out["340000"][0][0] == "industrial_digitalisation_led" and out["520000"][0][0] == "emerging"
-    kb = default_knowledge()
+    assert "data_production" in out["520000"][0]
     common = set(out["340000"][1]) & set(out["520000"][1])
-    differ = [p for p in common if out["340000"][1][p] != out["520000"][1][p]]
+    differ = [p for p in common if out["340000"][1][p].type_factor != out["520000"][1][p].type_factor]
     assert differ, "the same path should be weighted differently for regions of different types"
     for p in differ:
         for u in ("340000", "520000"):
-            assert (out[u][1][p] == 1.0) == kb.path(p).suits_type(set(out[u][0]))
+            r = out[u][1][p]
+            types = set(out[u][0])
+            facts = set(kb.facts_of(u))
+            path = kb.path(p)
+            applies = path.suits_type(types) or bool(set(path.applies_if_facts) & facts) or any(
+                b["kind"] == "concept" for b in r.applies_because)
+            assert (r.type_factor > 0.6) == applies
 
 
 def test_peer_trajectories_are_what_the_data_show(cn, small_index):
     prof = build_profile(small_index, "520000", YEAR, units=cn.units, data=cn.data)
     g = _guide(cn, prof, "520000")
     rows = pd.concat([r.peer_trajectories for r in g.recommendations], ignore_index=True)
-    assert len(rows), "Guizhou's broadband gap was closed by other provinces in 2016-2021"
+    assert len(rows), "Guizhou's gaps were closed by comparable provinces in 2016-2021"
     cat = cn.indicators.set_index("indicator")["direction_hint"]
     for r in rows.drop_duplicates(["indicator", "peer"]).itertuples():
         s = cn.data[cn.data["indicator"] == r.indicator].set_index(["unit", "period"])["value"]
@@ -149,3 +175,21 @@ def test_peer_trajectories_are_what_the_data_show(cn, small_index):
         own = g.evidence_matrix.set_index("indicator").loc[r.indicator]
         assert r.start_value <= own["value"] + 1e-12 and r.gain >= -own["gap"] - 1e-12
     assert g.manifest["causal_claims"] == "none"
+
+
+def test_guide_without_placement_or_relative_obstacles(cn, anhui):
+    """Untyped region: every path gets factor 1; a profile without relative obstacles (older callers) falls
+    back to the classic obstacle degrees and says so in the manifest."""
+    import dataclasses
+
+    g = action_guide(anhui, None, cn.data, catalogue=cn.indicators, lang="zh")
+    assert g.region_types == [] and all(r.type_factor == 1.0 for r in g.recommendations)
+    assert g.manifest["obstacles"] == "relative"
+    old = dataclasses.replace(anhui, relative_obstacles=None, panel=None)
+    g2 = action_guide(old, classify(cn.data, "340000", YEAR), cn.data, catalogue=cn.indicators)
+    assert g2.manifest["obstacles"] == "global" and g2.recommendations
+    top = set(old.obstacles[(old.obstacles["level"] == "indicator") & (old.obstacles["rank"] <= 5)]["node"])
+    for r in g2.recommendations:
+        for t in r.triggers.itertuples():
+            if t.reason == "obstacle":
+                assert t.indicator in top

@@ -441,7 +441,7 @@ def test_cli_dea_contract(tmp_path):
     )
     assert res.exit_code == 0, res.output
     got = pd.read_csv(out)
-    assert {"unit", "efficiency", "status", "reason", "peers"} <= set(got.columns)
+    assert {"firm", "efficiency", "status", "reason", "peers"} <= set(got.columns)  # the --id name is kept
     assert got["efficiency"].round(3).tolist() == [0.5, 1.0, 0.833, 0.714, 1.0]  # DEAP EG1 (as above)
     out2 = tmp_path / "out2.csv"
     res = CliRunner().invoke(
@@ -467,7 +467,7 @@ def test_cli_dea_contract(tmp_path):
     )
     assert res.exit_code == 0, res.output
     got2 = pd.read_csv(out2)
-    assert {"unit", "efficiency", "phi", "status"} <= set(got2.columns)
+    assert {"firm", "efficiency", "phi", "status"} <= set(got2.columns)
 
 
 @pytest.mark.parametrize("kind", ["radial_in", "radial_out", "ddf"])

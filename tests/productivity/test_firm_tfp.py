@@ -157,7 +157,7 @@ def test_cli_firm(tmp_path):
         ],
     )
     assert r.exit_code == 0, r.output
-    assert list(pd.read_csv(out).columns) == ["unit", "period", "ln_tfp"]
+    assert list(pd.read_csv(out).columns) == ["firm", "year", "ln_tfp"]  # the --id/--period names are kept
     p = pd.read_csv(tmp_path / "tfp_params.csv").set_index("name")
     assert p.loc["beta_l", "estimate"] == pytest.approx(BL, abs=0.08)
     r = CliRunner().invoke(

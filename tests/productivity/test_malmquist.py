@@ -233,8 +233,8 @@ def test_cli_malmquist_contract(tmp_path):
     )
     assert res.exit_code == 0, res.output
     got = pd.read_csv(out)
-    assert {"unit", "period", "tfpch", "effch", "techch", "pech", "sech", "cum_tfpch"} <= set(got.columns)
-    assert got.loc[(got.unit == 2) & (got.period == 2), "tfpch"].item() == pytest.approx(1.5)  # DEAP EG4
+    assert {"firm", "year", "year_from", "tfpch", "effch", "techch", "pech", "sech", "cum_tfpch"} <= set(got.columns)
+    assert got.loc[(got.firm == 2) & (got.year == 2), "tfpch"].item() == pytest.approx(1.5)  # DEAP EG4
     out2 = tmp_path / "g.csv"
     src2 = tmp_path / "p.csv"
     random_panel(10, 3, 4).to_csv(src2, index=False)
@@ -265,4 +265,4 @@ def test_cli_malmquist_contract(tmp_path):
         ],
     )
     assert res.exit_code == 0, res.output
-    assert {"unit", "period", "tfpch", "effch", "techch"} <= set(pd.read_csv(out2).columns)
+    assert {"id", "year", "tfpch", "effch", "techch"} <= set(pd.read_csv(out2).columns)  # --id/--period names

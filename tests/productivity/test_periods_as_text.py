@@ -68,7 +68,7 @@ def test_malmquist_cli_years_written_2015nian(tmp_path):
     r = CliRunner().invoke(app, [*args, "--out", str(out)])
     assert r.exit_code == 0, (r.output, r.exception)
     res = pd.read_csv(out)
-    assert sorted(res["period"].unique()) == [2016, 2017, 2018] and len(res) == 24
+    assert sorted(res["year"].unique()) == [2016, 2017, 2018] and len(res) == 24  # the --period name is kept
 
 
 def test_growth_firm_sfa_read_years_written_as_text():

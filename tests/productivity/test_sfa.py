@@ -203,7 +203,7 @@ def test_cli_sfa(tmp_path):
     )
     assert r.exit_code == 0, r.output
     eff = pd.read_csv(out)
-    assert list(eff.columns[:3]) == ["unit", "period", "efficiency"]
+    assert list(eff.columns[:3]) == ["firm", "period", "efficiency"]  # the --id name is kept (no --period)
     assert eff["efficiency"].mean() == pytest.approx(EG1_EFF_MEAN, abs=2e-6)
     params = pd.read_csv(tmp_path / "eff_params.csv")
     assert params.set_index("name").loc["gamma", "estimate"] == pytest.approx(EG1_MLE["gamma"], abs=2e-5)

@@ -62,3 +62,22 @@ def test_bad_backend_and_workers():
         run_tasks(_task, [1], backend="processes", workers=0)
     with pytest.raises(BackendError, match="only used by the dask backend"):
         run_tasks(_task, [1], backend="processes", scheduler="tcp://127.0.0.1:1")
+
+
+def _context_kind(ctx, payload, seed_seq):
+    """Module-level task: how the worker sees the context's arrays."""
+    return type(ctx["Z"][0]).__name__, float(ctx["Z"][0].sum()), type(ctx["small"]).__name__
+
+
+def test_processes_context_is_memory_mapped_and_one_pool_serves_many_maps():
+    from nqpf.uncertainty.backends import Executor
+
+    Z = np.arange(200_000, dtype=float).reshape(1000, 200)  # 1.6 MB: far beyond a pipe buffer
+    ctx = {"Z": [Z], "small": np.arange(3)}
+    with Executor("processes", workers=2, context=ctx) as ex:
+        first = ex.map(_context_kind, [0, 1, 2])
+        again = ex.map(_context_kind, [0])
+        tmp = ex._tmp
+        assert sorted(p.suffix for p in tmp.iterdir()) == [".npy", ".pkl"]  # one array file + the small rest
+    assert first[0] == ("memmap", float(Z.sum()), "ndarray") and again[0] == first[0]
+    assert not tmp.exists()  # temporary files removed on exit

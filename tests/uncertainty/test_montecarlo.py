@@ -101,7 +101,8 @@ def test_outputs_are_consistent_with_the_runs(small_panel):
     long, fw = small_panel
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "factor 'impute' dropped" (tested below)
-        res = run_uncertainty(long, fw, samples=32, seed=1, top_k=3, backend="sequential", **SMALL)
+        res = run_uncertainty(long, fw, samples=32, seed=1, top_k=3, backend="sequential", keep_runs=True,
+                              **SMALL)
     ri, rp = res.rank_intervals, res.rank_probabilities
     R, S = res.ranks, res.scores
     assert R.shape == (32 * (len(res.manifest["design"]["factors"]) + 2), len(ri))

@@ -12,7 +12,7 @@ from nqpf.uncertainty import run_uncertainty
 def test_bank_entry_zero_reproduces_the_nominal_scores_exactly():
     cn = ds.load("cn_provinces")
     u = run_uncertainty(cn, "nqpf-core", samples=16, seed=3, vary=["perturb"], perturb_bank=4, n_boot=20,
-                        unit_sensitivity=False, backend="sequential")
+                        unit_sensitivity=False, backend="sequential", keep_runs=True)
     nominal = u.rank_probabilities["score_nominal"].to_numpy()
     runs = u.runs
     zero = np.flatnonzero(runs["perturb"].astype(int).to_numpy() == 0)

@@ -14,7 +14,7 @@ def test_nominal_equals_build_index_for_a_framework_with_its_own_method():
     cn = ds.load("cn_provinces")
     res = build_index(cn, "published/127ww-2026")
     u = run_uncertainty(cn, "published/127ww-2026", samples=16, seed=1, n_boot=20, unit_sensitivity=False,
-                        vary=["normalize", "weights"], backend="sequential")
+                        vary=["normalize", "weights"], backend="sequential", keep_runs=True)
     assert u.manifest["nominal"]["weights"] == "entropy+critic"
     nom = u.rank_probabilities.set_index(["unit", "period"])["score_nominal"]
     lib = res.index_scores().set_index(["unit", "period"])["score"]

@@ -9,7 +9,7 @@ from nqpf.web import create_app
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     app = create_app(tmp_path_factory.mktemp("webdata"), max_upload_bytes=200_000)
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://127.0.0.1") as c:
         yield c
 
 

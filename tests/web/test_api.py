@@ -11,6 +11,9 @@ import pytest
 from nqpf.index import build_index
 from nqpf.web import create_app
 
+LOCAL = "http://127.0.0.1"  # the server answers loopback Host names only
+OCTET = {"content-type": "application/octet-stream"}  # the upload content type it requires
+
 
 def test_default_run_matches_library(client, default_run):
     # the API's scores are the library's scores (a second path to the same numbers)
@@ -48,10 +51,10 @@ def test_recompute_changes_method_and_reports_shift(client, default_run):
 def test_runs_survive_restart(tmp_path):
     from fastapi.testclient import TestClient
 
-    with TestClient(create_app(tmp_path)) as c:
+    with TestClient(create_app(tmp_path), base_url=LOCAL) as c:
         rid = c.post("/api/runs", json={}).json()["id"]
         first = c.get(f"/api/runs/{rid}/scores").json()
-    with TestClient(create_app(tmp_path)) as c:
+    with TestClient(create_app(tmp_path), base_url=LOCAL) as c:
         assert c.get(f"/api/runs/{rid}/scores").json() == first
     assert {p.name for p in tmp_path.iterdir()} <= {"nqpf.sqlite", "nqpf.sqlite-wal", "nqpf.sqlite-shm", "tmp"}
 
@@ -74,13 +77,13 @@ def test_bad_settings_are_json_422(client):
 
 def test_upload_limit_enforced(client):
     big = b"unit,period,x\n" + b"110000,2020,1\n" * 20_000  # > 200 kB limit of the fixture
-    r = client.post("/api/uploads", params={"filename": "big.csv"}, content=big)
+    r = client.post("/api/uploads", headers=OCTET, params={"filename": "big.csv"}, content=big)
     assert r.status_code == 413 and "limit" in r.json()["error"]
 
 
 def test_upload_broken_file_lists_rows(client):
     text = "unit,period,rd,patents\n北京,2020,1.5,10\n北京,2020,1.6,10\nAtlantis,2021,2,3\n上海,20x1,abc,4\n"
-    r = client.post("/api/uploads", params={"filename": "broken.csv"}, content=text.encode("gbk"))
+    r = client.post("/api/uploads", headers=OCTET, params={"filename": "broken.csv"}, content=text.encode("gbk"))
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["ok"] is False
@@ -90,7 +93,7 @@ def test_upload_broken_file_lists_rows(client):
 
 
 def test_upload_content_checked_not_extension(client):
-    r = client.post("/api/uploads", params={"filename": "data.xlsx"}, content=b"\x00\x01garbage")
+    r = client.post("/api/uploads", headers=OCTET, params={"filename": "data.xlsx"}, content=b"\x00\x01garbage")
     assert r.status_code in (200, 422)
     body = r.json()
     assert (body.get("ok") is False) or ("error" in body)
@@ -102,7 +105,7 @@ def test_upload_good_file_and_compute(client):
     for name, (a, b, c) in vals.items():
         for y in (2020, 2021):
             rows.append(f"{name},{y},{a + (y - 2020)},{b},{c}")
-    r = client.post("/api/uploads", params={"filename": "good.csv"}, content="\n".join(rows).encode("utf-8"))
+    r = client.post("/api/uploads", headers=OCTET, params={"filename": "good.csv"}, content="\n".join(rows).encode("utf-8"))
     body = r.json()
     assert body["ok"] is True, body
     run = client.post("/api/runs", json={"upload": body["id"], "dataset": None, "framework": "auto"})
@@ -114,7 +117,7 @@ def test_upload_good_file_and_compute(client):
 
 def test_csv_download_neutralises_formulas(client):
     rows = ["unit,period,a,b", "=cmd|' /C calc'!A0,2020,1,2", "@SUM(1),2020,2,3", "+x,2020,3,1", "-y,2020,4,5"]
-    r = client.post("/api/uploads", params={"filename": "inj.csv", "units": "none"}, content="\n".join(rows).encode())
+    r = client.post("/api/uploads", headers=OCTET, params={"filename": "inj.csv", "units": "none"}, content="\n".join(rows).encode())
     body = r.json()
     assert body["ok"] is True, body
     run = client.post("/api/runs", json={"upload": body["id"], "dataset": None, "framework": "auto"}).json()
@@ -189,7 +192,7 @@ def test_mapping_to_framework(client):
     for i, name in enumerate(["北京", "上海", "广东", "四川", "河南", "湖北"]):
         for y in (2020, 2021):
             lines.append(f"{name},{y},{i + 1 + (y - 2020)},{(i * 3) % 6 + 1},{6 - i}")
-    up = client.post("/api/uploads", params={"filename": "m.csv"}, content="\n".join(lines).encode()).json()
+    up = client.post("/api/uploads", headers=OCTET, params={"filename": "m.csv"}, content="\n".join(lines).encode()).json()
     assert up["ok"], up
     mapping = {"rd_intensity_calc": "rd", "invention_grants_per_10k": "pat", "students_higher_edu_per_10k": "edu"}
     r = client.post("/api/runs", json={"upload": up["id"], "framework": "nqpf-core", "mapping": mapping,
@@ -212,7 +215,7 @@ def test_mapping_to_framework(client):
 
 def test_auto_framework_equal_weights_is_mean(client):
     rows = ["unit,period,a,b", "110000,2020,1,4", "310000,2020,3,2", "440000,2020,2,6"]
-    up = client.post("/api/uploads", params={"filename": "ab.csv"}, content="\n".join(rows).encode()).json()
+    up = client.post("/api/uploads", headers=OCTET, params={"filename": "ab.csv"}, content="\n".join(rows).encode()).json()
     run = client.post("/api/runs", json={"upload": up["id"], "framework": "auto", "weights": "equal"}).json()
     s = pd.DataFrame(client.get(f"/api/runs/{run['id']}/scores", params={"node": "index"}).json()).set_index("unit")
     # min-max: a -> 0, 1, .5 ; b -> .5, 0, 1 ; equal-weight mean -> .25, .5, .75
@@ -224,7 +227,7 @@ def test_auto_framework_equal_weights_is_mean(client):
 def test_reports_download_and_xlsx_neutralised(client):
     rows = ["unit,period,a,b", "=HYPERLINK(\"x\"),2020,1,2", "@SUM(1),2020,2,3", "+x,2020,3,1", "-y,2020,4,5",
             "ok,2020,5,5"]
-    up = client.post("/api/uploads", params={"filename": "inj.csv", "units": "none"}, content="\n".join(rows).encode())
+    up = client.post("/api/uploads", headers=OCTET, params={"filename": "inj.csv", "units": "none"}, content="\n".join(rows).encode())
     run = client.post("/api/runs", json={"upload": up.json()["id"], "framework": "auto"}).json()
     r = client.get(f"/api/runs/{run['id']}/download/report.xlsx", params={"period": 2020})
     assert r.status_code == 200, r.text
@@ -243,7 +246,7 @@ def test_reports_download_and_xlsx_neutralised(client):
 def test_request_timeout_is_json_504(tmp_path):
     from fastapi.testclient import TestClient
 
-    with TestClient(create_app(tmp_path, request_timeout=0.05)) as c:
+    with TestClient(create_app(tmp_path, request_timeout=0.05), base_url=LOCAL) as c:
         r = c.post("/api/runs", json={"weights": "critic"})  # an index build takes > 0.05 s
         assert r.status_code == 504 and "longer than" in r.json()["error"]
         assert c.get("/api/health").json() == {"status": "ok"}
@@ -293,7 +296,7 @@ def test_mapped_tree_equals_flat_auto_under_leaf_weights(client):
     for i, name in enumerate(["北京", "上海", "广东", "四川", "河南"]):
         for y in (2020, 2021):
             lines.append(f"{name},{y},{i + y - 2019},{5 - i},{(i * 7) % 5 + 1}")
-    up = client.post("/api/uploads", params={"filename": "g.csv"}, content="\n".join(lines).encode()).json()
+    up = client.post("/api/uploads", headers=OCTET, params={"filename": "g.csv"}, content="\n".join(lines).encode()).json()
     same = {"weights": "entropy", "treat": "none", "impute": "none"}  # nqpf-core declares its own method
     auto = client.post("/api/runs", json={"upload": up["id"], "framework": "auto", **same}).json()
     mapped = client.post("/api/runs", json={"upload": up["id"], "framework": "nqpf-core", **same, "mapping": {

@@ -14,7 +14,8 @@ from nqpf.web import create_app  # noqa: E402
 def _app():
     import tempfile
 
-    return create_app(tempfile.mkdtemp(prefix="nqpf-schema-"), max_upload_bytes=100_000)
+    # the ASGI test transport sends Host: testserver; name it like --allowed-host would
+    return create_app(tempfile.mkdtemp(prefix="nqpf-schema-"), max_upload_bytes=100_000, allowed_hosts=("testserver",))
 
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", _app())

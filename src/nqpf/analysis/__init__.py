@@ -8,6 +8,7 @@ Every function takes a pandas DataFrame and returns a tidy DataFrame; settings a
 
 from __future__ import annotations
 
+from nqpf.analysis import levels  # city/province levels: ranks, aggregation_check, growth, breaks
 from nqpf.analysis.convergence import (
     beta_cross_section,
     beta_panel,
@@ -20,7 +21,7 @@ from nqpf.analysis.convergence import (
 from nqpf.analysis.coupling import coupling, coupling_degree, coupling_from_index
 from nqpf.analysis.density import bandwidth, kde, kde_over_time
 from nqpf.analysis.forecast import forecast, forecast_panel, gm11
-from nqpf.analysis.inequality import cv, dagum, gini, mean_abs_diff, theil
+from nqpf.analysis.inequality import cv, dagum, gini, mean_abs_diff, theil, within_between
 from nqpf.analysis.markov import markov, spatial_markov, steady_state
 from nqpf.analysis.obstacle import obstacle_degree, top_obstacles
 from nqpf.analysis.spatial import (
@@ -36,6 +37,8 @@ from nqpf.analysis.spatial import (
 )
 
 __all__ = [
+    "levels",
+    "within_between",
     "bandwidth",
     "beta_cross_section",
     "beta_panel",

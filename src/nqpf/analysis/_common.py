@@ -7,6 +7,7 @@ import datetime as _dt
 import numpy as np
 import pandas as pd
 
+import nqpf.index.result  # noqa: F401 - registers the DataFrame.nqpf accessor (summary, to_latex, plot)
 from nqpf.errors import DataError, MethodError
 
 

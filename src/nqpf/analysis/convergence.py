@@ -6,7 +6,15 @@
 * β, panel: Δln y_it = β ln y_i,t−1 [+ γ'X_it] [+ ρ_x (W ln y_{t−1})_i] + μ_i [+ τ_t] + ε_it.
   ``kind="absolute"``: pooled OLS with a constant, no controls. ``kind="conditional"``: within (fixed
   effects) estimator — unit effects, ``time_effects=True`` adds period effects (two-way) — with optional
-  controls. Standard errors clustered by unit. ``spatial_lag=True`` adds the spatially lagged initial level
+  controls. Standard errors clustered by unit; ``se_dof`` picks the small-sample factor c of
+  V = c · (X̃'X̃)⁻¹ Σ_g X̃_g'e_g e_g'X̃_g (X̃'X̃)⁻¹ (X̃ the demeaned regressors, K of them, N obs., G units, T periods
+  in the regression): ``"statsmodels"`` (default) c = G/(G−1) · (N−1)/(N−K); ``"stata"`` (``xtreg y x i.year,
+  fe vce(cluster u)``, [XT] xtreg Methods and formulas) c = G/(G−1) · (N−1)/(N−K_S) with K_S = K + 1 (constant)
+  + (T−1) time dummies when ``time_effects`` — the unit effects are nested in the clusters and not counted —
+  and p-values from t(G−1); ``"linearmodels"`` (``PanelOLS(...).fit(cov_type="clustered",
+  cluster_entity=True)`` defaults) c = N/(N−K−D) with D = 0 for unit effects alone (nested in the clusters) and
+  D = G + (T−1) for two-way effects (linearmodels counts the effects then), no G/(G−1). ``kind="absolute"``
+  (pooled with a constant) counts the constant in K for every convention. ``spatial_lag=True`` adds the spatially lagged initial level
   W ln y_{t−1} (an SLX term, exogenous, so OLS stays consistent); :func:`beta_panel_sar` fits the
   spatial-autoregressive model with W Δln y by maximum likelihood.
 * Speed and half-life for one-period β: λ = −ln(1 + β), half-life = ln 2 / λ (periods); for the
@@ -29,6 +37,8 @@ from nqpf.analysis._common import manifest, numeric_column, require_columns
 from nqpf.errors import DataError, MethodError
 
 __all__ = ["sigma", "beta_cross_section", "beta_panel", "beta_panel_sar", "log_t", "clubs", "half_life"]
+
+SE_DOF = ("statsmodels", "stata", "linearmodels")  # clustered-SE small-sample conventions of beta_panel
 
 
 def half_life(beta: float, periods: float = 1.0) -> tuple[float, float]:
@@ -139,10 +149,16 @@ def beta_panel(
     time_effects=False,
     w=None,
     spatial_lag=False,
+    se_dof="statsmodels",
 ) -> pd.DataFrame:
     """Panel β-convergence (see module docstring). Returns one row per coefficient:
-    ``term, coef, se, t, p_value`` plus ``beta, speed, half_life, n_obs, n_units, r2_within`` repeated."""
+    ``term, coef, se, t, p_value`` plus ``beta, speed, half_life, n_obs, n_units, r2_within`` repeated;
+    ``se_dof`` = statsmodels | stata | linearmodels (clustered-SE small-sample convention)."""
     import statsmodels.api as sm
+    from scipy import stats
+
+    if se_dof not in SE_DOF:
+        raise MethodError(f"beta_panel: se_dof must be one of {SE_DOF}, got {se_dof!r}")
 
     x = _logs(df, value, unit, period).sort_values(["u", "t"])
     x["ly_lag"] = x.groupby("u")["ly"].shift(1)
@@ -188,24 +204,37 @@ def beta_panel(
     y = x["growth"].to_numpy()
     X = x[terms].to_numpy(dtype="float64")
     ucode = pd.factorize(x["u"])[0]
+    raw = {"groups": ucode, "use_correction": False}  # the sandwich without small-sample factor
+    n_obs, n_g, n_t = len(x), int(ucode.max()) + 1, int(x["t"].nunique())
     if kind == "absolute":
-        fit = sm.OLS(y, sm.add_constant(X)).fit(cov_type="cluster", cov_kwds={"groups": ucode})
+        fit = sm.OLS(y, sm.add_constant(X)).fit(cov_type="cluster", cov_kwds=raw)
         names = ["const", *terms]
         r2 = float(fit.rsquared)
+        n_fe = 0
     elif kind == "conditional":
         codes = [ucode] + ([pd.factorize(x["t"])[0]] if time_effects else [])
         Z = _demean(np.column_stack([y, X]), codes)
-        fit = sm.OLS(Z[:, 0], Z[:, 1:]).fit(cov_type="cluster", cov_kwds={"groups": ucode})
+        fit = sm.OLS(Z[:, 0], Z[:, 1:]).fit(cov_type="cluster", cov_kwds=raw)
         names = terms
         r2 = float(fit.rsquared)  # within R²
+        n_fe = 1 + (n_t - 1 if time_effects else 0)  # Stata: constant + time dummies
     else:
         raise MethodError(f"beta_panel: kind must be 'absolute' or 'conditional', got {kind!r}")
+    k = len(names)
+    if se_dof == "statsmodels":
+        c = n_g / (n_g - 1) * (n_obs - 1) / (n_obs - k)
+    elif se_dof == "stata":
+        c = n_g / (n_g - 1) * (n_obs - 1) / (n_obs - k - n_fe)
+    else:
+        d_eff = n_g + n_t - 1 if (kind == "conditional" and time_effects) else 0
+        c = n_obs / (n_obs - k - d_eff)
+    se = np.sqrt(np.diag(fit.cov_params()) * c)
+    tval = np.asarray(fit.params) / se
+    pval = 2 * (stats.t.sf(np.abs(tval), n_g - 1) if se_dof == "stata" else stats.norm.sf(np.abs(tval)))
     step = float(gaps[0])
     beta = float(fit.params[names.index("ly_lag")])
     lam, hl = half_life(beta, 1.0)
-    out = pd.DataFrame(
-        {"term": names, "coef": fit.params, "se": fit.bse, "t": fit.tvalues, "p_value": fit.pvalues}
-    )
+    out = pd.DataFrame({"term": names, "coef": fit.params, "se": se, "t": tval, "p_value": pval})
     out["beta"], out["speed"], out["half_life"] = beta, lam, hl * step if hl == hl else hl
     out["n_obs"], out["n_units"], out["r2_within" if kind == "conditional" else "r2"] = (
         len(x),
@@ -219,6 +248,8 @@ def beta_panel(
         time_effects=time_effects,
         spatial_lag=spatial_lag,
         se="cluster(unit)",
+        se_dof=se_dof,
+        se_factor=c,
     )
     return out.reset_index(drop=True)
 

@@ -1,5 +1,6 @@
 """``nqpf analyze …``: inequality, distribution dynamics, convergence, spatial statistics, coupling
-coordination, obstacle degree and forecasts on a table (CSV/XLSX/Parquet) — each writes one tidy CSV.
+coordination, obstacle degree and forecasts on a table (CSV/XLSX/DTA/Parquet) — each writes one tidy table
+whose format follows ``--out``'s extension (.csv, .xlsx, .dta, .parquet, .tex; :mod:`nqpf.data.tables`).
 
 Input tables: any flat table whose columns you name (``--value``, ``--group``, ``--unit``, ``--period``).
 A long panel (``unit, period, indicator, value``) also works: ``--value`` then names an indicator.
@@ -9,15 +10,17 @@ A long panel (``unit, period, indicator, value``) also works: ``--value`` then n
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 
-from nqpf.analysis._common import PERIOD_LIKE
-from nqpf.cli._io import RAW_TEXT, refuse_overwriting_inputs
+from nqpf.cli._io import RAW_TEXT, TABLE_OUT_HELP, check_table_out, refuse_overwriting_inputs
 from nqpf.cli.main import app, console, lang
 from nqpf.errors import DataError, MethodError
 from nqpf.i18n import t
+
+if TYPE_CHECKING:  # pandas and the analysis layer load inside the commands, so that ``--help`` starts fast
+    import pandas as pd
 
 analyze = typer.Typer(
     help="Inequality, convergence, spatial, coupling, obstacle and forecast analyses.", no_args_is_help=True
@@ -29,6 +32,8 @@ LONG = ["unit", "period", "indicator", "value"]
 
 def read_frame(path: Path) -> pd.DataFrame:
     """Read a flat table; text columns stay text (codes keep leading zeros), numbers are converted later."""
+    import pandas as pd
+
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(2, "no such file", str(path))
@@ -48,10 +53,16 @@ def read_frame(path: Path) -> pd.DataFrame:
         return pd.read_excel(path, dtype=str)
     if suf == ".parquet":
         return pd.read_parquet(path)
-    raise DataError(f"{path}: unsupported file type {suf!r}; use .csv, .xlsx or .parquet")
+    if suf == ".dta":
+        from nqpf.data.tables import read_stata
+
+        return read_stata(path)  # names nqpf mapped for Stata come back as they were
+    raise DataError(f"{path}: unsupported file type {suf!r}; use .csv, .xlsx, .dta or .parquet")
 
 
 def _numeric_period(df: pd.DataFrame, period: str | None) -> pd.DataFrame:
+    import pandas as pd
+
     if period and period in df.columns:
         p = pd.to_numeric(df[period], errors="coerce")
         if p.notna().all():
@@ -96,7 +107,11 @@ def load_input(
     return df
 
 
-_PERIOD_NAMES = PERIOD_LIKE  # the library's rule (nqpf.analysis._common.unit_period_keys)
+def _period_names() -> tuple[str, ...]:
+    """Period-like column names: the library's rule (nqpf.analysis._common.unit_period_keys)."""
+    from nqpf.analysis._common import PERIOD_LIKE
+
+    return PERIOD_LIKE
 
 
 def require_unique_rows(
@@ -112,20 +127,22 @@ def require_unique_rows(
     Without ``period`` the table must be a cross-section (one row per unit) unless it has a period-like
     column (period, year, 年份 …), i.e. a deliberately pooled panel; no unit column → nothing to check.
     ``keys`` checks those columns instead. Raises :class:`DataError` naming the values and file rows."""
+    import pandas as pd
+
     from nqpf.data.panel import check_unique
 
     labels = None
     if keys is None:
         if unit is None or unit not in df.columns:
             return
-        if period is None and any(c in df.columns for c in _PERIOD_NAMES):
+        if period is None and any(c in df.columns for c in _period_names()):
             return
         keys = [unit] + ([period] if period else [])
         labels = ["unit", "period"][: len(keys)]
     if not keys:
         return
     offset = 1 if Path(path).suffix.lower() == ".parquet" else 2  # spreadsheet row: the header is row 1
-    per = next((k for k in keys if k == period or k in _PERIOD_NAMES), None)
+    per = next((k for k in keys if k == period or k in _period_names()), None)
     check_unique(
         _numeric_period(df, per),
         keys,
@@ -136,15 +153,16 @@ def require_unique_rows(
 
 
 def _write(out: Path, res: pd.DataFrame, raw_text: bool = False) -> None:
-    from nqpf._util import write_csv_atomic
+    from nqpf.data.tables import write_table
 
-    write_csv_atomic(out, res, raw_text=raw_text)
+    write_table(res, out, raw_text=raw_text, option="--out")
     console.print(t("analysis.cli.written", lang(), path=str(out), rows=len(res)))
 
 
 def _guard(out: Path, data: Path, inputs: dict[str, Path | str | None] | None = None) -> None:
     """Refuse an ``--out`` that is the ``--data`` file or another input (``--groups``, a weights table, the
     GeoJSON of a ``geojson:<path>:<field>`` weights spec), before reading anything."""
+    check_table_out(out)
     named: dict[str, Path | str | None] = {"--data": data}
     for opt, v in (inputs or {}).items():
         if isinstance(v, str) and v.startswith("geojson:"):
@@ -186,7 +204,7 @@ def _weights(spec: str, units: list[str], data: pd.DataFrame | None = None, unit
 
 
 DATA = typer.Option(..., "--data", exists=False, help="Input table (.csv/.xlsx/.parquet).")
-OUT = typer.Option(..., "--out", help="Output CSV (written atomically).")
+OUT = typer.Option(..., "--out", help=TABLE_OUT_HELP)
 
 
 @analyze.command("dagum")
@@ -254,7 +272,7 @@ def coupling_cmd(
     if id_cols:  # one row per id combination (e.g. unit and period)
         require_unique_rows(df, data, keys=[c for c in id_cols if c in df.columns])
     else:
-        require_unique_rows(df, data, "unit", next((c for c in _PERIOD_NAMES if c in df.columns), None))
+        require_unique_rows(df, data, "unit", next((c for c in _period_names() if c in df.columns), None))
     _write(out, coupling(df, sys_, alpha, variant, id_cols=id_cols, lang=lang()), raw_text)
 
 
@@ -271,12 +289,24 @@ def convergence_cmd(
         None, "--spatial-lag", help="weights spec: W ln y(t−1) term (beta-panel) or W for beta-sar"
     ),
     log: bool = typer.Option(True, "--log/--levels", help="clubs: logs (default) or levels"),
+    se_dof: str | None = typer.Option(
+        None,
+        "--se-dof",
+        help="beta-panel: small-sample factor of the unit-clustered s.e.: statsmodels (default) | stata "
+        "(xtreg, fe vce(cluster); p from t(G−1)) | linearmodels (PanelOLS clustered)",
+    ),
     out: Path = OUT,
     raw_text: bool = RAW_TEXT,
 ) -> None:
-    """σ-, β- (cross-section or panel) or club convergence → one CSV."""
+    """σ-, β- (cross-section or panel) or club convergence → one table."""
     _guard(out, data, {"--spatial-lag": spatial_lag})
     from nqpf.analysis import convergence as cv
+
+    if se_dof is not None:
+        if test != "beta-panel":
+            raise MethodError(f"--se-dof applies to --test beta-panel (clustered s.e.), not --test {test}")
+        if se_dof.lower() not in cv.SE_DOF:
+            raise MethodError(f"--se-dof {se_dof!r}: use one of {' | '.join(cv.SE_DOF)}")
 
     df = load_input(data, value, unit=unit, period=period)
     if test == "sigma":
@@ -286,8 +316,9 @@ def convergence_cmd(
     elif test == "beta-panel":
         w = _weights(spatial_lag, sorted(df[unit].astype(str).unique()), df, unit) if spatial_lag else None
         res = cv.beta_panel(
-            df, value, unit, period, kind=kind, time_effects=time_effects, w=w, spatial_lag=w is not None
-        )
+            df, value, unit, period, kind=kind, time_effects=time_effects, w=w, spatial_lag=w is not None,
+            se_dof=(se_dof or "statsmodels").lower(),
+        )  # fmt: skip
     elif test == "beta-sar":
         w = _weights(spatial_lag or "contiguity", sorted(df[unit].astype(str).unique()), df, unit)
         res = cv.beta_panel_sar(df, value, w, unit, period)
@@ -388,20 +419,31 @@ def kde_cmd(
     data: Path = DATA,
     value: str = typer.Option(..., "--value"),
     period: str | None = typer.Option("period", "--period"),
-    bw: str = typer.Option("silverman", "--bw", help="silverman | scott | a number"),
+    bw: str = typer.Option(
+        "silverman",
+        "--bw",
+        help="silverman = 0.9·min(σ, IQR/1.34)·n^(−1/5) (Silverman 1986, R bw.nrd0) | silverman-1.349 (IQR/1.349, "
+        "statsmodels bw_silverman) | scott = 1.06·σ·n^(−1/5) | a positive number",
+    ),
     grid: int = typer.Option(200, "--grid"),
     out: Path = OUT,
     raw_text: bool = RAW_TEXT,
 ) -> None:
     """Gaussian kernel density per period on a common grid → period, x, density, bandwidth, n."""
     _guard(out, data)
-    from nqpf.analysis.density import kde_over_time
+    from nqpf.analysis.density import SILVERMAN_IQR, kde_over_time
 
-    df = load_input(data, value, period=period)
+    rules = (*SILVERMAN_IQR, "scott")
     try:
         rule: str | float = float(bw)
     except ValueError:
-        rule = bw
+        rule = bw.lower()
+        if rule not in rules:
+            raise MethodError(f"--bw {bw!r}: use one of {' | '.join(rules)} or a positive number") from None
+    else:
+        if not 0 < rule < float("inf"):
+            raise MethodError(f"--bw {bw}: a fixed bandwidth must be a positive, finite number")
+    df = load_input(data, value, period=period)
     _write(out, kde_over_time(df, value, period, bw=rule, grid_size=grid), raw_text)
 
 
@@ -416,6 +458,8 @@ def obstacle_cmd(
 ) -> None:
     """Obstacle degree from normalised values (long) and effective weights → unit, period, level, node, …"""
     _guard(out, data, {"--weights": weights})
+    import pandas as pd
+
     from nqpf.analysis.obstacle import obstacle_degree, top_obstacles
 
     norm = _numeric_period(read_frame(data), "period")

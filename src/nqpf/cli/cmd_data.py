@@ -1,18 +1,183 @@
-"""``nqpf datasets`` and ``nqpf validate``: the data layer on the command line."""
+"""``nqpf datasets``, ``nqpf validate`` and ``nqpf init-framework``: the data layer on the command line, and
+:func:`read_user_data`, the one way every command reads a user's file (one unit rule, aggregates excluded)."""
 
 from __future__ import annotations
 
+import json
 import math
+import re
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from nqpf.cli._io import refuse_overwriting_inputs
-from nqpf.cli.main import app, console, lang
-from nqpf.errors import DataError
+from nqpf.cli.main import app, cli_terms, console, lang
+from nqpf.errors import DataError, FrameworkError, Problem, ValidationError
 from nqpf.i18n import t
+
+UNITS_HELP = (
+    "auto (default: provinces when ≥80 % of the unit names are provinces, e.g. 北京市/Beijing/110000; "
+    "else ids kept as text) | province | none. National and regional total rows (全国, 东部地区 …) are "
+    "always excluded and reported."
+)
+UNITS_OPTION = typer.Option("auto", "--units", help=UNITS_HELP)
+SPECIAL_HELP = "keep (default) | drop: Hong Kong, Macau and Taiwan rows (reported either way)."
+INDICATOR_COL_HELP = "Long table: name of the indicator column (default: detect 指标/indicator/variable)."
+VALUE_COL_HELP = "Long table: name of the value column (default: detect 数值/value)."
+HEADER_ROWS_HELP = "Number of header rows (default: detect; merged two-row yearbook headers are found)."
+
+
+@dataclass
+class UserData:
+    """A user's file as the commands use it: the long panel without aggregate rows, the unit scheme found,
+    the indicator labels of a multi-row header (id → full header), units of measure, excluded rows."""
+
+    data: Any
+    scheme: str
+    file: str
+    labels: dict[str, str] = field(default_factory=dict)
+    columns: list[str] = field(default_factory=list)
+    uoms: dict[str, list[str]] = field(default_factory=dict)
+    excluded: dict[str, list[int]] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def groups(self) -> dict[str, str] | None:
+        """NBS four regions of province codes (for ``--impute group-mean``); None for other units."""
+        if self.scheme != "province":
+            return None
+        from nqpf.data.units import province
+
+        return {u: province(u).region4 for u in self.data["unit"].astype(str).unique()}
+
+
+def check_units_option(units: str) -> str:
+    if units not in ("auto", "province", "none"):
+        raise DataError(t("data.cli.bad_units", lang(), value=units))
+    return units
+
+
+def read_user_data(
+    path: str | Path,
+    *,
+    units: str = "auto",
+    sheet: str | None = None,
+    encoding: str | None = None,
+    unit_col: str | None = None,
+    period_col: str | None = None,
+    indicator: str | None = None,
+    layout: str = "auto",
+    special_regions: str | None = None,
+    indicator_col: str | None = None,
+    value_col: str | None = None,
+    header_rows: int | None = None,
+    lang_: str | None = None,
+) -> UserData:
+    """Read a data file for a command: ``units`` auto/province/none (auto: :func:`nqpf.data.units.detect_scheme`
+    on the unit column), aggregate rows (全国, 东部地区 …) excluded and listed in ``excluded``; errors raise
+    :class:`ValidationError` in CLI terms (flags, ``nqpf validate``), warnings are returned, never printed."""
+    from nqpf.data.io import load
+    from nqpf.data.units import detect_scheme, is_aggregate
+
+    L = lang_ or lang()
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(t("data.cli.no_file", L, path=str(p)))
+    check_units_option(units)
+    kw = dict(sheet=sheet, encoding=encoding, unit_col=unit_col, period_col=period_col, indicator=indicator,
+              layout=layout, lang=L, special_regions=special_regions or "keep", indicator_col=indicator_col,
+              value_col=value_col, header_rows=header_rows)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # everything is in the problems, printed by the command
+        res = load(p, units="province" if units == "auto" else units, **kw)
+        scheme = units
+        if units == "auto":
+            raw = res.cells["unit_raw"] if res.cells is not None and len(res.cells) else []
+            scheme = detect_scheme(raw)
+            if scheme == "none":
+                res = load(p, units="none", **kw)
+    data = res.data
+    excluded: dict[str, list[int]] = {}
+    for pr in res.problems:
+        if pr.code == "unit_aggregate" and pr.unit:
+            excluded.setdefault(str(pr.unit), []).append(int(pr.row or 0))
+    if scheme == "none" and len(data):
+        agg = data["unit"].map(is_aggregate).astype(bool)
+        if agg.any() and res.cells is not None:
+            c = res.cells
+            for name, rows in c[c["unit_raw"].map(is_aggregate).astype(bool)].groupby("unit_raw")["row"]:
+                excluded[str(name)] = sorted({int(r) for r in rows})
+            data = data[~agg.to_numpy()].reset_index(drop=True)
+    errs = res.errors
+    if errs:
+        raise ValidationError(t("data.cli.read_failed", L, file=p.name, n=len(errs), path=str(p)), errs[:20])
+    if data is None or not len(data):
+        raise DataError(t("data.cli.no_values", L, file=p.name))
+    data.attrs["nqpf"] = {"meta": {"file": p.name, "units": scheme}}  # reports name the file, not the folder
+    return UserData(
+        data=data, scheme=scheme, file=str(p), labels=dict(res.meta.get("indicator_labels") or {}),
+        uoms=dict(res.meta.get("units_of_measure") or {}), excluded=excluded,
+        columns=[str(i) for i in (res.cells["indicator"].unique() if res.cells is not None else [])
+                 if str(i) in set(data["indicator"].astype(str))],
+        warnings=[w for w in res.warnings if w.code != "unit_aggregate"],
+    )  # fmt: skip
+
+
+def print_notices(ud: UserData, L: str, *, limit: int = 8) -> None:
+    """The reading notices of a command: unit scheme, excluded aggregate rows, warnings grouped by kind."""
+    console.print(Text(t(f"data.cli.scheme_{ud.scheme}", L), style="dim"))
+    if ud.excluded:
+        parts = [t("data.cli.excluded_item", L, name=k, n=len(v)) for k, v in ud.excluded.items()]
+        console.print(Text(t("data.cli.excluded", L, rows=t("data.cli.list_sep", L).join(parts)), style="yellow"))
+    if ud.warnings:
+        for w in ud.warnings[:limit]:
+            console.print(Text(f"{t('common.warning', L)}: {_where(w, L)}: {cli_terms(w.message)}", style="yellow"))
+        if len(ud.warnings) > limit:
+            console.print(Text(t("data.cli.more_warnings", L, n=len(ud.warnings) - limit, file=Path(ud.file).name)))
+
+
+def check_series(fw: Any, data: Any, L: str) -> None:
+    """Refuse a framework whose series are not in ``data`` (a long panel, Dataset or dataset name) with one
+    message in ``L``: the missing series, each with the data's ids closest first (difflib); other structural
+    problems are raised by :meth:`Framework.validate` as they are."""
+    from nqpf.framework.core import _series_available
+    from nqpf.framework.formula import closest_names
+
+    if isinstance(data, str):
+        import nqpf.datasets as ds
+
+        if data not in ds.names():
+            return
+        data = ds.load(data)
+    probs = [p for p in fw.problems(data) if p.severity == "error"]
+    missing = [p for p in probs if p.code == "missing_series"]
+    if not probs:
+        return
+    if len(missing) < len(probs):
+        fw.validate(data)
+    have = _series_available(data)
+    sep = t("data.cli.list_sep", L)
+    lines = []
+    for p in missing:
+        s = str(p.extra.get("series"))
+        near = closest_names(s, have, 5)
+        lines.append(t("cli.missing_series_item", L, indicator=p.indicator, series=s, near=sep.join(near)))
+    exc = FrameworkError(t("cli.missing_series", L, name=fw.name, n=len(missing), items="; ".join(lines),
+                           have=sep.join(sorted(have)[:40]) + (" …" if len(have) > 40 else "")))  # fmt: skip
+    raise exc
+
+
+def bind_labels(fw: Any, ud: UserData) -> Any:
+    """The framework with every series named by a column label of the user's file replaced by the column's
+    id (:func:`nqpf.framework.formula.bind_to_data`)."""
+    from nqpf.framework.formula import bind_to_data
+
+    return bind_to_data(fw, ud.data, ud.labels)
 
 
 @app.command("datasets", help="List the embedded real datasets (name, units, periods, indicators, coverage).")
@@ -51,7 +216,7 @@ def validate_cmd(
         None, "--sheet", help="Excel sheet name or 0-based number (default: first)."
     ),
     layout: str = typer.Option("auto", "--layout", help="auto | long | wide."),
-    units: str = typer.Option("province", "--units", help="province (names → GB/T 2260 codes) | none."),
+    units: str = UNITS_OPTION,
     catalogue: Path | None = typer.Option(
         None, "--catalogue", help="Indicator catalogue (.csv or .yaml) for range/unit checks."
     ),
@@ -65,19 +230,43 @@ def validate_cmd(
         None, "--indicator", help="Indicator name for a single-indicator by-year table."
     ),
     show_all: bool = typer.Option(False, "--all", help="Show every problem (default: first 200)."),
+    special_regions: str = typer.Option("keep", "--special-regions", help=SPECIAL_HELP),
+    indicator_col: str | None = typer.Option(None, "--indicator-col", help=INDICATOR_COL_HELP),
+    value_col: str | None = typer.Option(None, "--value-col", help=VALUE_COL_HELP),
+    header_rows: int | None = typer.Option(None, "--header-rows", help=HEADER_ROWS_HELP),
 ) -> None:
     from nqpf._util import write_json_atomic
     from nqpf.data.validate import validate
 
     L = lang()
-    if not path.exists():
-        raise DataError(f"file {path} does not exist; check the path")
+    if not path.is_file():
+        raise DataError(t("data.cli.no_file", L, path=str(path)))
+    check_units_option(units)
     refuse_overwriting_inputs(json_out, {"PATH": path, "--catalogue": catalogue}, option="--json")
-    rep = validate(
-        path, catalogue=catalogue, units=units, lang=L, layout=layout, sheet=sheet, encoding=encoding,
-        unit_col=unit_col, period_col=period_col, indicator=indicator,
-    )  # fmt: skip
-    probs = sorted(rep.problems, key=lambda p: (p.severity != "error", p.row if p.row is not None else 10**9))
+    kw = dict(layout=layout, sheet=sheet, encoding=encoding, unit_col=unit_col, period_col=period_col,
+              indicator=indicator, special_regions=special_regions, indicator_col=indicator_col, value_col=value_col,
+              header_rows=header_rows)  # fmt: skip
+    if units == "auto":
+        units = detect_file_scheme(path, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rep = validate(path, catalogue=catalogue, units=units, lang=L, **kw)
+    console.print(Text(t(f"data.cli.scheme_{units}", L), style="dim"))
+    excluded: dict[str, list[int]] = {}
+    for pr in rep.problems:  # one line for the total rows instead of one warning per row
+        if pr.code == "unit_aggregate" and pr.unit:
+            excluded.setdefault(str(pr.unit), []).append(int(pr.row or 0))
+    if units == "none" and rep.data is not None and len(rep.data):
+        from nqpf.data.units import is_aggregate
+
+        for u in rep.data["unit"].astype(str).unique():
+            if is_aggregate(u):
+                excluded[u] = sorted(set(rep.data.loc[rep.data["unit"].astype(str) == u, "period"]))
+    if excluded:
+        parts = [t("data.cli.excluded_item", L, name=k, n=len(v)) for k, v in excluded.items()]
+        console.print(Text(t("data.cli.excluded", L, rows=t("data.cli.list_sep", L).join(parts)), style="yellow"))
+    shown = [p for p in rep.problems if p.code != "unit_aggregate"]
+    probs = sorted(shown, key=lambda p: (p.severity != "error", p.row if p.row is not None else 10**9))
     limit = len(probs) if show_all else 200
     if probs:
         table = Table(title=t("data.cli.problems", L), show_lines=True)
@@ -88,7 +277,7 @@ def validate_cmd(
             left = Text(t(f"data.cli.{p.severity}", L), style=style)
             left.append("\n" + p.code, style="dim")
             right = Text(_where(p, L), style="bold")
-            right.append("\n" + p.message)
+            right.append("\n" + cli_terms(p.message))
             table.add_row(left, right)
         console.print(table)
         if len(probs) > limit:
@@ -135,13 +324,30 @@ def validate_cmd(
     console.print(Text(t("data.cli.ok", L), style="green"))
 
 
+def detect_file_scheme(path: Path, **kw: Any) -> str:
+    """``province`` or ``none`` for a file, by :func:`nqpf.data.units.detect_scheme` on its unit column."""
+    from nqpf.data.io import load
+    from nqpf.data.units import detect_scheme
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = load(path, units="province", **kw)
+    except DataError:
+        return "province"  # unreadable: the validation reports why
+    raw = res.cells["unit_raw"] if res.cells is not None and len(res.cells) else []
+    return detect_scheme(raw)
+
+
 def _where(p, L: str) -> str:
     """Localised location: file, row, column, unit, indicator (only those known)."""
+    from nqpf.data.units import unit_label
+
     parts = []
     for key in ("file", "row", "column", "unit", "indicator"):
         v = getattr(p, key)
         if v is not None and v != "":
-            parts.append(f"{t(f'data.where.{key}', L)} {v}")
+            parts.append(f"{t(f'data.where.{key}', L)} {unit_label(v, L) if key == 'unit' else v}")
     return ", ".join(parts) or "-"
 
 
@@ -150,3 +356,109 @@ def _pct(v: float) -> Text:
         return Text("-")
     style = "green" if v >= 0.95 else ("yellow" if v >= 0.5 else "red")
     return Text(f"{100 * v:.0f}%", style=style)
+
+
+# ------------------------------------------------------------------------------------------------ init-framework
+# Names that usually mean "less is better" (costs, pollution, accidents, inequality); everything else is
+# guessed +1. A guess only: every direction in the starter YAML is marked for review.
+_NEGATIVE = re.compile(
+    r"能耗|能源消费|耗能|耗电|耗水|排放|污染|二氧化碳|二氧化硫|碳强度|废水|废气|固废|粉尘|烟尘|氮氧化物|化学需氧量|氨氮|"
+    r"PM2\.?5|PM10|失业|事故|死亡|贫困|不良|赤字|债务|负债|逆差|差距|基尼|泰尔|成本|亏损|价格指数|通胀|拥堵|"
+    r"emission|pollut|co2|so2|nox|energy.?consum|energy.?intens|unemploy|accident|death|poverty|cost|loss|"
+    r"debt|deficit|gini|theil|inequal",
+    re.I,
+)
+_ID_LIKE = re.compile(r"(代码|编码|编号|序号|code|^id$|_id$|^no\.?$|^name|名称$|简称$)", re.I)
+
+
+def guess_direction(name: str) -> int:
+    """+1 (more is better) or −1 (less is better: energy use, emissions, pollution, unemployment, costs …)
+    guessed from an indicator's name or label; a guess to review, not a rule."""
+    return -1 if _NEGATIVE.search(str(name)) else 1
+
+
+def _yaml_str(s: str) -> str:
+    """A YAML double-quoted scalar."""
+    return json.dumps(str(s), ensure_ascii=False)  # JSON strings are YAML double-quoted scalars
+
+
+def starter_framework(ud: UserData, name: str, L: str) -> str:
+    """YAML text of a starter framework for the indicators of ``ud``: one dimension per upper header of a
+    multi-row header (others under one dimension), one leaf per column (id = the column id), directions
+    guessed from the names (:func:`guess_direction`) and marked ``# REVIEW``."""
+    inds = [i for i in (ud.columns or ud.data["indicator"].astype(str).unique()) if not _ID_LIKE.search(str(i))]
+    groups: dict[str, list[str]] = {}
+    for i in inds:
+        lab = ud.labels.get(i, "")
+        upper = lab.split("|")[0].strip() if "|" in lab else ""
+        from nqpf.data.io import column_slug
+
+        groups.setdefault(column_slug([upper]) if upper else "", []).append(i)
+    other = t("data.init.other_dim", L)
+    lines = [
+        f"# {t('data.init.head1', L, file=Path(ud.file).name)}",
+        f"# {t('data.init.head2', L)}",
+        f"# {t('data.init.head3', L)}",
+        f"name: {_yaml_str(name)}",
+        f"title_zh: {_yaml_str(name + ' 综合指数')}",
+        f"title_en: {_yaml_str(name + ' composite index')}",
+        "nodes:",
+        f"  - {{id: index, label_zh: {_yaml_str('综合指数')}, label_en: {_yaml_str('Composite index')}}}",
+    ]
+    used = set(inds) | {"index"}
+    for g, members in groups.items():
+        parent = "index"
+        if len(groups) > 1 or g:
+            gid = g or other
+            while gid in used:
+                gid += "_"
+            used.add(gid)
+            lines.append(f"  - {{id: {_yaml_str(gid)}, parent: index, label_zh: {_yaml_str(g or '其他指标')}, "
+                         f"label_en: {_yaml_str(g or 'Other indicators')}}}")  # fmt: skip
+            parent = gid
+        for i in members:
+            d = guess_direction(i + " " + ud.labels.get(i, ""))
+            uom = ", ".join(ud.uoms.get(i, []))
+            lines.append(f"  - id: {_yaml_str(i)}")
+            lines.append(f"    parent: {_yaml_str(parent)}")
+            lines.append(f"    label_zh: {_yaml_str(i)}")
+            lines.append(f"    label_en: {_yaml_str(i)}")
+            if ud.labels.get(i):
+                lines.append(f"    # {t('data.init.header', L)}: {ud.labels[i]}")
+            lines.append(f"    direction: {d}  # REVIEW: {t('data.init.guess_pos' if d > 0 else 'data.init.guess_neg', L)}")
+            if uom:
+                lines.append(f"    unit: {_yaml_str(uom)}")
+    return "\n".join(lines) + "\n"
+
+
+@app.command("init-framework", help="Write a starter framework YAML from a data file's columns (directions "
+             "guessed from the names and marked REVIEW); refuses to overwrite without --force.")  # fmt: skip
+def init_framework_cmd(
+    path: Path = typer.Argument(..., help="Data file: .csv (UTF-8/GBK), .xlsx, .dta or .parquet."),
+    out: Path = typer.Option(None, "--out", help="YAML file to write (default: <data file name>.yaml)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing --out file."),
+    name: str = typer.Option(None, "--name", help="Framework name (default: the data file's name)."),
+    sheet: str | None = typer.Option(None, "--sheet", help="Excel sheet name or 0-based number (default: first)."),
+    units: str = UNITS_OPTION,
+    encoding: str | None = typer.Option(None, "--encoding", help="Text encoding of a CSV (default: detect)."),
+    unit_col: str | None = typer.Option(None, "--unit-col", help="Name of the unit (province) column."),
+    period_col: str | None = typer.Option(None, "--period-col", help="Name of the period (year) column."),
+) -> None:
+    from nqpf._util import atomic_path
+    from nqpf.framework import load_framework
+
+    L = lang()
+    out = out or path.with_suffix(".yaml")
+    refuse_overwriting_inputs(out, {"PATH": path})
+    if out.exists() and not force:
+        raise DataError(t("data.init.exists", L, path=str(out)))
+    ud = read_user_data(path, units=units, sheet=sheet, encoding=encoding, unit_col=unit_col,
+                        period_col=period_col)  # fmt: skip
+    print_notices(ud, L)
+    text = starter_framework(ud, name or path.stem, L)
+    fw = load_framework(__import__("yaml").safe_load(text))
+    fw.validate(ud.data)  # the starter must load and fit the data it was made from
+    with atomic_path(out) as tmp:
+        Path(tmp).write_text(text, encoding="utf-8")
+    n_neg = sum(1 for leaf in fw.leaves if fw.direction(leaf) < 0)
+    console.print(Text(t("data.init.written", L, path=str(out), n=len(fw.leaves), neg=n_neg)))

@@ -11,15 +11,25 @@ from __future__ import annotations
 import time
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from nqpf._util import write_csv_atomic, write_json_atomic
+from nqpf.cli._io import FORMAT, folder_format
 from nqpf.cli.main import app, console, lang
 from nqpf.i18n import t
+
+if TYPE_CHECKING:  # pandas loads inside the commands, so that ``--help`` starts fast
+    import pandas as pd
+
+
+def write_json_atomic(path: Path, obj: object) -> Path:
+    """:func:`nqpf._util.write_json_atomic`, imported on first use (``nqpf._util`` loads pandas)."""
+    from nqpf._util import write_json_atomic as write
+
+    return write(path, obj)
+
 
 DATASET = "cn_provinces"
 FRAMEWORK = "nqpf-core"
@@ -69,8 +79,33 @@ def _print_ranking(res, units: pd.DataFrame, year: int, language: str, k: int, i
     console.print(table)
 
 
-def run_demo(out: Path, language: str, samples: int, unit: str, seed: int, quiet: bool = False) -> dict[str, Path]:
-    """Run the main job and return the paths written."""
+def _table(df: pd.DataFrame, path: Path, language: str | None = None) -> Path:
+    """One table, its format by ``path``'s extension (:func:`nqpf.data.tables.write_table`); a .dta gets the
+    catalogue's column labels (index.col.*, report.col.*) in ``language`` as variable labels."""
+    from nqpf.cli.cmd_productivity import stata_labels
+    from nqpf.data.tables import write_table
+
+    labels = stata_labels(df, path, ("index.col.", "report.col."), language) if language else None
+    return write_table(df, path, option="--format", labels=labels)
+
+
+def index_tables(res, out: Path, ext: str = ".csv", language: str = "en") -> dict[str, Path]:
+    """``scores``, ``weights`` and ``diagnostics`` of the index as ``<name><ext>`` in ``out``."""
+    return {
+        "scores": _table(res.scores[["unit", "period", "node", "score", "rank"]], out / f"scores{ext}", language),
+        "weights": _table(
+            res.weights[["node", "parent", "weight", "effective_weight"]], out / f"weights{ext}", language
+        ),
+        "diagnostics": _table(res.diagnostics.flags, out / f"diagnostics{ext}"),
+    }
+
+
+def run_demo(
+    out: Path, language: str, samples: int, unit: str, seed: int, quiet: bool = False, ext: str = ".csv"
+) -> dict[str, Path]:
+    """Run the main job and return the paths written; ``ext`` is the format of the tables (.csv … .tex)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     from nqpf import datasets
     from nqpf.index import build_index
     from nqpf.report.build import build_report
@@ -89,12 +124,8 @@ def run_demo(out: Path, language: str, samples: int, unit: str, seed: int, quiet
             warnings.simplefilter("ignore")
             res = build_index(ds, FRAMEWORK)  # the framework's span and declared method
         year = int(res.scores["period"].max())
-        written["scores"] = write_csv_atomic(out / "scores.csv", res.scores[["unit", "period", "node", "score", "rank"]])
-        written["weights"] = write_csv_atomic(
-            out / "weights.csv", res.weights[["node", "parent", "weight", "effective_weight"]]
-        )
+        written.update(index_tables(res, out, ext, language))
         written["manifest"] = write_json_atomic(out / "manifest.json", res.manifest)
-        written["diagnostics"] = write_csv_atomic(out / "diagnostics.csv", res.diagnostics.flags)
         res.to_excel(out / "index.xlsx", lang=language)
         written["workbook"] = out / "index.xlsx"
         prog.update(task, advance=1, description=t("demo.step.uncertainty", language))
@@ -104,12 +135,17 @@ def run_demo(out: Path, language: str, samples: int, unit: str, seed: int, quiet
             unc = run_uncertainty(ds, FRAMEWORK, samples=samples, seed=seed)
         for n in dict.fromkeys(str(w.message) for w in notes):
             console.print(f"[dim]note: {n}[/dim]", highlight=False)
-        unc.write(out / "uncertainty")
-        written["rank_intervals"] = out / "uncertainty" / "rank_intervals.csv"
-        written["sensitivity"] = out / "uncertainty" / "sensitivity.csv"
+        if ext == ".csv":
+            unc.write(out / "uncertainty")
+        else:  # the tables of UncertaintyResult.write in the format of --format (as nqpf uncertainty does)
+            from nqpf.cli.cmd_uncertainty import _write_tables
+
+            _write_tables(unc, out / "uncertainty", ext, raw_text=False)
+        written["rank_intervals"] = out / "uncertainty" / f"rank_intervals{ext}"
+        written["sensitivity"] = out / "uncertainty" / f"sensitivity{ext}"
         prog.update(task, advance=1, description=t("demo.step.explain", language))
 
-        written.update(_explain(res, ds, out / "analysis"))
+        written.update(_explain(res, ds, out / "analysis", ext))
         prog.update(task, advance=1, description=t("demo.step.report", language))
 
         nat = out / f"report_national_{language}.html"
@@ -134,8 +170,8 @@ def run_demo(out: Path, language: str, samples: int, unit: str, seed: int, quiet
     return written
 
 
-def _explain(res, ds, folder: Path) -> dict[str, Path]:
-    """Every explanation method on the real index; one CSV each."""
+def _explain(res, ds, folder: Path, ext: str = ".csv") -> dict[str, Path]:
+    """Every explanation method on the real index; one table each (``<name><ext>``)."""
     from nqpf import analysis
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -143,7 +179,7 @@ def _explain(res, ds, folder: Path) -> dict[str, Path]:
     paths: dict[str, Path] = {}
 
     def save(name: str, df: pd.DataFrame) -> None:
-        paths[f"analysis_{name}"] = write_csv_atomic(folder / f"{name}.csv", df)
+        paths[f"analysis_{name}"] = _table(df, folder / f"{name}{ext}")
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -167,8 +203,13 @@ def demo(
     out: Path = typer.Option(Path("out/demo"), "--out", help="Folder for the demo's outputs."),
     samples: int = typer.Option(4096, help="Base sample size n of the uncertainty analysis (n·(k+2) index runs; "
                                 "n ≥ 4096 keeps the first-order indices stable)."),
-    unit: str = typer.Option("340000", help="Province whose profile report is written (GB/T 2260 code)."),
+    unit: str = typer.Option("340000", help="Province whose profile report is written (name or code: 安徽, Anhui, 340000)."),
     seed: int = typer.Option(20241, help="Random seed (uncertainty analysis)."),
+    fmt: str = FORMAT,
 ) -> None:
     """Run the main job on the embedded real data: index, uncertainty, explanations, reports."""
-    run_demo(out, lang(), samples, unit, seed)
+    from nqpf.data.units import MAINLAND_CODES, resolve_unit
+
+    ext = folder_format(fmt)  # before any work: a wrong --format fails at once
+    code = resolve_unit(unit, MAINLAND_CODES, lang=lang())  # 安徽 / Anhui / 340000
+    run_demo(out, lang(), samples, code, seed, ext=ext)

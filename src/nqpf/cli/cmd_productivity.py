@@ -3,17 +3,36 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from nqpf._util import write_csv_atomic, write_json_atomic
-from nqpf.cli._io import RAW_TEXT, refuse_overwriting_inputs
+from nqpf.cli._io import (
+    RAW_TEXT,
+    TABLE_OUT_HELP,
+    check_table_out,
+    keep_key_names,
+    match_key_types,
+    refuse_overwriting_inputs,
+    sidecar_table,
+)
 from nqpf.cli.main import app, console, lang
-from nqpf.errors import DataError
+from nqpf.errors import DataError, MethodError
 from nqpf.i18n import t
+
+if TYPE_CHECKING:  # pandas and numpy are imported inside the commands, so that ``--help`` starts fast
+    import pandas as pd
+
+
+def write_json_atomic(path: Path, obj: object) -> Path:
+    """:func:`nqpf._util.write_json_atomic`, imported on first use (``nqpf._util`` loads pandas)."""
+    from nqpf._util import write_json_atomic as write
+
+    return write(path, obj)
+
+
+#: Catalogue prefixes whose ``<prefix><column>`` labels become Stata variable labels (:func:`stata_labels`).
+COLUMN_LABELS = ("productivity.col.", "tfp.col.")
 
 
 def read_frame(path: Path, id_col: str | None = None, period_col: str | None = None) -> pd.DataFrame:
@@ -23,6 +42,8 @@ def read_frame(path: Path, id_col: str | None = None, period_col: str | None = N
     arbitrary unit ids and periods (DEAP-style 1, 2, 3 …), which the panel reader rejects as non-years.
     The ``id_col`` column is read as text.
     """
+    import pandas as pd
+
     if not path.exists():
         raise DataError(f"{path}: file not found")
     suf = path.suffix.lower()
@@ -35,10 +56,38 @@ def read_frame(path: Path, id_col: str | None = None, period_col: str | None = N
     if suf in (".xlsx", ".xls"):
         return pd.read_excel(path, dtype=dtype)
     if suf == ".dta":
-        return pd.read_stata(path)
+        from nqpf.data.tables import read_stata
+
+        return read_stata(path)  # names nqpf mapped for Stata come back as they were
     if suf == ".parquet":
         return pd.read_parquet(path)
     raise DataError(f"{path}: unsupported file type {suf!r}; use .csv, .xlsx, .dta or .parquet")
+
+
+def stata_labels(
+    df: pd.DataFrame, out: Path, prefixes: tuple[str, ...] = COLUMN_LABELS, language: str | None = None
+) -> dict[str, str]:
+    """Stata variable labels for the columns of ``df`` that have a catalogue label (``<prefix><column>``, the
+    first prefix that has one; in ``language``, default ``--lang``), when ``out`` is a ``.dta``; nothing for other
+    formats (their headers are the names). A label that only repeats the column name is left out."""
+    if Path(out).suffix.lower() != ".dta":
+        return {}
+    from nqpf.i18n import catalogue
+
+    cat, L, labels = catalogue(), language or lang(), {}
+    for c in map(str, df.columns):
+        key = next((p + c for p in prefixes if p + c in cat), None)
+        if key and cat[key][L] != c:
+            labels[c] = cat[key][L]
+    return labels
+
+
+def _choice(value: str, flag: str, allowed: tuple[str, ...]) -> str:
+    """``value`` lower-cased if it is one of ``allowed``; :class:`MethodError` naming ``flag`` otherwise."""
+    v = str(value).lower()
+    if v not in allowed:
+        raise MethodError(f"{flag} {value!r}: use one of {' | '.join(allowed)}")
+    return v
 
 
 def _split(v: str | None) -> list[str]:
@@ -50,6 +99,8 @@ def _manifest_path(out: Path) -> Path:
 
 
 def _progress(total: int, label: str):
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     prog = Progress(
         TextColumn(label),
         BarColumn(),
@@ -63,7 +114,11 @@ def _progress(total: int, label: str):
     return prog, (lambda k: prog.advance(task, k))
 
 
-@app.command("dea", help="Data envelopment analysis (CCR/BCC, SBM, super-efficiency, DDF) — CSV out.")
+@app.command(
+    "dea",
+    help="Data envelopment analysis (CCR/BCC, SBM, super-efficiency, DDF). Writes the scores table (format by "
+    "--out's extension) and <stem>_peers.<ext>: one row per unit and peer with λ at full precision.",
+)
 def dea_cmd(
     data: Path = typer.Option(
         ..., "--data", help="Input table (.csv/.xlsx/.dta/.parquet), one row per unit."
@@ -79,16 +134,30 @@ def dea_cmd(
         False, "--super", help="Super-efficiency (Andersen–Petersen / super-SBM)."
     ),
     period: str = typer.Option(None, "--period", help="Period column: one frontier per period."),
-    out: Path = typer.Option(..., "--out", help="Output CSV path (written atomically)."),
+    out: Path = typer.Option(..., "--out", help=TABLE_OUT_HELP),
     no_slacks: bool = typer.Option(
         False, "--no-slacks", help="Skip the second-stage slack LP (radial models)."
     ),
     jobs: int = typer.Option(None, "--jobs", help="Worker processes (default: all cores)."),
+    ddf_efficiency: str = typer.Option(
+        "output",
+        "--ddf-efficiency",
+        help="--model ddf: efficiency column from β*: output = 1/(1+β*) (default) | rho = deaR's "
+        "(1 − β*·mean g_x/x)/(1 + β*·mean g_y/y); rho needs no --undesirable.",
+    ),
     raw_text: bool = RAW_TEXT,
 ) -> None:
     from nqpf.productivity.dea import dea
 
-    refuse_overwriting_inputs(out, {"--data": data}, written=[_manifest_path(out)])
+    ddf_efficiency = _choice(ddf_efficiency, "--ddf-efficiency", ("output", "rho"))
+    if ddf_efficiency == "rho" and (model.lower() != "ddf" or _split(undesirable)):
+        raise MethodError(
+            "--ddf-efficiency rho (deaR's model_dir efficiency) applies to --model ddf without --undesirable; "
+            "drop --ddf-efficiency or use --model ddf"
+        )
+    check_table_out(out)
+    peers_out = sidecar_table(out, "peers")
+    refuse_overwriting_inputs(out, {"--data": data}, written=[_manifest_path(out), peers_out])
     df = read_frame(data, id, period)
     prog, cb = _progress(len(df), t("productivity.progress.dea", lang()))
     with prog:
@@ -106,9 +175,17 @@ def dea_cmd(
             slacks=not no_slacks,
             n_jobs=jobs,
             progress=cb,
+            ddf_efficiency=ddf_efficiency,
         )
-    write_csv_atomic(out, res, raw_text=raw_text)
-    write_json_atomic(_manifest_path(out), res.attrs["manifest"])
+    from nqpf.data.tables import write_table
+
+    man = res.attrs["manifest"]
+    keys = {"unit": id, "period": period}  # outputs keep the user's column names (they merge onto the input)
+    table = match_key_types(keep_key_names(res, keys), df, {id: id})
+    write_table(table, out, raw_text=raw_text, manifest=man, option="--out", labels=stata_labels(table, out))
+    peers = match_key_types(keep_key_names(res.attrs["peer_weights"].frame(), keys), df, {id: id, "peer": id})
+    write_table(peers, peers_out, raw_text=raw_text, manifest=man, option="--out")
+    write_json_atomic(_manifest_path(out), man)
     ok = res["status"] == "optimal"
     eff = res.loc[ok, "efficiency"]
     console.print(
@@ -125,7 +202,10 @@ def dea_cmd(
     console.print(t("productivity.done", lang(), rows=len(res), path=str(out)))
 
 
-@app.command("malmquist", help="Malmquist / ML / GML / Luenberger productivity indices on a panel — CSV out.")
+@app.command(
+    "malmquist",
+    help="Malmquist / ML / GML / Luenberger productivity indices on a panel (format by --out's extension).",
+)
 def malmquist_cmd(
     data: Path = typer.Option(
         ..., "--data", help="Panel table (.csv/.xlsx/.dta/.parquet), one row per unit-period."
@@ -151,12 +231,24 @@ def malmquist_cmd(
         "--bad-disposability",
         help="Bad outputs (ml, gml, luenberger): equality = weak disposability (default) | inequality = free",
     ),
-    out: Path = typer.Option(..., "--out", help="Output CSV path (written atomically)."),
+    out: Path = typer.Option(..., "--out", help=TABLE_OUT_HELP),
     jobs: int = typer.Option(None, "--jobs", help="Worker processes (default: all cores)."),
+    output_convention: str = typer.Option(
+        "distance",
+        "--output-convention",
+        help="--index malmquist --orientation output: distance = Shephard distances, > 1 = growth (DEAP, deaR; "
+        "default) | farrell = Farrell efficiencies as R Benchmarking's malmq, every index reciprocal (< 1 = growth)",
+    ),
     raw_text: bool = RAW_TEXT,
 ) -> None:
     from nqpf.productivity.malmquist import malmquist
 
+    output_convention = _choice(output_convention, "--output-convention", ("distance", "farrell"))
+    if output_convention == "farrell" and index.lower() != "malmquist":
+        raise MethodError(
+            f"--output-convention farrell applies to --index malmquist (radial distances), not --index {index}"
+        )
+    check_table_out(out)
     refuse_overwriting_inputs(out, {"--data": data}, written=[_manifest_path(out)])
     df = read_frame(data, id, period)
     prog, cb = _progress(len(df) * 4, t("productivity.progress.malmquist", lang()))
@@ -175,14 +267,22 @@ def malmquist_cmd(
             orientation=orientation,
             n_jobs=jobs,
             progress=cb,
+            output_convention=output_convention,
             **({} if index == "malmquist" else {"bad_disposability": bad_disposability}),
         )
-    write_csv_atomic(out, res, raw_text=raw_text)
-    write_json_atomic(_manifest_path(out), res.attrs["manifest"])
+    from nqpf.data.tables import write_table
+
+    man = res.attrs["manifest"]
+    keys = {"unit": id, "period": period, "period_from": f"{period}_from"}  # the user's names, as in --data
+    table = match_key_types(keep_key_names(res, keys, {"period_from": "--period"}), df, {id: id})
+    write_table(table, out, raw_text=raw_text, manifest=man, option="--out", labels=stata_labels(table, out))
+    write_json_atomic(_manifest_path(out), man)
     v = res["tfpch"].dropna()
     if index == "luenberger":
         console.print(t("productivity.summary.mean_tfp_add", lang(), value=float(v.mean()), rows=len(v)))
     else:
+        import numpy as np
+
         console.print(
             t("productivity.summary.mean_tfp", lang(), value=float(np.exp(np.log(v).mean())), rows=len(v))
         )

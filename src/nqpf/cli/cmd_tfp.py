@@ -3,16 +3,37 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 from rich.table import Table
 
-from nqpf._util import write_csv_atomic, write_json_atomic
-from nqpf.cli._io import RAW_TEXT, refuse_overwriting_inputs
+from nqpf.cli._io import (
+    FORMAT,
+    RAW_TEXT,
+    TABLE_OUT_HELP,
+    check_table_out,
+    folder_format,
+    keep_key_names,
+    match_key_types,
+    refuse_overwriting_inputs,
+    sidecar_table,
+)
+from nqpf.cli.cmd_productivity import stata_labels
 from nqpf.cli.main import app, console, lang
 from nqpf.errors import DataError, MethodError
 from nqpf.i18n import t
+
+if TYPE_CHECKING:  # pandas loads inside the commands, so that ``--help`` starts fast
+    import pandas as pd
+
+
+def write_json_atomic(path: Path, obj: object) -> Path:
+    """:func:`nqpf._util.write_json_atomic`, imported on first use (``nqpf._util`` loads pandas)."""
+    from nqpf._util import write_json_atomic as write
+
+    return write(path, obj)
+
 
 tfp_app = typer.Typer(
     help="Total factor productivity: growth accounting, PWT comparison, ICT contribution, firm TFP.",
@@ -28,6 +49,8 @@ def _split(v: str | None) -> list[str]:
 
 
 def _read(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
     if not path.exists():
         raise DataError(f"{path}: file not found")
     suf = path.suffix.lower()
@@ -36,7 +59,9 @@ def _read(path: Path) -> pd.DataFrame:
     if suf in (".xlsx", ".xls"):
         return pd.read_excel(path)
     if suf == ".dta":
-        return pd.read_stata(path)
+        from nqpf.data.tables import read_stata
+
+        return read_stata(path)  # names nqpf mapped for Stata come back as they were
     if suf == ".parquet":
         return pd.read_parquet(path)
     raise DataError(f"{path}: unsupported file type {suf!r}; use .csv, .xlsx, .dta or .parquet")
@@ -58,8 +83,17 @@ def _sidecar(out: Path, suffix: str) -> Path:
 
 
 def _sidecars(out: Path) -> list[Path]:
-    """The parameter table and manifest written beside ``out`` (firm TFP, SFA)."""
-    return [_sidecar(out, "params.csv"), _sidecar(out, "manifest.json")]
+    """The parameter table (same format as ``out``) and manifest written beside ``out`` (firm TFP, SFA)."""
+    return [sidecar_table(out, "params"), _sidecar(out, "manifest.json")]
+
+
+def _write(df: pd.DataFrame, path: Path, raw_text: bool, manifest: dict | None = None) -> Path:
+    """One table, its format by ``path``'s extension (:func:`nqpf.data.tables.write_table`); a .dta gets the
+    catalogue's column labels as variable labels (:func:`nqpf.cli.cmd_productivity.stata_labels`)."""
+    from nqpf.data.tables import write_table
+
+    labels = stata_labels(df, path)
+    return write_table(df, path, raw_text=raw_text, manifest=manifest, option="--out", labels=labels)
 
 
 def _show(df: pd.DataFrame, title: str, digits: int = 4) -> None:
@@ -79,7 +113,7 @@ def growth_cmd(
         ..., "--data", help="Data file (CSV/XLSX/DTA/Parquet, wide or long) or 'world'."
     ),
     out: Path = typer.Option(
-        ..., "--out", help="Output CSV (unit, period, contributions, tfp_growth, tfp_index)."
+        ..., "--out", help="Output table (--id, --period, contributions, tfp_growth, tfp_index). " + TABLE_OUT_HELP
     ),
     output: str = typer.Option(..., "--output", help="Output column (e.g. rgdpna)."),
     capital: str = typer.Option(..., "--capital", help="Capital column (e.g. rkna)."),
@@ -96,6 +130,7 @@ def growth_cmd(
 ) -> None:
     from nqpf.productivity.growth import growth_accounting
 
+    check_table_out(out)
     if data != "world":
         refuse_overwriting_inputs(out, {"--data": data}, written=[_sidecar(out, "manifest.json")])
     if data == "world":
@@ -120,7 +155,8 @@ def growth_cmd(
         unit=id_col,
         period=period,
     )
-    write_csv_atomic(out, res.table, raw_text=raw_text)
+    table = match_key_types(keep_key_names(res.table, {"unit": id_col, "period": period}), df, {id_col: id_col})
+    _write(table, out, raw_text, res.manifest)
     write_json_atomic(_sidecar(out, "manifest.json"), res.manifest)
     console.print(t("tfp.cli.written", lang(), path=str(out), rows=len(res.table)))
 
@@ -131,10 +167,12 @@ def growth_cmd(
 def world_cmd(
     out: Path = typer.Option(..., "--out", help="Output folder."),
     countries: str = typer.Option(FOCUS, "--countries", help="ISO-3 codes, comma separated."),
+    fmt: str = FORMAT,
     raw_text: bool = RAW_TEXT,
 ) -> None:
     from nqpf.productivity.growth import compare_with_pwt, ctfp_levels
 
+    ext = folder_format(fmt)
     codes = _split(countries)
     if "CHN" not in codes:
         codes = ["CHN", *codes]
@@ -143,10 +181,10 @@ def world_cmd(
     lv = ctfp_levels(world, codes, (2002, 2019))
     lv17 = ctfp_levels(world, codes, (2002, 2017))
     out.mkdir(parents=True, exist_ok=True)
-    write_csv_atomic(out / "tfp_growth_vs_pwt.csv", by_year, raw_text=raw_text)
-    write_csv_atomic(out / "tfp_growth_summary.csv", summary, raw_text=raw_text)
-    write_csv_atomic(out / "ctfp_2002_2019.csv", lv, raw_text=raw_text)
-    write_csv_atomic(out / "ctfp_2002_2017.csv", lv17, raw_text=raw_text)
+    _write(by_year, out / f"tfp_growth_vs_pwt{ext}", raw_text)
+    _write(summary, out / f"tfp_growth_summary{ext}", raw_text)
+    _write(lv, out / f"ctfp_2002_2019{ext}", raw_text)
+    _write(lv17, out / f"ctfp_2002_2017{ext}", raw_text)
     write_json_atomic(
         out / "manifest.json",
         {
@@ -166,7 +204,9 @@ def world_cmd(
     help="Domar-weighted contribution of ICT-producing industries (CIP 21, 30 [+22]) to TFP growth.",
 )
 def digital_cmd(
-    out: Path = typer.Option(..., "--out", help="Output CSV (by year); by-period table written beside it."),
+    out: Path = typer.Option(
+        ..., "--out", help="Output table (by year); <stem>_periods.<ext> beside it. " + TABLE_OUT_HELP
+    ),
     include_22: bool = typer.Option(
         False, "--include-22", help="Count CIP22 (instruments, office equipment) as ICT."
     ),
@@ -174,10 +214,11 @@ def digital_cmd(
 ) -> None:
     from nqpf.productivity.klems import ICT_CORE, ict_share
 
+    check_table_out(out)
     ict = (*ICT_CORE, "CIP22") if include_22 else ICT_CORE
     by_year, by_period = ict_share(_dataset("cn_industries"), ict=ict)
-    write_csv_atomic(out, by_year, raw_text=raw_text)
-    write_csv_atomic(_sidecar(out, "periods.csv"), by_period, raw_text=raw_text)
+    _write(by_year, out, raw_text)
+    _write(by_period, sidecar_table(out, "periods"), raw_text)
     write_json_atomic(
         _sidecar(out, "manifest.json"),
         {
@@ -196,7 +237,9 @@ def digital_cmd(
 )
 def firm_cmd(
     data: Path = typer.Option(..., "--data", help="Firm panel file (wide: one row per firm-year)."),
-    out: Path = typer.Option(..., "--out", help="Output CSV (unit, period, ln_tfp); parameters beside it."),
+    out: Path = typer.Option(
+        ..., "--out", help="Output table (--id, --period, ln_tfp); <stem>_params.<ext> beside it. " + TABLE_OUT_HELP
+    ),
     id_col: str = typer.Option(..., "--id", help="Firm id column."),
     period: str = typer.Option(..., "--period", help="Year column."),
     output: str = typer.Option(..., "--output", help="Value added (levels; logs are taken)."),
@@ -210,9 +253,11 @@ def firm_cmd(
 ) -> None:
     from nqpf.productivity.firm_tfp import firm_tfp
 
+    check_table_out(out)
     refuse_overwriting_inputs(out, {"--data": data}, written=_sidecars(out))
+    src = _read(data)
     res = firm_tfp(
-        _read(data),
+        src,
         output=output,
         capital=capital,
         labour=labour,
@@ -223,8 +268,9 @@ def firm_cmd(
         bootstrap=bootstrap,
         seed=seed,
     )
-    write_csv_atomic(out, res.tfp, raw_text=raw_text)
-    write_csv_atomic(_sidecar(out, "params.csv"), res.params, raw_text=raw_text)
+    tab = match_key_types(keep_key_names(res.tfp, {"unit": id_col, "period": period}), src, {id_col: id_col})
+    _write(tab, out, raw_text, res.manifest)
+    _write(res.params, sidecar_table(out, "params"), raw_text, res.manifest)
     write_json_atomic(_sidecar(out, "manifest.json"), res.manifest)
     _show(res.params, t("tfp.firm.params", lang()))
     console.print(t("tfp.cli.written", lang(), path=str(out), rows=len(res.tfp)))
@@ -236,7 +282,8 @@ def firm_cmd(
 def sfa_cmd(
     data: Path = typer.Option(..., "--data", help="Data file (wide: one row per unit-period)."),
     out: Path = typer.Option(
-        ..., "--out", help="Output CSV (unit, period, efficiency); params + manifest beside it."
+        ..., "--out", help="Output table (--id, --period, efficiency); <stem>_params.<ext> + manifest beside it. "
+        + TABLE_OUT_HELP
     ),
     output: str = typer.Option(..., "--output", help="Output column (levels; logs are taken)."),
     inputs: str = typer.Option(..., "--inputs", help="Input columns, comma separated."),
@@ -254,12 +301,14 @@ def sfa_cmd(
 ) -> None:
     from nqpf.productivity.sfa import sfa
 
+    check_table_out(out)
     refuse_overwriting_inputs(out, {"--data": data}, written=_sidecars(out))
     xs = _split(inputs)
     if not xs:
         raise MethodError("--inputs: give at least one input column")
+    src = _read(data)
     res = sfa(
-        _read(data),
+        src,
         output=output,
         inputs=xs,
         unit=id_col,
@@ -273,8 +322,50 @@ def sfa_cmd(
     )
     eff = res.efficiencies.rename(columns={"efficiency_bc": "efficiency"})
     cols = ["unit", "period", "efficiency", "efficiency_jlms", "u_jlms", "residual"]
-    write_csv_atomic(out, eff[cols], raw_text=raw_text)
-    write_csv_atomic(_sidecar(out, "params.csv"), res.params, raw_text=raw_text)
+    tab = keep_key_names(eff[cols], {"unit": id_col, "period": period})
+    _write(match_key_types(tab, src, {id_col: id_col}) if id_col else tab, out, raw_text, res.manifest)
+    _write(res.params, sidecar_table(out, "params"), raw_text, res.manifest)
     write_json_atomic(_sidecar(out, "manifest.json"), res.manifest)
     _show(res.summary_table(), t("tfp.sfa.summary", lang()))
     console.print(t("tfp.cli.written", lang(), path=str(out), rows=len(eff)))
+
+
+# ------------------------------------------------------------------------ named measures (productivity/recipes.py)
+@tfp_app.command(
+    "provinces",
+    help="Provincial green TFP (GML) as defined once in nqpf.productivity.recipes; --measure picks the variant.",
+)
+def provinces_cmd(
+    out: Path = typer.Option(
+        ...,
+        "--out",
+        help="Output table (unit, period, tfpch, effch, techch, cumulative); <stem>_summary.<ext> + manifest "
+        "beside it. " + TABLE_OUT_HELP,
+    ),
+    measure: str = typer.Option(
+        "provincial_green_tfp",
+        "--measure",
+        help="provincial_green_tfp (2011-2019) | provincial_green_tfp_urban_labour (2011-2022) | "
+        "industrial_green_tfp (2011-2022) | industrial_green_tfp_nominal (2011-2023)",
+    ),
+    raw_text: bool = RAW_TEXT,
+) -> None:
+    from nqpf.productivity import recipes
+
+    check_table_out(out)
+    rec = recipes.get(measure)
+    _dataset(rec.dataset)
+    res = rec.compute()
+    summ = rec.summary(res)
+    man = res.attrs["manifest"]
+    cols = ["unit", "period_from", "period", "tfpch", "effch", "techch", "cum_tfpch", "cum_effch", "cum_techch",
+            "status", "reason"]
+    table = res[[c for c in cols if c in res.columns]]
+    _write(table, out, raw_text, man)
+    _write(summ, sidecar_table(out, "summary"), raw_text, man)
+    note = rec.note(lang(), res)
+    write_json_atomic(_sidecar(out, "manifest.json"), {**man, "label": rec.label(lang()), "note": note})
+    names = rec.unit_names(lang())
+    _show(summ.head(10).assign(unit=summ["unit"].map(lambda u: names.get(u, u))), rec.label(lang()))
+    console.print(note)
+    console.print(t("tfp.cli.written", lang(), path=str(out), rows=len(res)))

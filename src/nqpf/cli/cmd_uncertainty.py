@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from nqpf.cli._io import RAW_TEXT, refuse_overwriting_inputs
+from nqpf.cli._io import FORMAT, RAW_TEXT, folder_format, refuse_overwriting_inputs
 from nqpf.cli.main import app, console, lang
 from nqpf.errors import MethodError
 from nqpf.i18n import t
@@ -17,6 +17,22 @@ def _list(spec: str | None) -> list[str] | None:
     if spec is None:
         return None
     return [s.strip() for s in spec.split(",") if s.strip()]
+
+
+def _write_tables(res, out: Path, ext: str, raw_text: bool) -> None:
+    """The tables of :meth:`UncertaintyResult.write` in another format (``--format``), then the manifest."""
+    from nqpf._util import write_json_atomic
+    from nqpf.data.tables import write_table
+    from nqpf.uncertainty.montecarlo import RANK_COLUMNS, SENS_COLUMNS
+
+    tables = {"rank_intervals": res.rank_intervals[RANK_COLUMNS], "sensitivity": res.sensitivity[SENS_COLUMNS],
+              "rank_probabilities": res.rank_probabilities, "leave_one_out": res.leave_one_out,
+              "unit_sensitivity": res.unit_sensitivity}  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    for name, df in tables.items():
+        if df is not None:
+            write_table(df, out / f"{name}{ext}", raw_text=raw_text, manifest=res.manifest)
+    write_json_atomic(out / "manifest.json", res.manifest)
 
 
 @app.command("uncertainty")
@@ -50,7 +66,8 @@ def uncertainty_cmd(
     exclude: str = typer.Option("indicator", "--exclude", help="What 'exclude' drops: indicator | dimension | both"),
     top_k: int = typer.Option(5, "--top-k", help="k for the top-k / bottom-k probabilities"),
     bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for the confidence intervals"),
-    units: str = typer.Option(None, "--units", help="Reading a file: province (names → codes) or none"),
+    units: str = typer.Option(None, "--units", help="Reading a file: auto (default) | province | none"),
+    fmt: str = FORMAT,
     raw_text: bool = RAW_TEXT,
 ) -> None:
     """Rank intervals and sensitivity indices of the index over the pipeline's choices."""
@@ -62,8 +79,9 @@ def uncertainty_cmd(
     from nqpf.uncertainty.montecarlo import OUTPUT_FILES, run_uncertainty
 
     check_period_range(periods, option="--periods")
-    refuse_overwriting_inputs(out, {"--data": data, "--framework": framework},
-                              written=[out / f for f in OUTPUT_FILES])
+    ext = folder_format(fmt)
+    written = [out / (f if f.endswith(".json") else f.removesuffix(".csv") + ext) for f in OUTPUT_FILES]
+    refuse_overwriting_inputs(out, {"--data": data, "--framework": framework}, written=written)
     if scheduler is not None:  # fail fast on a wrong address, before reading data
         from nqpf.uncertainty.backends import check_scheduler
 
@@ -74,7 +92,7 @@ def uncertainty_cmd(
     if p.exists():
         from nqpf.cli.cmd_index import read_table
 
-        mode = units or ("province" if fw.meta.get("dataset") == "cn_provinces" else "none")
+        mode = units or "auto"  # the one unit rule of every command (nqpf.data.units.detect_scheme)
         src = read_table(p, mode)
     options = {k: _list(v) for k, v in (("impute", impute_options), ("treat", treat_options),
                                           ("normalize", normalize_options), ("weights", weights_options),
@@ -98,7 +116,10 @@ def uncertainty_cmd(
                                   n_boot=bootstrap, backend=backend, workers=workers, scheduler=scheduler,
                                   progress=on_progress)
     res.manifest["data"] = str(data)
-    res.write(out, raw_text=raw_text)
+    if ext == ".csv":
+        res.write(out, raw_text=raw_text)
+    else:
+        _write_tables(res, out, ext, raw_text)
     for note in res.manifest["notes"]:
         console.print(f"[yellow]{t('uncertainty.cli.note', lang())}:[/yellow] {note}", markup=True, highlight=False)
     table = Table(title=t("uncertainty.cli.sensitivity_title", lang()))

@@ -19,6 +19,11 @@ Layouts (``layout="auto"`` detects them):
   indicator over years);
 * rows = indicators, columns = years, unit from a ``地区：…`` line; rows = units, columns = indicators,
   year from a ``时间：2022年`` line.
+
+Indicator ids of multi-row headers: the leaf (lowest) header without its unit of measure
+(``科技投入 | 地方财政科学技术支出(亿元)`` → ``地方财政科学技术支出``); two columns with the same leaf both get the
+slug of their whole header (``专利申请受理量_合计``, ``专利申请授权量_合计``). The full headers are kept in
+``meta["indicator_labels"]`` (id → label), by which framework formulas may also name a column.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from nqpf._util import atomic_path, has_carriage_return, neutralise_frame, sha25
 from nqpf.data import units as _units
 from nqpf.data.panel import LONG_COLUMNS, UNIT, check_long, to_wide
 from nqpf.data.parse import parse_year
+from nqpf.data.prescan import Limits, prescan
 from nqpf.errors import DataError, Problem, ValidationError
 
 FORMATS = ("csv", "xlsx", "dta", "parquet")
@@ -364,59 +370,119 @@ def _csv_grid(path: Path, encoding: str | None) -> tuple[list[list[Any]], list[i
 
 
 def _xlsx_grid(path: Path, sheet: str | int | None) -> tuple[list[list[Any]], list[int], dict[str, Any]]:
+    """The chosen sheet as a grid of values, merged ranges filled with their top-left value.
+
+    Streams the sheet with openpyxl's read-only mode (memory of the values only, not of a cell object per
+    cell and per merged cell) and gives the grid the full workbook load gives: the cells' own extent
+    (a declared ``<dimension>`` is not trusted), extended over the merged ranges, every row padded to it;
+    a sheet without cells gives no rows."""
     try:
         import openpyxl
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            wb = openpyxl.load_workbook(path, data_only=True, read_only=False)
+            wb = openpyxl.load_workbook(path, data_only=True, read_only=True)
     except Exception as exc:  # noqa: BLE001 - any failure of the zip/XML parser means a broken workbook
         raise DataError(
             f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__}); re-save it in Excel/WPS"
         ) from None
-    names = wb.sheetnames
-    if sheet is None:
-        ws = wb[names[0]]
-    elif isinstance(sheet, int) or (isinstance(sheet, str) and sheet.isdigit() and sheet not in names):
-        k = int(sheet)
-        if not 0 <= k < len(names):
-            raise DataError(f"{path.name}: no sheet number {k} (sheets, from 0: {names})")
-        ws = wb[names[k]]
-    elif sheet in names:
-        ws = wb[sheet]
-    else:
-        raise DataError(f"{path.name}: no sheet {sheet!r}; the workbook has {names}")
-    if not hasattr(ws, "iter_rows"):
-        raise DataError(
-            f"{path.name}: sheet {ws.title!r} is a chart, not a table; pass sheet= (sheets: {names})"
-        )
-    grid = [list(r) for r in ws.iter_rows(values_only=True)]
-    formulas = _uncached_formulas(path, ws, grid)
-    for rng in ws.merged_cells.ranges:  # fill merged header cells with their top-left value
-        v = ws.cell(rng.min_row, rng.min_col).value
-        for r in range(rng.min_row, rng.max_row + 1):
-            for c in range(rng.min_col, rng.max_col + 1):
-                if r - 1 < len(grid):
-                    row = grid[r - 1]
-                    while len(row) < c:
-                        row.append(None)
-                    row[c - 1] = v
-    wb.close()
-    extra: dict[str, Any] = {"sheet": ws.title, "sheets": names}
+    try:
+        names = wb.sheetnames
+        if sheet is None:
+            ws = wb[names[0]]
+        elif isinstance(sheet, int) or (isinstance(sheet, str) and sheet.isdigit() and sheet not in names):
+            k = int(sheet)
+            if not 0 <= k < len(names):
+                raise DataError(f"{path.name}: no sheet number {k} (sheets, from 0: {names})")
+            ws = wb[names[k]]
+        elif sheet in names:
+            ws = wb[sheet]
+        else:
+            raise DataError(f"{path.name}: no sheet {sheet!r}; the workbook has {names}")
+        if not hasattr(ws, "iter_rows"):
+            raise DataError(
+                f"{path.name}: sheet {ws.title!r} is a chart, not a table; pass sheet=... (sheets: {names})"
+            )
+        title = ws.title
+        try:
+            ws.reset_dimensions()
+            grid, kinds = _stream_rows(ws)
+            merges = _merged_ranges(wb, ws)
+        except DataError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a sheet the XML parser cannot read
+            raise DataError(
+                f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__}); re-save it in Excel/WPS"
+            ) from None
+    finally:
+        wb.close()
+    if not any(grid):  # no cell at all: an empty grid, as openpyxl gives for an empty sheet
+        grid, merges = [], []
+    n_rows = max([i + 1 for i, r in enumerate(grid) if r] + [m[2] for m in merges] + [0])
+    n_cols = max([len(r) for r in grid] + [m[3] for m in merges] + [0])
+    del grid[n_rows:]
+    grid.extend([] for _ in range(n_rows - len(grid)))
+    for row in grid:
+        row.extend([None] * (n_cols - len(row)))
+    formulas = _uncached_formulas(path, title, grid, kinds)
+    tops = [grid[r0 - 1][c0 - 1] for r0, c0, _, _ in merges]
+    for (r0, c0, r1, c1), v in zip(merges, tops, strict=True):  # fill merged cells with their top-left value
+        for r in range(r0, r1 + 1):
+            grid[r - 1][c0 - 1:c1] = [v] * (c1 - c0 + 1)
+    extra: dict[str, Any] = {"sheet": title, "sheets": names}
     if formulas:
         extra["formula_cells"] = formulas
     return grid, list(range(1, len(grid) + 1)), extra
 
 
+def _stream_rows(ws: Any) -> tuple[list[list[Any]], dict[tuple[int, int], str]]:
+    """Values of a read-only sheet, row by row (ragged), and the data type of each empty-valued cell whose type
+    is not numeric (``(row, column)`` 0-based → ``"s"``, ``"str"`` …: a formula with an empty text result)."""
+    grid: list[list[Any]] = []
+    kinds: dict[tuple[int, int], str] = {}
+    for i, row in enumerate(ws.iter_rows()):
+        vals = []
+        for j, c in enumerate(row):
+            v = c.value
+            if v is None and getattr(c, "data_type", "n") != "n":
+                kinds[(i, j)] = c.data_type
+            vals.append(v)
+        grid.append(vals)
+    return grid, kinds
+
+
+def _merged_ranges(wb: Any, ws: Any) -> list[tuple[int, int, int, int]]:
+    """``(min_row, min_col, max_row, max_col)``, 1-based, of the sheet's ``<mergeCell>`` ranges, streamed from
+    its XML (openpyxl's read-only mode does not read them)."""
+    from xml.etree.ElementTree import iterparse
+
+    from nqpf.data.prescan import _ref
+
+    out = []
+    with wb._archive.open(ws._worksheet_path) as src:
+        for _, el in iterparse(src, events=("end",)):
+            tag = el.tag.rsplit("}", 1)[-1]
+            if tag == "mergeCell":
+                a, _, b = (el.get("ref") or "").partition(":")
+                p, q = _ref(a), _ref(b or a)
+                if p is not None and q is not None:
+                    out.append((min(p[0], q[0]), min(p[1], q[1]), max(p[0], q[0]), max(p[1], q[1])))
+            if tag in ("c", "row", "mergeCell"):
+                el.clear()
+    return out
+
+
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
 
 
-def _uncached_formulas(path: Path, ws: Any, grid: list[list[Any]]) -> list[tuple[int, int]]:
+def _uncached_formulas(
+    path: Path, title: str, grid: list[list[Any]], kinds: dict[tuple[int, int], str]
+) -> list[tuple[int, int]]:
     """(row, column) — 1-based row, 0-based column — of formula cells that carry no cached value.
 
     openpyxl's ``data_only`` read gives ``None`` for them (files written by scripts, never opened in
-    Excel); a formula whose cached result is an empty text has type ``str`` and is not reported. The
-    formulas are looked up (second, read-only load) only when some worksheet contains one."""
+    Excel); a formula whose cached result is an empty text has type ``str`` (``kinds``) and is not reported.
+    The formulas are looked up (second, read-only load) only when some worksheet contains one."""
     import zipfile
 
     try:
@@ -434,13 +500,13 @@ def _uncached_formulas(path: Path, ws: Any, grid: list[list[Any]]) -> list[tuple
             wb = openpyxl.load_workbook(path, data_only=False, read_only=True)
         try:
             out = []
-            for i, row in enumerate(wb[ws.title].iter_rows(values_only=True)):
+            for i, row in enumerate(wb[title].iter_rows(values_only=True)):
                 for j, v in enumerate(row):
                     text = getattr(v, "text", v)  # ArrayFormula / DataTableFormula keep the formula in .text
                     if not ((isinstance(text, str) and text.startswith("=")) or v is not text):
                         continue
                     cached = grid[i][j] if i < len(grid) and j < len(grid[i]) else None
-                    if cached is None and ws.cell(i + 1, j + 1).data_type == "n":
+                    if cached is None and kinds.get((i, j), "n") == "n":
                         out.append((i + 1, j))
             return out
         finally:
@@ -536,11 +602,13 @@ def load(
     special_regions: str = "keep",
     catalogue: pd.DataFrame | None = None,
     lang: str = "en",
+    limits: Limits | None = None,
 ) -> LoadedData:
     """Read ``path`` and collect every problem (see :func:`read` for the parameters).
 
     Raises :class:`DataError` only when the file cannot be interpreted at all (unreadable, no data,
-    unknown layout); row-level problems are returned in ``problems``.
+    unknown layout, or :class:`~nqpf.data.prescan.TooLarge` from the metadata pre-scan); row-level problems
+    are returned in ``problems``.
     """
     from nqpf.data.validate import check_cells
 
@@ -556,6 +624,7 @@ def load(
     if special_regions not in ("keep", "drop"):
         raise DataError(f"special_regions must be 'keep' or 'drop', got {special_regions!r}")
     fmt = _detect_format(p, format)
+    prescan(p, limits, lang=lang)  # refuse memory bombs from the file's metadata before loading anything
     digest = sha256_file(p)
     meta: dict[str, Any] = {"file": str(p), "sha256": digest, "format": fmt}
     if fmt == "csv":
@@ -567,10 +636,13 @@ def load(
     else:
         try:
             if fmt == "dta":
+                from nqpf.data.tables import restore_stata_names
+
                 try:
                     df = pd.read_stata(p)
                 except ValueError:
                     df = pd.read_stata(p, convert_categoricals=False)
+                df = restore_stata_names(df, p)  # names nqpf had to change for Stata (docs/data.md)
             else:
                 df = pd.read_parquet(p)
         except Exception as exc:  # noqa: BLE001 - a broken binary file; the parser's own error is not for users
@@ -801,9 +873,14 @@ def _cells_from_grid(
     else:
         raise DataError(
             f"{name}: cannot tell the layout: no period/year column and no year columns (like 2022年) in the header "
-            f"{[x for x in labels if x]}; pass period_col=..., layout='long'/'wide', or add a year column"
+            f"{[x for x in labels if x]}; pass period_col=... or layout='long' (or layout='wide'), or add a year column"
         )
     meta["layout"] = kind
+    if kind == "wide":  # a wide table's column called e.g. 'item' or 'data' is an indicator, not a role
+        guessed = [j for j, given in ((j_ind, indicator_col), (j_val, value_col)) if j is not None and given is None]
+        data_cols = sorted(data_cols + guessed)
+    ind_of, ind_labels = _indicator_ids(parts, data_cols, kind, year_of, split_cached)
+    meta["indicator_labels"] = ind_labels
     rec_unit: list[Any] = []
     rec_period: list[Any] = []
     rec_ind: list[str] = []
@@ -871,11 +948,11 @@ def _cells_from_grid(
                         )  # fmt: skip
                     )
                     continue
-                ind_parts = list(parts[j][:-1])
-                ind_text = " | ".join(ind_parts) if ind_parts else (meta_ind or "")
+            if j in ind_of:  # the column's id (leaf header, or a slug when leaves collide)
+                ind_name, uom = ind_of[j], _part_uom(parts[j][:-1] if kind == "by_year" else parts[j], split_cached)
             else:
-                ind_text = labels[j] or f"column {col_letter(j)}"
-            ind_name, uom = split_cached(ind_text) if ind_text else ("", "")
+                ind_text = (meta_ind or "") if kind == "by_year" else f"column {col_letter(j)}"
+                ind_name, uom = split_cached(ind_text) if ind_text else ("", "")
             uom = uom or meta_uom
             head_row = next(
                 (nums[h0 + r] for r in range(header_rows) if not _text(hdr[r][j]).isprintable()),
@@ -936,8 +1013,61 @@ def _cells_from_grid(
         }
     )
     if cells.empty:
-        raise DataError(f"{name}: no data cells found below the header; check the layout or header_rows")
+        raise DataError(f"{name}: no data cells found below the header; check the layout or pass header_rows=...")
     return cells, problems
+
+
+_SLUG = re.compile(r"[\s|:：,，;；/\\()（）\[\]【】<>《》·.\-+*=&%#@!?'\"]+")
+
+
+def _part_uom(ps: list[str], split: Any) -> str:
+    """Unit of measure of a column from its header parts, the leaf first (``专利申请受理量(件) | 合计`` → 件)."""
+    for q in reversed(ps):
+        u = split(q)[1]
+        if u:
+            return u
+    return ""
+
+
+def column_slug(parts: list[str]) -> str:
+    """Identifier-like id of a multi-row header: the parts without units of measure joined by ``_``, runs of
+    spaces and punctuation replaced by ``_`` (``专利申请受理量(件) | 合计`` → ``专利申请受理量_合计``)."""
+    text = "_".join(split_uom(q)[0] for q in parts if split_uom(q)[0])
+    return _SLUG.sub("_", text).strip("_")
+
+
+def _indicator_ids(
+    parts: list[list[str]], data_cols: list[int], kind: str, year_of: dict[int, int | None], split: Any
+) -> tuple[dict[int, str], dict[str, str]]:
+    """Indicator ids of the data columns of a (multi-row) header and their full labels.
+
+    The id of a column is its leaf header without unit of measure (``科技投入 | 地方财政科学技术支出(亿元)`` →
+    ``地方财政科学技术支出``); when two different columns share a leaf (``… | 合计`` under two groups) both get
+    the slug of their whole header (:func:`column_slug`). In a by-year table the year part is dropped first.
+    Returns (column → id, id → full header label, with units of measure, parts joined by `` | ``)."""
+    heads: dict[int, list[str]] = {}
+    for j in data_cols:
+        ps = list(parts[j])
+        if kind == "by_year":
+            if year_of.get(j) is None:
+                continue
+            ps = ps[:-1]
+        if ps:
+            heads[j] = ps
+    leaf_of = {j: split(ps[-1])[0] for j, ps in heads.items()}
+    owners: dict[str, set[tuple[str, ...]]] = {}
+    for j, ps in heads.items():
+        owners.setdefault(leaf_of[j], set()).add(tuple(ps))
+    ids: dict[int, str] = {}
+    labels: dict[str, str] = {}
+    for j, ps in heads.items():
+        leaf = leaf_of[j]
+        if len(ps) == 1:
+            ids[j] = leaf  # one header row: the header without its unit of measure, as always
+            continue
+        ids[j] = leaf if len(owners[leaf]) == 1 and leaf else (column_slug(ps) or leaf)
+        labels[ids[j]] = " | ".join(ps)
+    return ids, labels
 
 
 def _guess_header_rows(rows: list[list[Any]], h0: int, end: int, units: str) -> int:
@@ -1019,6 +1149,7 @@ def read(
     catalogue: pd.DataFrame | str | Path | None = None,
     with_report: bool = False,
     lang: str = "en",
+    limits: Limits | None = None,
 ) -> pd.DataFrame | LoadedData:
     """Read a panel file into the long table ``unit, period, indicator, value``.
 
@@ -1028,7 +1159,9 @@ def read(
     single-indicator by-year table), ``sheet`` (name or 0-based number), ``encoding`` (detected),
     ``units`` ("province": names → GB/T 2260 codes; "none": keep unit ids as text), ``header_rows``
     (detected), ``special_regions`` ("keep" or "drop" Hong Kong/Macau/Taiwan — reported either way),
-    ``catalogue`` (indicator catalogue DataFrame or file, for value checks).
+    ``catalogue`` (indicator catalogue DataFrame or file, for value checks), ``limits`` (size limits checked
+    from the file's metadata before loading, :class:`nqpf.data.prescan.Limits`; default from the environment,
+    :meth:`~nqpf.data.prescan.Limits.from_env`).
 
     Returns the long panel with ``attrs["nqpf"] = {"problems": [...], "coverage": {...}, "meta": {...}}``,
     or the :class:`LoadedData` with ``with_report=True``. Raises :class:`ValidationError` (``.problems``)
@@ -1042,7 +1175,7 @@ def read(
         path, format=format, layout=layout, unit_col=unit_col, period_col=period_col,
         indicator_col=indicator_col, value_col=value_col, indicator=indicator, sheet=sheet,
         encoding=encoding, units=units, header_rows=header_rows, special_regions=special_regions,
-        catalogue=catalogue, lang=lang,
+        catalogue=catalogue, lang=lang, limits=limits,
     )  # fmt: skip
     errs = res.errors
     if errs:
@@ -1066,27 +1199,14 @@ def read(
     return df
 
 
-# Stata's reserved names ([U] 11.3 "Naming conventions") and Mata's reserved words, which Stata refuses as
-# variable names; pandas would silently rename them (``else`` → ``_else``), so they are refused here instead.
-STATA_RESERVED = frozenset(
-    "_all _b byte _coef _cons double float if in int long _n _N _pi _pred _rc _se _skip strL using with "
-    "aggregate array boolean break case catch class colvector complex const continue default delegate delete do "
-    "else eltypedef end enum explicit export external for friend function global goto inline local NULL pragma "
-    "protected quad rowvector short typedef typename virtual".split()
-)
-STATA_DOUBLE_MAX = 8.988465674311579e307  # Stata's largest double; larger magnitudes are its missing codes
+# Stata's reserved names and the name rule live in nqpf.data.tables (one rule for every .dta nqpf writes).
+from nqpf.data.tables import STATA_DOUBLE_MAX, STATA_RESERVED  # noqa: E402, F401 - STATA_RESERVED re-exported
 
 
 def _check_stata(out: pd.DataFrame, long: pd.DataFrame, name: str, layout: str) -> None:
-    """Refuse what Stata cannot hold instead of letting it be renamed or mangled: reserved variable names and
-    values beyond ±8.988e307 (the first offending unit, period and indicator are named)."""
-    if layout == "wide":
-        bad = [c for c in out.columns if str(c) in STATA_RESERVED or re.fullmatch(r"str\d+", str(c))]
-        if bad:
-            raise DataError(
-                f"cannot write {name}: {bad[:5]} are reserved words in Stata and would be renamed; "
-                "rename these indicators or write layout='long'"
-            )
+    """Refuse values beyond Stata's ±8.988e307 instead of letting them be mangled (the first offending unit,
+    period and indicator are named). Names Stata cannot hold are mapped by :func:`nqpf.data.tables.stata_names`
+    (original names kept as variable labels and characteristics, restored by :func:`read`)."""
     v = pd.to_numeric(long["value"], errors="coerce")
     over = v.abs() > STATA_DOUBLE_MAX
     if over.any():
@@ -1109,7 +1229,10 @@ def write(
 ) -> Path:
     """Write a long panel atomically as CSV, XLSX, Stata .dta or Parquet (format from the suffix).
 
-    ``layout="wide"`` writes ``unit, period, <indicator columns>`` (:func:`nqpf.data.panel.to_wide`).
+    ``layout="wide"`` writes ``unit, period, <indicator columns>`` (:func:`nqpf.data.panel.to_wide`); in a
+    ``.dta`` an indicator name Stata cannot hold (``else``, > 32 characters, Chinese …) is mapped by
+    :func:`nqpf.data.tables.stata_names`, the original kept as variable label and characteristic, and
+    :func:`read` restores it.
     CSV uses ``encoding`` (``utf-8-sig`` helps Excel on Windows; ``gb18030`` for legacy tools).
     In CSV and XLSX a text cell or column name starting with ``= + - @``, tab or CR (a unit or indicator
     such as ``=HYPERLINK(…)``) gets a leading apostrophe so that a spreadsheet shows it as text instead of
@@ -1129,15 +1252,11 @@ def write(
     out[UNIT] = out[UNIT].astype(object)
     if "indicator" in out.columns:
         out["indicator"] = out["indicator"].astype(object)
-    if fmt == "dta" and layout == "wide":
-        bad = [c for c in out.columns if not re.fullmatch(r"[^\W\d]\w{0,31}", str(c))]
-        if bad:
-            raise DataError(
-                f"cannot write {p.name}: Stata variable names must be identifiers (letters, digits, _) of ≤32 characters, "
-                f"not {bad[:5]}; write layout='long' or rename the indicators"
-            )
     if fmt == "dta":
+        from nqpf.data.tables import write_table
+
         _check_stata(out, long, p.name, layout)
+        return write_table(out, p)  # names Stata cannot hold: mapped by the documented rule, never silently
     if fmt in ("csv", "xlsx") and not raw_text:
         out = neutralise_frame(out)
     try:
@@ -1147,8 +1266,6 @@ def write(
                 out.to_csv(tmp, index=False, encoding=encoding, **crlf)
             elif fmt == "xlsx":
                 out.to_excel(tmp, index=False, engine="openpyxl")
-            elif fmt == "dta":
-                out.to_stata(tmp, write_index=False, version=118)
             else:
                 out.to_parquet(tmp, index=False)
     except (ValueError, OverflowError, UnicodeEncodeError, LookupError) as exc:

@@ -95,11 +95,14 @@ SPECIAL_REGIONS: tuple[Province, ...] = (
 )
 # fmt: on
 
-# Rows that are totals, not provinces (reported and dropped by the readers).
+# Rows that are totals, not provinces (reported and dropped by the readers): national totals and the
+# regional sums yearbooks print (NBS four regions 东部/中部/西部/东北地区, the older 东中西 and 八大综合经济区
+# groupings, 长江经济带 …).
 AGGREGATE_NAMES = (
     "全国",
     "全国合计",
     "全国总计",
+    "全国总体",
     "合计",
     "总计",
     "China",
@@ -107,7 +110,22 @@ AGGREGATE_NAMES = (
     "Total",
     "Nationwide",
     "中国",
+    "全国平均",
+    "平均",
+    "均值",
+    "Average",
+    "Mean",
 )
+REGIONAL_AGGREGATE_NAMES = (
+    "东部地区", "中部地区", "西部地区", "东北地区", "东部", "中部", "西部", "东北", "东部合计", "中部合计",
+    "西部合计", "东北合计", "东部平均", "中部平均", "西部平均", "东北平均", "东北三省", "东中部地区",
+    "East", "Central", "West", "Northeast", "Eastern region", "Central region", "Western region",
+    "Northeastern region", "Eastern", "Western", "Northeastern",
+    "京津冀", "长三角", "长江三角洲", "珠三角", "珠江三角洲", "粤港澳大湾区", "长江经济带", "黄河流域", "成渝地区",
+    "东部沿海", "北部沿海", "南部沿海", "黄河中游", "长江中游", "大西南", "大西北", "东北综合经济区",
+    "北部沿海综合经济区", "东部沿海综合经济区", "南部沿海综合经济区", "黄河中游综合经济区", "长江中游综合经济区",
+    "大西南综合经济区", "大西北综合经济区", "内地合计", "地方合计", "中央", "中央级", "不分地区",
+)  # fmt: skip
 
 MAINLAND_CODES: tuple[str, ...] = tuple(p.code for p in PROVINCES)
 SPECIAL_CODES: tuple[str, ...] = tuple(p.code for p in SPECIAL_REGIONS)
@@ -154,9 +172,26 @@ def province(code: str) -> Province:
         raise UnknownUnitError(f"{code!r} is not a GB/T 2260 provincial code", code) from None
 
 
+@lru_cache(maxsize=1)
+def _aggregate_keys() -> frozenset[str]:
+    return frozenset(_key(a) for a in AGGREGATE_NAMES + REGIONAL_AGGREGATE_NAMES)
+
+
 def is_aggregate(name: object) -> bool:
-    """True for national-total rows (全国, 合计, China, Total …)."""
-    return _key(name) in {_key(a) for a in AGGREGATE_NAMES}
+    """True for national and regional total rows (全国, 合计, China, Total, 东部地区, 中部地区, 长江经济带 …),
+    also with a trailing 合计/总计/平均 or an administrative suffix ignored (``东部地区合计``)."""
+    if name is None or isinstance(name, bool | int | float):
+        return False
+    k = _key(name)
+    if not k:
+        return False
+    keys = _aggregate_keys()
+    if k in keys:
+        return True
+    for suf in ("合计", "总计", "小计", "平均", "均值", "地区", "total", "average"):
+        if k.endswith(suf) and len(k) > len(suf) and k[: -len(suf)] in keys:
+            return True
+    return False
 
 
 def is_special(code: str) -> bool:
@@ -266,3 +301,105 @@ def province_table(*, include_special: bool = False) -> pd.DataFrame:
             "region4_zh": [REGION4_ZH.get(p.region4, "其他") for p in recs],
         }
     )
+
+
+# ------------------------------------------------------------------------------------ one rule for every command
+def detect_scheme(values: object, *, threshold: float = 0.8) -> str:
+    """The unit scheme of a unit column: ``"province"`` when at least ``threshold`` (80 %) of its distinct
+    non-empty values that are not aggregate rows (全国, 东部地区 …) are provincial units in any usual spelling
+    (:func:`normalize_province`), else ``"none"`` (ids kept as text: cities, firms, countries …).
+
+    This is the rule ``nqpf validate``, ``nqpf index`` and ``nqpf report`` apply with ``--units auto``; a
+    column with a few misspelt provinces stays ``"province"`` so that the misspellings are reported."""
+    seen: set[str] = set()
+    vals = []
+    for v in pd.unique(pd.Series(list(values), dtype=object)):  # type: ignore[arg-type]
+        if v is None or (isinstance(v, float) and v != v):
+            continue
+        s = str(v).strip()
+        if not s or s in seen or is_aggregate(v):
+            continue
+        seen.add(s)
+        vals.append(v)
+    if not vals:
+        return "none"
+    hits = sum(1 for v in vals if _lookup(v) is not None)
+    return "province" if hits / len(vals) >= threshold else "none"
+
+
+def unit_name(code: object, lang: str = "en") -> str:
+    """Short name of a provincial unit in ``lang`` (``110000`` → 北京 / Beijing); other ids are returned as
+    they are (a city or firm name is its own name)."""
+    rec = _by_code().get(str(code))
+    if rec is None:
+        return str(code)
+    return rec.name_zh if lang == "zh" else rec.name_en
+
+
+_ADMIN_SUFFIXES = ("特别行政区", "自治州", "自治县", "自治旗", "自治区", "地区", "新区", "林区", "市", "省", "县", "区",
+                   "州", "盟", "旗")  # fmt: skip
+
+
+def _bares(name: object) -> set[str]:
+    """Keys of a name without one Chinese administrative suffix (市, 县, 区, 自治州, 地区 …) and, before 自治X,
+    without an ethnic name of 1–4 characters ending in 族 (延边朝鲜族自治州 → 延边); at least two characters left."""
+    k = _key(name)
+    out = {k}
+    for suf in _ADMIN_SUFFIXES:
+        if k.endswith(suf) and len(k) - len(suf) >= 2:
+            b = k[: -len(suf)]
+            out.add(b)
+            if suf.startswith("自治") and b.endswith("族"):
+                out.update(b[:-n] for n in range(2, 6) if len(b) - n >= 2)
+    return out
+
+
+def unit_label(code: object, lang: str = "en") -> str:
+    """``110000 北京`` / ``110000 Beijing``: a province code with its name in ``lang``; other ids as they are."""
+    name = unit_name(code, lang)
+    return str(code) if name == str(code) else f"{code} {name}"
+
+
+def resolve_unit(name: object, available: object, *, lang: str = "en") -> str:
+    """The unit of ``available`` (the units in the data) that ``name`` means: the exact id, else any usual
+    spelling of a province (湖北 / 湖北省 / Hubei / 420000 / CN-HB → ``420000``), else a case- and
+    width-insensitive match. Unknown → :class:`UnknownUnitError` listing the closest units of the data
+    (difflib over ids and names)."""
+    avail = [str(a) for a in pd.unique(pd.Series(list(available), dtype=object))]  # type: ignore[arg-type]
+    s = str(name).strip()
+    if s in avail:
+        return s
+    code = _lookup(s)
+    if code is not None and code in avail:
+        return code
+    keyed = {_key(a): a for a in avail}
+    if _key(s) in keyed:
+        return keyed[_key(s)]
+    mine = _bares(s)  # 唐山 = 唐山市, 延边 = 延边朝鲜族自治州 when only one unit of the data fits
+    fits = [a for a in avail if mine & _bares(a)]
+    if len(fits) == 1:
+        return fits[0]
+    labels = {a: unit_label(a, lang) for a in avail}
+    cands = {_key(v): a for a, v in labels.items()}
+    for a in avail:
+        if a in _by_code():
+            p = _by_code()[a]
+            for n in (p.name_zh, p.name_zh_full, p.name_en):
+                cands.setdefault(_key(n), a)
+    close = difflib.get_close_matches(_key(s), list(cands), n=5, cutoff=0.3)
+    shown: list[str] = []
+    for c in close:
+        lab = labels[cands[c]]
+        if lab not in shown:
+            shown.append(lab)
+    if not shown:  # nothing close: show the first units of the data
+        shown = [labels[a] for a in avail[:8]] + (["…"] if len(avail) > 8 else [])
+    if code is not None:  # a province, but not in these data
+        from nqpf.i18n import t
+
+        raise UnknownUnitError(t("data.unit.not_in_data", lang, name=s, code=code,
+                                 close=t("data.cli.list_sep", lang).join(shown) or "-"), name, shown)  # fmt: skip
+    from nqpf.i18n import t
+
+    close = t("data.cli.list_sep", lang).join(shown) or "-"
+    raise UnknownUnitError(t("data.unit.unknown", lang, name=s, close=close), name, shown)

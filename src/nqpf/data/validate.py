@@ -194,12 +194,10 @@ def check_cells(
     c["indicator"] = ind
     irow = c["indicator_row"].to_numpy() if "indicator_row" in c else rows
     icol = c["indicator_column"] if "indicator_column" in c else c["column"]
-    for name in pd.unique(ind):
-        if _control_char(name) is None:
-            continue
-        m = (ind == name).to_numpy()
+    ind_arr = ind.to_numpy(dtype=object)
+    for name, m in _groups(ind_arr, lambda x: _control_char(x) is not None):
         keep[m] = False
-        pos = pd.Series(np.nonzero(m)[0])
+        pos = pd.Series(m)
         for i in pos.groupby([icol.to_numpy()[m], irow[m]], sort=False).first():  # once per header cell
             at = {"file": file, "row": int(irow[i]), "column": icol.iat[i]}
             probs.append(_control_problem(name, "indicator", lang, at))
@@ -251,78 +249,17 @@ def check_cells(
             )  # fmt: skip
         )
     # ---- units of measure (per indicator), percent signs
-    c["uom"] = _map_unique(c["uom"], normalize_uom)
-    pct = parsed["percent"].to_numpy()
+    uom = _map_unique(c["uom"], normalize_uom).to_numpy(dtype=object)
+    pct = parsed["percent"].to_numpy(dtype=bool)
     num = status == "number"
-    for name in pd.unique(ind[keep]):
-        m = (ind == name).to_numpy() & keep
-        if (pct & m).any() and (~pct & m & num).any():
-            i_pc, i_np = np.nonzero(pct & m)[0][0], np.nonzero(~pct & m & num)[0][0]
-            probs.append(
-                _p(
-                    "warning",
-                    "percent_mixed",
-                    lang,
-                    file=file,
-                    row=int(rows[i_np]),
-                    column=c.at[i_np, "column"],
-                    indicator=name,
-                    row_pct=int(rows[i_pc]),
-                )  # fmt: skip
-            )
-        if (pct & m).any():
-            c.loc[m & (c["uom"] == ""), "uom"] = "%"
-        u = c.loc[m, "uom"]
-        distinct = sorted(set(u) - {""})
-        if len(distinct) > 1:
-            where = "; ".join(
-                f"{x}: rows {_rows_text(rows[(c['uom'] == x).to_numpy() & m])}" for x in distinct
-            )
-            hint = conversion_hint(distinct[0], distinct[1]) or "-"
-            minority = min(distinct, key=lambda x: (int(((c["uom"] == x).to_numpy() & m).sum()), x))
-            first = np.nonzero(((c["uom"] == minority).to_numpy()) & m)[0][0]
-            probs.append(
-                _p(
-                    "error",
-                    "uom_mixed",
-                    lang,
-                    file=file,
-                    row=int(rows[first]),
-                    column=c.at[first, "column"],
-                    indicator=name,
-                    uoms=", ".join(distinct),
-                    where=where,
-                    hint=hint,
-                    extra={"units_of_measure": distinct},
-                )  # fmt: skip
-            )
+    column = c["column"].to_numpy(dtype=object)
+    more, uom = _uom_problems(ind_arr, keep, pct, num, uom, rows, column, file=file, lang=lang)
+    probs.extend(more)
+    c["uom"] = uom
     cat = check_catalogue(catalogue) if catalogue is not None else None
     if cat is not None:
         known = dict(zip(cat["indicator"], cat["unit_of_measure"], strict=True))
-        for name in pd.unique(ind[keep]):
-            m = (ind == name).to_numpy() & keep
-            if name not in known:
-                probs.append(_p("warning", "not_in_catalogue", lang, file=file, indicator=name))
-                continue
-            want = normalize_uom(known[name])
-            got = sorted(set(c.loc[m, "uom"]) - {""})
-            for g in got:
-                if want and g != want:
-                    first = np.nonzero(((c["uom"] == g).to_numpy()) & m)[0][0]
-                    probs.append(
-                        _p(
-                            "error",
-                            "uom_mismatch",
-                            lang,
-                            file=file,
-                            row=int(rows[first]),
-                            column=c.at[first, "column"],
-                            indicator=name,
-                            got=g,
-                            want=want,
-                            hint=conversion_hint(g, want) or "-",
-                        )  # fmt: skip
-                    )
+        probs.extend(_catalogue_problems(ind_arr, keep, uom, rows, column, known, file=file, lang=lang))
     # ---- duplicates
     k = c[keep]
     dupmask = k.duplicated(["unit", "period", "indicator"], keep=False)
@@ -358,10 +295,7 @@ def check_cells(
     data = check_long(out[LONG_COLUMNS], name=file or "data")
     located = out.sort_values(["unit", "period", "indicator"], kind="mergesort").reset_index(drop=True)
     # ---- catalogue / plausibility checks
-    uoms = {}
-    for name, g in c[keep].groupby("indicator"):
-        s = sorted(set(g["uom"]) - {""})
-        uoms[name] = s[0] if len(s) == 1 else ""
+    uoms = _single_uoms(ind_arr[keep], uom[keep])
     probs.extend(
         check_values(
             located[LONG_COLUMNS],
@@ -375,15 +309,90 @@ def check_cells(
     )
     # ---- gaps and coverage
     coverage = coverage_table(data)
-    col_status = pd.DataFrame(
-        {"column": c["column"], "missing": status == "missing", "keep": keep, "ind": ind}
-    )
-    col_status = col_status[col_status["keep"]]
-    for (col, name), g in col_status.groupby(["column", "ind"], sort=False):
-        if len(g) > 1 and g["missing"].all():
-            probs.append(_p("warning", "column_empty", lang, file=file, column=col, indicator=name))
+    col_status = pd.DataFrame({"column": column[keep], "ind": ind_arr[keep], "missing": (status == "missing")[keep]})
+    agg = col_status.groupby(["column", "ind"], sort=False)["missing"].agg(["size", "all"])
+    for col, name in agg.index[(agg["size"] > 1).to_numpy() & agg["all"].to_numpy(dtype=bool)]:
+        probs.append(_p("warning", "column_empty", lang, file=file, column=col, indicator=name))
     probs.extend(_gap_problems(data, file, lang))
     return data, probs, coverage
+
+
+def _groups(keys: np.ndarray, select=None, mask: np.ndarray | None = None):
+    """``(key, positions)`` per distinct key in order of first appearance, positions ascending; only rows
+    where ``mask`` holds and keys for which ``select(key)`` is true. One stable sort: O(n log n), not the
+    O(n·k) of comparing the whole column with each of k keys."""
+    pos = np.arange(len(keys)) if mask is None else np.nonzero(mask)[0]
+    if not len(pos):
+        return
+    codes, uniques = pd.factorize(pd.Series(keys[pos], dtype=object), sort=False)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    for k, chunk in enumerate(np.split(pos[order], bounds)):
+        name = uniques[k]
+        if select is None or select(name):
+            yield name, chunk
+
+
+def _uom_problems(ind: np.ndarray, keep: np.ndarray, pct: np.ndarray, num: np.ndarray, uom: np.ndarray,
+                  rows: np.ndarray, column: np.ndarray, *, file: str | None, lang: str
+                  ) -> tuple[list[Problem], np.ndarray]:
+    """``percent_mixed`` (warning) and ``uom_mixed`` per kept indicator; a percent sign fills an empty unit of
+    measure with ``%``. Returns (problems, units of measure)."""
+    uom = uom.copy()
+    probs: list[Problem] = []
+    for name, g in _groups(ind, mask=keep):
+        gp, gn = g[pct[g]], g[~pct[g] & num[g]]
+        if len(gp) and len(gn):
+            i_pc, i_np = gp[0], gn[0]
+            probs.append(_p("warning", "percent_mixed", lang, file=file, row=int(rows[i_np]), column=column[i_np],
+                            indicator=name, row_pct=int(rows[i_pc])))
+        if len(gp):
+            fill = g[uom[g] == ""]
+            uom[fill] = "%"
+        u = uom[g]
+        distinct = sorted(set(u) - {""})
+        if len(distinct) > 1:
+            where = "; ".join(f"{x}: rows {_rows_text(rows[g[u == x]])}" for x in distinct)
+            hint = conversion_hint(distinct[0], distinct[1]) or "-"
+            minority = min(distinct, key=lambda x: (int((u == x).sum()), x))
+            first = g[u == minority][0]
+            probs.append(_p("error", "uom_mixed", lang, file=file, row=int(rows[first]), column=column[first],
+                            indicator=name, uoms=", ".join(distinct), where=where, hint=hint,
+                            extra={"units_of_measure": distinct}))
+    return probs, uom
+
+
+def _catalogue_problems(ind: np.ndarray, keep: np.ndarray, uom: np.ndarray, rows: np.ndarray,
+                        column: np.ndarray, known: dict[str, Any], *, file: str | None, lang: str
+                        ) -> list[Problem]:
+    """``not_in_catalogue`` (warning) and ``uom_mismatch`` of each kept indicator against the catalogue."""
+    probs: list[Problem] = []
+    for name, g in _groups(ind, mask=keep):
+        if name not in known:
+            probs.append(_p("warning", "not_in_catalogue", lang, file=file, indicator=name))
+            continue
+        want = normalize_uom(known[name])
+        u = uom[g]
+        for got in sorted(set(u) - {""}):
+            if want and got != want:
+                first = g[u == got][0]
+                probs.append(_p("error", "uom_mismatch", lang, file=file, row=int(rows[first]),
+                                column=column[first], indicator=name, got=got, want=want,
+                                hint=conversion_hint(got, want) or "-"))
+    return probs
+
+
+def _single_uoms(ind: np.ndarray, uom: np.ndarray) -> dict[str, str]:
+    """Indicator → its one non-empty unit of measure, or "" when it has none or several (sorted by name)."""
+    out: dict[str, str] = {}
+    df = pd.DataFrame({"ind": ind, "uom": uom}, dtype=object)
+    named = df[df["uom"] != ""].drop_duplicates()
+    counts = named.groupby("ind", sort=False)["uom"].agg(["size", "first"])
+    single = dict(zip(counts.index, np.where(counts["size"].to_numpy() == 1, counts["first"].to_numpy(), ""),
+                      strict=True))
+    for name in sorted(set(ind)):
+        out[name] = single.get(name, "")
+    return out
 
 
 def _gap_problems(data: pd.DataFrame, file: str | None, lang: str) -> list[Problem]:
@@ -394,7 +403,11 @@ def _gap_problems(data: pd.DataFrame, file: str | None, lang: str) -> list[Probl
     expected = len(units_all) * data["period"].nunique()
     present = data["value"].notna()
     n_present = present.groupby(data["indicator"]).sum()
-    unit_any = present.groupby([data["indicator"], data["unit"]]).any()
+    # units with at least one value, per indicator (one pass; a per-indicator lookup is quadratic)
+    have_sets: dict[Any, set] = {}
+    pairs = data.loc[present.to_numpy(), ["indicator", "unit"]].drop_duplicates()
+    for name, u in zip(pairs["indicator"].to_numpy(dtype=object), pairs["unit"].to_numpy(dtype=object), strict=True):
+        have_sets.setdefault(name, set()).add(u)
     for name in sorted(n_present.index):
         n_missing = expected - int(n_present[name])
         if n_missing <= 0:
@@ -412,9 +425,9 @@ def _gap_problems(data: pd.DataFrame, file: str | None, lang: str) -> list[Probl
                 extra={"missing": int(n_missing)},
             )  # fmt: skip
         )
-        have = unit_any.loc[name]
+        have = have_sets.get(name, set())
         for u in units_all:
-            if not bool(have.get(u, False)):
+            if u not in have:
                 out.append(_p("warning", "unit_all_missing", lang, file=file, unit=str(u), indicator=name))
     return out
 

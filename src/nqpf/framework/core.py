@@ -323,9 +323,14 @@ class Framework:
             other = [p for p in probs if p.code != "missing_series"]
             parts = []
             if missing:
+                from nqpf.framework.formula import closest_names
+
+                have = _series_available(data)
                 parts.append(
                     f"{len(missing)} series missing from the data: {', '.join(missing)} — supply them, "
-                    "map the indicators to existing series (series: / formula:), or drop them"
+                    "map the indicators to existing series (series: / formula:), or drop them; the data have "
+                    f"{', '.join(closest_names(missing[0], have, 12))}{' …' if len(have) > 12 else ''} "
+                    "(closest first)"
                 )
             parts.extend(f"{p.code}: {p.message}" for p in other)
             exc = FrameworkError(f"framework {self.name!r}: {len(probs)} problem(s): " + "; ".join(parts))

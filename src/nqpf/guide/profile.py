@@ -8,7 +8,9 @@ Built from an :class:`nqpf.index.IndexResult` (scores, ranks, normalised indicat
 * position against the national mean, the mean of the unit's group (``units.group``) and its nearest
   peers — the ``n_peers`` units closest in Euclidean distance on the vector of dimension scores that year;
 * strengths and weaknesses: the indicators furthest above / below the peers' mean, in normalised units;
-* top obstacles: obstacle degree O_ij = F_j (1 − x'_ij) / Σ_j F_j (1 − x'_ij) (``nqpf.analysis.obstacle``);
+* top obstacles: obstacle degree O_ij = F_j (1 − x'_ij) / Σ_j F_j (1 − x'_ij) (``nqpf.analysis.obstacle``),
+  and relative to the frontier of similar regions (the unit and its peers, or ``reference_units``):
+  O_ij = F_j (f_j − x'_ij) / Σ_j F_j (f_j − x'_ij), f_j = max over the group (``relative_obstacle_degree``);
 * coupling coordination D = sqrt(C·T) of the digital and real-economy dimensions (``nqpf.analysis.coupling``);
 * TFP / efficiency indicators of the dataset, when it has them.
 
@@ -46,6 +48,9 @@ class Profile:
     missing: list[dict] = field(default_factory=list)   # {section, what, needs, reason}
     manifest: dict = field(default_factory=dict)
     unit_names: dict = field(default_factory=dict)      # unit -> display name (all units)
+    relative_obstacles: pd.DataFrame | None = None      # node, level, value, frontier, frontier_unit, deviation,
+                                                        # obstacle, rank (against the peers' frontier)
+    panel: pd.DataFrame | None = None                   # unit, period, score, rank of the root (all units)
 
 
 def _names(units: pd.DataFrame | None, lang: str) -> tuple[dict, dict]:
@@ -79,13 +84,14 @@ def _slope(periods: np.ndarray, values: np.ndarray) -> float:
 def build_profile(res, unit: str, year: int, *, units: pd.DataFrame | None = None,
                   data: pd.DataFrame | None = None, uncertainty: pd.DataFrame | None = None,
                   coupling_systems: list[str] | None = None, n_peers: int = 5, trend_years: int = 5,
-                  n_items: int = 5, lang: str = "en") -> Profile:
+                  n_items: int = 5, lang: str = "en", reference_units: list[str] | None = None) -> Profile:
     """Profile of ``unit`` in ``year`` from an index result ``res``.
 
     ``units``: a dataset's unit table (unit, name_zh, name_en, group); ``data``: the long panel (for TFP
     indicators); ``uncertainty``: a table with unit, rank_p05, rank_p95 (optionally period, node) from
     ``nqpf.uncertainty``; ``coupling_systems``: the two node ids [digital, real] (default: the nodes whose
-    ids contain 'digital' and 'real').
+    ids contain 'digital' and 'real'); ``reference_units``: the group whose frontier the relative obstacles
+    are measured against (default: the unit's ``n_peers`` nearest peers).
     """
     unit, year = str(unit), int(year)
     check_unit_year(res, unit, year)
@@ -178,6 +184,23 @@ def build_profile(res, unit: str, year: int, *, units: pd.DataFrame | None = Non
                         "reason": "module not installed"})
     except NQPFError as exc:
         missing.append({"section": "obstacles", "what": "obstacle degree", "needs": [], "reason": str(exc)})
+    rel = None
+    try:
+        import warnings as _w
+
+        from nqpf.analysis.obstacle import relative_obstacle_degree
+
+        ref = [str(u) for u in (reference_units if reference_units is not None else peer_ids)]
+        with _w.catch_warnings():
+            _w.simplefilter("ignore")
+            ro = relative_obstacle_degree(nz[nz["period"] == year], res.weights, {unit: ref}, level=1)
+        rel = ro[["node", "level", "value", "frontier", "frontier_unit", "deviation", "obstacle", "rank"]] \
+            .reset_index(drop=True)
+    except ImportError:
+        pass
+    except NQPFError as exc:
+        missing.append({"section": "obstacles", "what": "obstacle degree relative to peers", "needs": [],
+                        "reason": str(exc)})
 
     # --- coupling of digital and real-economy dimensions
     coup = None
@@ -222,7 +245,8 @@ def build_profile(res, unit: str, year: int, *, units: pd.DataFrame | None = Non
     return Profile(unit=unit, year=year, name=names.get(unit, unit), group=grp, scores=scores, peers=peers,
                    indicators=ind, strengths=strengths, weaknesses=weaknesses, obstacles=obstacles, coupling=coup,
                    productivity=prod, trend=trend.sort_values(["node", "period"]).reset_index(drop=True),
-                   missing=missing, unit_names=names,
+                   missing=missing, unit_names=names, relative_obstacles=rel,
+                   panel=sc[sc["node"] == root][["unit", "period", "score", "rank"]].reset_index(drop=True),
                    manifest={"unit": unit, "year": year, "n_peers": n_peers, "trend_years": trend_years,
                              "peer_metric": "euclidean on dimension scores", "framework": fw.name,
                              "index_result_hash": res.manifest.get("result_hash")})

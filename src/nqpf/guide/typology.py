@@ -2,8 +2,10 @@
 
 Measures are ratios of raw indicators; each is turned into a within-year percentile
 ``p = (r - 1) / (n - 1)`` (average ranks, ascending) among the units with data; a score is the mean
-percentile of its measures. Rules with explicit thresholds then place the region; every placement comes
-with its evidence (the rule, the values and the thresholds).
+percentile of its measures. Rules with explicit thresholds then place the region; a data-economy type may
+instead be placed by a documented fact (``data_economy.facts``; facts.yaml with its source), e.g. the national
+computing hubs as data-production regions. Every placement comes with its evidence (the rule, the values and
+the thresholds, or the fact and its citation).
 """
 
 from __future__ import annotations
@@ -30,6 +32,11 @@ class Typology:
     data_economy: dict
     source: str
     min_share: float = 1.0
+    facts: dict = field(default_factory=dict)     # fact id -> {label, citation, units} (facts.yaml)
+
+    def fact_types(self) -> dict[str, str]:
+        """Data-economy type -> fact id for the types placed by a documented fact."""
+        return dict(self.data_economy.get("facts") or {})
 
     def type_ids(self) -> set[str]:
         return set(self.types)
@@ -46,7 +53,7 @@ class Typology:
         return out
 
 
-def validate_typology(raw: dict, file: str | None = None) -> list[Problem]:
+def validate_typology(raw: dict, file: str | None = None, known_facts: set[str] | None = None) -> list[Problem]:
     """Structural checks: every score names defined measures, every rule names defined scores/types."""
     out: list[Problem] = []
 
@@ -64,6 +71,10 @@ def validate_typology(raw: dict, file: str | None = None) -> list[Problem]:
         if not all(((m or {}).get("label") or {}).get(lang) for lang in ("zh", "en")):
             err("typology.label", f"measure {mid!r} needs label.zh and label.en")
     for sid, s in raw["scores"].items():
+        for key in ("label", "note"):
+            v = s.get(key)
+            if v is not None and (not isinstance(v, dict) or set(v) != {"zh", "en"}):
+                err("typology.label", f"score {sid!r}: {key} must be exactly {{zh, en}} (quote texts with commas)")
         for mid in s.get("measures") or []:
             if mid not in raw["measures"]:
                 err("typology.score", f"score {sid!r} names unknown measure {mid!r}")
@@ -88,25 +99,40 @@ def validate_typology(raw: dict, file: str | None = None) -> list[Problem]:
     for tid in raw["data_economy"].get("types") or []:
         if tid not in raw["types"] or tid not in raw["scores"]:
             err("typology.data_economy", f"data-economy type {tid!r} needs both a type and a score of that name")
+    for tid, fid in (raw["data_economy"].get("facts") or {}).items():
+        if tid not in raw["types"]:
+            err("typology.data_economy", f"fact-placed type {tid!r} is not a defined type")
+        if known_facts is not None and fid not in known_facts:
+            err("typology.data_economy", f"type {tid!r} is placed by unknown fact {fid!r}; known: {sorted(known_facts)}")
     thr = raw["data_economy"].get("threshold")
     if not isinstance(thr, int | float) or not 0 <= thr <= 1:
         err("typology.data_economy", "data_economy.threshold must be a number in [0, 1]")
     return out
 
 
-def load_typology(path: str | Path | None = None) -> Typology:
-    """Load and validate the typology (built-in ``typology.yaml`` by default)."""
+def load_typology(path: str | Path | None = None, facts_path: str | Path | None = None) -> Typology:
+    """Load and validate the typology (built-in ``typology.yaml`` and ``facts.yaml`` by default)."""
     if path is None:
         text = resources.files("nqpf.guide").joinpath("typology.yaml").read_text(encoding="utf-8")
         src = "nqpf/guide/typology.yaml"
     else:
         text, src = Path(path).read_text(encoding="utf-8"), str(path)
     raw = yaml.safe_load(text) or {}
-    problems = validate_typology(raw, src)
+    facts = load_facts(facts_path)
+    problems = validate_typology(raw, src, known_facts=set(facts))
     if problems:
         raise ValidationError(f"typology {src} is invalid; fix the entries listed", problems)
     return Typology(raw["measures"], raw["scores"], raw["types"], raw["digital_real"], raw["data_economy"], src,
-                    float(raw.get("min_share", 1.0)))
+                    float(raw.get("min_share", 1.0)), facts)
+
+
+def load_facts(path: str | Path | None = None) -> dict:
+    """Documented facts (built-in ``facts.yaml`` by default): fact id -> {label, citation, units}."""
+    if path is None:
+        text = resources.files("nqpf.guide").joinpath("facts.yaml").read_text(encoding="utf-8")
+    else:
+        text = Path(path).read_text(encoding="utf-8")
+    return dict((yaml.safe_load(text) or {}).get("facts") or {})
 
 
 def _percentile(s: pd.Series) -> pd.Series:
@@ -232,6 +258,15 @@ def _place(unit: str, year: int, mt: pd.DataFrame, sv: pd.DataFrame, typ: Typolo
         if holds:
             de.append(tid)
     de.sort(key=lambda t: -vals[t])
+    fact_de = []
+    for tid, fid in typ.fact_types().items():
+        f = typ.facts.get(fid) or {}
+        holds = str(unit) in {str(u) for u in f.get("units", [])}
+        evidence.append({"kind": "fact", "type": tid, "fact": fid, "citation": f.get("citation"),
+                         "label": f.get("label"), "conditions": [], "holds": holds})
+        if holds and tid not in de:
+            fact_de.append(tid)
+    de = fact_de + de
     return Placement(unit=unit, year=year, digital_real=placed or "emerging", data_economy=de,
                      data_economy_primary=de[0] if de else None, scores=sdf, measures=mdf, evidence=evidence,
                      manifest={"typology": typ.source, "year": year, "n_units": int(len(mt)),

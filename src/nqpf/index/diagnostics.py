@@ -12,7 +12,8 @@ Checks (each row of ``Diagnostics.flags`` names the check, unit, period, indicat
                           average unit's value would cost the unit ``rank_jump`` (5) places or more — one
                           indicator explains most of its rank.
 ``outlier``               robust z of a leaf value over all unit-periods, ``(x − median)/(1.4826·MAD)``, beyond
-                          ``robust_z`` (5) (MAD = 0: mean absolute deviation × 1.2533 instead).
+                          ``robust_z`` (5) (MAD = 0: mean absolute deviation × 1.2533 instead), on the values fed
+                          to normalisation (after outlier treatment); ``value`` is that treated value.
 ``small_denominator``     a ratio leaf (``a / b``: its own formula or the dataset catalogue's) whose denominator
                           is below ``small_share`` (20 %) of the period's median denominator while the unit is in
                           the period's top five on that leaf — a tiny base, not a large numerator, may drive it.
@@ -164,39 +165,29 @@ def _series_block(data, names: list[str], units, years) -> dict[str, np.ndarray]
     return {n: w[n].to_numpy(dtype=float) for n in names if n in w.columns}
 
 
-def diagnose(res, data: Any = None, **thresholds: float) -> Diagnostics:
-    """Run every check on an :class:`~nqpf.index.IndexResult` (module docstring). ``data`` (a Dataset or long
-    frame; default: the embedded dataset the result was built from, if any) supplies ratio denominators."""
-    bad = sorted(set(thresholds) - set(DEFAULTS))
-    if bad:
-        from nqpf.errors import MethodError
+def _concentration_flag(conc: dict) -> list[dict]:
+    if not conc["flagged"]:
+        return []
+    return [
+        {"check": "weight_concentration", "unit": "", "period": np.nan, "indicator": conc["max_leaf"],
+         "value": conc["max_weight"],
+         "detail": f"largest {conc['max_weight']:.3f} (limit {conc['limits']['max_leaf']:.3f}), top three "
+                   f"{conc['top3_weight']:.3f} (limit {conc['limits']['max_top3']:.3f}): "
+                   f"{', '.join(conc['top3'])}"}
+    ]
 
-        raise MethodError(f"diagnose: unknown threshold(s) {bad}; known: {sorted(DEFAULTS)}")
-    th = {**DEFAULTS, **thresholds}
-    fw = res.framework
-    leaves = fw.leaves
-    L = len(leaves)
-    U, T = len(res.unit_labels), len(res.years)
-    ew = res.weights.set_index("node")["effective_weight"].reindex(leaves).astype(float)
-    conc = concentration(ew, max_leaf=th["max_leaf"], max_top3=th["max_top3"])
-    flags: list[dict] = []
-    if conc["flagged"]:
-        flags.append(
-            {"check": "weight_concentration", "unit": "", "period": np.nan, "indicator": conc["max_leaf"],
-             "value": conc["max_weight"],
-             "detail": f"largest {conc['max_weight']:.3f} (limit {conc['limits']['max_leaf']:.3f}), top three "
-                       f"{conc['top3_weight']:.3f} (limit {conc['limits']['max_top3']:.3f}): "
-                       f"{', '.join(conc['top3'])}"}
-        )
+
+def _drivers(res, ew: pd.Series, th: dict) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, list[dict]]:
+    """(leaf parts D (U × T × L), root ranks (U × T), drivers table, single-driver flags)."""
+    fw, leaves = res.framework, res.framework.leaves
+    U, T, L = len(res.unit_labels), len(res.years), len(leaves)
     w = ew.to_numpy() / ew.sum()
     Z = res.Z.reshape(U, T, L)
-    zbar = Z.mean(axis=0, keepdims=True)
-    D = (Z - zbar) * w  # leaf parts of each unit's advantage over the period's average unit
+    D = (Z - Z.mean(axis=0, keepdims=True)) * w  # leaf parts of each unit's advantage over the period's average
     gap = D.sum(axis=2)
-    root = fw.root
-    ci = res.node_ids.index(root)
+    ci = res.node_ids.index(fw.root)
     score = res.S[:, ci].reshape(U, T)
-    rank = res.R[:, ci].reshape(U, T)
+    rank = res.ranks([fw.root])[:, 0].reshape(U, T)
     pos = np.where(D > 0, D, 0.0).sum(axis=2)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(pos[..., None] > 0, D / pos[..., None], np.nan)
@@ -225,37 +216,68 @@ def diagnose(res, data: Any = None, **thresholds: float) -> Diagnostics:
         & (drivers["top_share"] >= th["driver_share"])
         & (drivers["rank_without_top"] - drivers["rank"] >= th["rank_jump"])
     )
-    for r in drivers[sel].itertuples():
-        flags.append(
-            {"check": "single_driver", "unit": r.unit, "period": int(r.period), "indicator": r.top_indicator,
-             "value": float(r.top_share),
-             "detail": f"{r.top_share:.0%} of its gross advantage over the average unit; at the average value "
-                       f"of {r.top_indicator} its rank would be {r.rank_without_top} instead of {r.rank}{approx}"}
-        )
-    # outliers on the values fed to normalisation
-    X = res.X.reshape(U * T, L)
+    flags = [
+        {"check": "single_driver", "unit": r.unit, "period": int(r.period), "indicator": r.top_indicator,
+         "value": float(r.top_share),
+         "detail": f"{r.top_share:.0%} of its gross advantage over the average unit; at the average value "
+                   f"of {r.top_indicator} its rank would be {r.rank_without_top} instead of {r.rank}{approx}"}
+        for r in drivers[sel].itertuples()
+    ]
+    return D, rank, drivers, flags
+
+
+def outlier_raw_values(res) -> np.ndarray | None:
+    """The leaf values before imputation and outlier treatment (rows × leaves), or None when not kept."""
+    raw = getattr(res, "stages", {}).get("raw")
+    return None if raw is None else np.asarray(raw, dtype=float).reshape(-1, len(res.framework.leaves))
+
+
+def _outlier_flags(res, th: dict) -> list[dict]:
+    """Robust-z outliers on the values fed to normalisation (after gap filling and outlier treatment):
+    ``value`` is that treated value; the detail adds the raw value when the treatment changed it."""
+    leaves = res.framework.leaves
+    X = res.X.reshape(-1, len(leaves))
+    RAW = outlier_raw_values(res)
     RZ = robust_z(X)
     uu, ll = np.nonzero(np.abs(RZ) > th["robust_z"])
-    for i, j in zip(uu, ll, strict=True):
-        flags.append(
-            {"check": "outlier", "unit": str(res.units[i]), "period": int(res.periods[i]), "indicator": leaves[j],
-             "value": float(X[i, j]), "detail": f"robust z = {RZ[i, j]:.1f}"}
-        )
-    # small denominators of ratio leaves
-    if data is None:
-        name = res.manifest.get("data")
-        if isinstance(name, str):
-            try:
-                import nqpf.datasets as ds
 
-                if name in ds.names():
-                    data = ds.load(name)
-            except Exception:  # noqa: BLE001 - diagnostics never fail on a missing optional input
-                data = None
+    def detail(i: int, j: int) -> str:
+        d = f"robust z = {RZ[i, j]:.1f} on the treated value"
+        r = None if RAW is None else RAW[i, j]
+        if r is not None and np.isfinite(r) and not np.isclose(r, X[i, j], rtol=1e-12, atol=0.0):
+            d += f"; raw value {r:.6g}"
+        return d
+
+    return [
+        {"check": "outlier", "unit": str(res.units[i]), "period": int(res.periods[i]), "indicator": leaves[j],
+         "value": float(X[i, j]), "detail": detail(i, j)}
+        for i, j in zip(uu, ll, strict=True)
+    ]
+
+
+def _default_data(res) -> Any:
+    name = res.manifest.get("data")
+    if isinstance(name, str):
+        try:
+            import nqpf.datasets as ds
+
+            if name in ds.names():
+                return ds.load(name)
+        except Exception:  # noqa: BLE001 - diagnostics never fail on a missing optional input
+            return None
+    return None
+
+
+def _denominator_flags(res, data: Any, th: dict) -> list[dict]:
+    """Small denominators of ratio leaves among the top five units of the leaf."""
+    leaves = res.framework.leaves
+    U, T = len(res.unit_labels), len(res.years)
+    Z = res.Z.reshape(U, T, len(leaves))
     formulas = _leaf_formulas(res, getattr(data, "indicators", None))
     dens = {leaf: denominator_of(f) for leaf, f in formulas.items()}
     dens = {k: v for k, v in dens.items() if v}
     block = _series_block(data, sorted(set(dens.values())), res.units, res.periods)
+    flags: list[dict] = []
     for leaf, den in dens.items():
         if den not in block:
             continue
@@ -271,39 +293,68 @@ def diagnose(res, data: Any = None, **thresholds: float) -> Diagnostics:
                  "detail": f"{den} = {b[u, t]:.4g} is {b[u, t] / med[0, t]:.0%} of the period's median; "
                            f"rank {int(lr[u, t])} on {leaf}"}
             )
-    # rank jumps with their causes
-    if T > 1:
-        dr = np.diff(rank, axis=1)
-        dD = np.diff(D, axis=1)
-        for u, t in zip(*np.nonzero(np.abs(dr) >= th["rank_jump"]), strict=True):
-            up = dr[u, t] < 0  # rank number falls = the unit rises
-            parts = dD[u, t] if up else -dD[u, t]
-            idx = np.argsort(-parts)[:3]
-            cause = ", ".join(f"{leaves[k]} ({dD[u, t, k]:+.3f})" for k in idx)
-            flags.append(
-                {"check": "rank_jump", "unit": str(res.unit_labels[u]), "period": int(res.years[t + 1]),
-                 "indicator": leaves[idx[0]], "value": float(dr[u, t]),
-                 "detail": f"rank {int(rank[u, t])} → {int(rank[u, t + 1])}; largest changes of its leaf parts: {cause}"}
-            )
-    # imputation far from any observation
-    log = res.imputation_log
-    if len(log):
-        key = pd.MultiIndex.from_arrays([log["unit"].astype(str), log["indicator"].astype(str)])
-        filled = set(zip(log["unit"].astype(str), log["period"].astype(int), log["indicator"].astype(str),
-                         strict=True))
-        years = res.years
-        for (u, ind), grp in log.groupby(key):
-            obs = [y for y in years if (u, int(y), ind) not in filled]
-            for y, v in zip(grp["period"].astype(int), grp["value"], strict=True):
-                dist = min((abs(int(y) - int(o)) for o in obs), default=None)
-                if dist is None or dist > th["max_fill_years"]:
-                    flags.append(
-                        {"check": "long_imputation", "unit": u, "period": int(y), "indicator": ind,
-                         "value": float(v),
-                         "detail": "never observed in the panel; filled by "
-                                   f"{grp['method'].iloc[0]}" if dist is None
-                         else f"{dist} years from the nearest observation; filled by {grp['method'].iloc[0]}"}
-                    )
+    return flags
+
+
+def _jump_flags(res, D: np.ndarray, rank: np.ndarray, th: dict) -> list[dict]:
+    """Rank jumps of the root between consecutive periods with the leaf parts that changed most."""
+    if len(res.years) < 2:
+        return []
+    leaves, flags = res.framework.leaves, []
+    dr = np.diff(rank, axis=1)
+    dD = np.diff(D, axis=1)
+    for u, t in zip(*np.nonzero(np.abs(dr) >= th["rank_jump"]), strict=True):
+        up = dr[u, t] < 0  # rank number falls = the unit rises
+        parts = dD[u, t] if up else -dD[u, t]
+        idx = np.argsort(-parts)[:3]
+        cause = ", ".join(f"{leaves[k]} ({dD[u, t, k]:+.3f})" for k in idx)
+        flags.append(
+            {"check": "rank_jump", "unit": str(res.unit_labels[u]), "period": int(res.years[t + 1]),
+             "indicator": leaves[idx[0]], "value": float(dr[u, t]),
+             "detail": f"rank {int(rank[u, t])} → {int(rank[u, t + 1])}; largest changes of its leaf parts: {cause}"}
+        )
+    return flags
+
+
+def _imputation_flags(res, th: dict) -> list[dict]:
+    """Cells filled more than ``max_fill_years`` from an observation (or never observed)."""
+    log, flags = res.imputation_log, []
+    if not len(log):
+        return flags
+    key = pd.MultiIndex.from_arrays([log["unit"].astype(str), log["indicator"].astype(str)])
+    filled = set(zip(log["unit"].astype(str), log["period"].astype(int), log["indicator"].astype(str),
+                     strict=True))
+    years = res.years
+    for (u, ind), grp in log.groupby(key):
+        obs = [y for y in years if (u, int(y), ind) not in filled]
+        for y, v in zip(grp["period"].astype(int), grp["value"], strict=True):
+            dist = min((abs(int(y) - int(o)) for o in obs), default=None)
+            if dist is None or dist > th["max_fill_years"]:
+                flags.append(
+                    {"check": "long_imputation", "unit": u, "period": int(y), "indicator": ind,
+                     "value": float(v),
+                     "detail": "never observed in the panel; filled by "
+                               f"{grp['method'].iloc[0]}" if dist is None
+                     else f"{dist} years from the nearest observation; filled by {grp['method'].iloc[0]}"}
+                )
+    return flags
+
+
+def diagnose(res, data: Any = None, **thresholds: float) -> Diagnostics:
+    """Run every check on an :class:`~nqpf.index.IndexResult` (module docstring). ``data`` (a Dataset or long
+    frame; default: the embedded dataset the result was built from, if any) supplies ratio denominators."""
+    bad = sorted(set(thresholds) - set(DEFAULTS))
+    if bad:
+        from nqpf.errors import MethodError
+
+        raise MethodError(f"diagnose: unknown threshold(s) {bad}; known: {sorted(DEFAULTS)}")
+    th = {**DEFAULTS, **thresholds}
+    ew = res.weights.set_index("node")["effective_weight"].reindex(res.framework.leaves).astype(float)
+    conc = concentration(ew, max_leaf=th["max_leaf"], max_top3=th["max_top3"])
+    D, rank, drivers, driver_flags = _drivers(res, ew, th)
+    flags = _concentration_flag(conc) + driver_flags + _outlier_flags(res, th)
+    flags += _denominator_flags(res, _default_data(res) if data is None else data, th)
+    flags += _jump_flags(res, D, rank, th) + _imputation_flags(res, th)
     fl = pd.DataFrame(flags, columns=FLAG_COLUMNS)
     wt = ew.sort_values(ascending=False).rename("effective_weight").rename_axis("indicator").reset_index()
     return Diagnostics(concentration=conc, weights=wt, drivers=drivers, flags=fl, settings=th)

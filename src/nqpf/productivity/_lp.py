@@ -17,6 +17,7 @@ full LP (built lazily once), so infeasibility reported is that of the full LP.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing as mp
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -534,6 +535,7 @@ class Solved:
 
 
 FACET_KINDS = ("radial_in", "radial_out", "ddf")
+BATCH_MIN = 8  # fewer points: HiGHS alone is as fast as the batched simplex set-up
 
 
 def _rhs_and_column(fam: Family, P: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -608,6 +610,387 @@ def _solve_chunk(args: tuple) -> Solved:
     return Solved(st, obj, ex, li, lv, eng.rounds, duals, list(eng.w))
 
 
+def _lockstep(
+    T: np.ndarray,
+    a0: np.ndarray,
+    cfull: np.ndarray,
+    bnd: np.ndarray,
+    lo: np.ndarray,
+    up: np.ndarray,
+    sig: np.ndarray,
+    movable: np.ndarray,
+    B: np.ndarray,
+    start_ok: np.ndarray,
+    max_iter: int = 100,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bounded-variable revised primal simplex run in lock-step over many points (core of
+    :func:`_batch_radial` / :func:`batch_slack`). Per point: variables v = (extra, λ_1..λ_n, r_1..r_R) with
+    ``A v − r = 0``, column 0 = ``a0[p]``, λ columns = ``T``, cost ``cfull``; every nonbasic variable sits at
+    its single finite bound (``lo`` if finite, else ``up``; ``bnd`` = the row activities' bounds) and moves in
+    direction ``sig``; ``B`` (npts × R) a feasible start basis (modified in place), used where ``start_ok``.
+    Returns (ok, values): ok only with the certificate described in :func:`_batch_radial`."""
+    npts, R = a0.shape
+    n = T.shape[1]
+    V = 1 + n + R
+    c0 = float(cfull[0])
+    isb = np.zeros((npts, V), bool)
+    np.put_along_axis(isb, B, True, axis=1)
+
+    ctab = np.zeros((V, R))  # shared columns: λ (T) and row activities (−I); column 0 is per point
+    ctab[1 : 1 + n] = T.T
+    ctab[1 + n :] = -np.eye(R)
+
+    def columns(idx: np.ndarray, var: np.ndarray) -> np.ndarray:
+        """Constraint columns (len × R) of variables ``var`` of points ``idx``."""
+        col = ctab[var]
+        th = var == 0
+        if th.any():
+            col[th] = a0[idx[th]]
+        return col
+
+    def basis(idx: np.ndarray) -> np.ndarray:
+        Bi = B[idx]
+        return columns(np.repeat(idx, R), Bi.ravel()).reshape(len(idx), R, R).transpose(0, 2, 1)
+
+    Binv = np.broadcast_to(np.eye(R), (npts, R, R)).copy()
+    try:
+        st = np.flatnonzero(start_ok)
+        Binv[st] = np.linalg.inv(basis(st))
+    except np.linalg.LinAlgError:
+        return np.zeros(npts, bool), np.zeros((npts, V))
+    done = np.zeros(npts, bool)
+    act = np.flatnonzero(start_ok)
+    cand = ~isb & movable  # nonbasic variables that may enter
+    for _ in range(max_iter):
+        if act.size == 0:
+            break
+        Bi = B[act]
+        cB = cfull[Bi]
+        yv = np.einsum("pr,prq->pq", cB, Binv[act])
+        d = np.empty((act.size, V))
+        d[:, 0] = c0 - np.einsum("pr,pr->p", yv, a0[act])
+        d[:, 1 : 1 + n] = cfull[1 : 1 + n] - yv @ T
+        d[:, 1 + n :] = yv
+        sd = sig * d
+        elig = cand[act] & (sd < -1e-10)
+        fin = ~elig.any(axis=1)
+        done[act[fin]] = True
+        keepm = ~fin
+        act, Bi, sd, elig = act[keepm], Bi[keepm], sd[keepm], elig[keepm]
+        if act.size == 0:
+            break
+        e = np.argmin(np.where(elig, sd, 0.0), axis=1)
+        Ba = Binv[act]
+        rhs = np.where(isb[act, 1 + n :], 0.0, bnd[act])
+        xB = np.einsum("prq,pq->pr", Ba, rhs)
+        w = np.einsum("prq,pq->pr", Ba, columns(act, e))
+        delta = -sig[e][:, None] * w  # change of x_B per unit step of the entering variable
+        loB = lo[act[:, None], Bi]
+        upB = up[act[:, None], Bi]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = np.where(
+                delta < -1e-11, (xB - loB) / -delta, np.where(delta > 1e-11, (upB - xB) / delta, np.inf)
+            )
+        t = np.where(np.isnan(t), np.inf, np.maximum(t, 0.0))
+        r = np.argmin(t, axis=1)
+        k = np.arange(act.size)
+        piv = w[k, r]
+        bad = ~np.isfinite(t[k, r]) | (np.abs(piv) < 1e-9)
+        if bad.any():  # unbounded or tiny pivot: leave these points to HiGHS
+            act, Bi, e, r, w, piv, Ba, k = (v[~bad] for v in (act, Bi, e, r, w, piv, Ba, k))
+            k = np.arange(act.size)
+        rowr = Ba[k, r, :] / piv[:, None]
+        Ba = Ba - w[:, :, None] * rowr[:, None, :]
+        Ba[k, r, :] = rowr
+        Binv[act] = Ba
+        leave = B[act, r]
+        isb[act, leave] = False
+        cand[act, leave] = movable[act, leave]
+        isb[act, e] = True
+        cand[act, e] = False
+        B[act, r] = e
+    # certificate from a fresh factorisation of the final bases
+    ok = np.zeros(npts, bool)
+    vals = np.zeros((npts, V))
+    q = np.flatnonzero(done)
+    if q.size:
+        Bm = basis(q)
+        try:
+            xB = np.linalg.solve(Bm, np.where(isb[q][:, 1 + n :], 0.0, bnd[q])[:, :, None])[:, :, 0]
+            yv = np.linalg.solve(np.transpose(Bm, (0, 2, 1)), cfull[B[q]][:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:
+            q = q[:0]
+        if q.size:
+            v = np.where(isb[q], 0.0, np.where(np.isfinite(lo[q]), lo[q], up[q]))
+            np.put_along_axis(v, B[q], xB, axis=1)
+            lam = v[:, 1 : 1 + n]
+            act_r = v[:, 0:1] * a0[q] + lam @ T.T  # row activities A v
+            scale = 1.0 + np.abs(v[:, 0:1] * a0[q]) + np.abs(lam) @ np.abs(T.T)
+            good = np.all(np.abs(act_r - v[:, 1 + n :]) <= 1e-9 * scale, axis=1)
+            tol_b = 1e-9 * (1.0 + np.abs(v))
+            good &= np.all((v >= lo[q] - tol_b) & (v <= up[q] + tol_b), axis=1)
+            d = np.empty((q.size, V))
+            d[:, 0] = c0 - np.einsum("pr,pr->p", yv, a0[q])
+            d[:, 1 : 1 + n] = cfull[1 : 1 + n] - yv @ T
+            d[:, 1 + n :] = yv
+            good &= ~np.any(~isb[q] & movable[q] & (sig * d < -1e-10), axis=1)
+            ok[q] = good
+            vals[q] = v
+    return ok, vals
+
+
+def _support(vals: np.ndarray, ok: np.ndarray, n: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per point: indices and values of λ > 1e-12 (empty where not ok)."""
+    pos = (vals[:, 1 : 1 + n] > 1e-12) & ok[:, None]
+    pr, pc = np.nonzero(pos)
+    pc = pc.astype(np.int64)
+    lam = vals[pr, 1 + pc]
+    ends = np.cumsum(pos.sum(axis=1)).tolist()
+    starts = [0] + ends[:-1]
+    return [pc[a:b] for a, b in zip(starts, ends, strict=True)], [
+        lam[a:b] for a, b in zip(starts, ends, strict=True)
+    ]
+
+
+def _batch_radial(
+    fam: Family, T: np.ndarray, P: np.ndarray, excludes: np.ndarray, max_iter: int = 100
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray], list[np.ndarray]]:
+    """CRS radial envelopment LPs of all points at once: a bounded-variable revised primal simplex run in
+    lock-step over the points (numpy, one R × R basis inverse per point, R = m + s rows).
+
+    Variables per point: 0 = θ (input, cost 1) or φ (output, cost −1), 1..n = λ, n+1..n+R = row activities
+    r (``A v − r = 0``, r within the row bounds; each has one finite bound, where it sits when nonbasic).
+    Start: the best single reference unit, scaled so that one output (input) row binds, θ (φ) making one
+    input (output) row bind — a feasible vertex. Pricing: Dantzig; ratio test on the basic bounds; the
+    inverse is updated by the product form. A point is accepted only with a certificate computed from a
+    fresh solve of its final basis: rows ``A v − r = 0`` and bounds hold to 1e-9 (relative) and every reduced
+    cost has the right sign to 1e-10 (the tolerances given to HiGHS), so its objective is the LP optimum.
+    Points that stall or meet a near-singular pivot are flagged (``ok`` False) for the HiGHS path.
+    Returns (ok, objective, extra values, λ indices, λ values).
+    """
+    m, s = fam.params["m"], fam.params["s"]
+    ddf = fam.kind == "ddf"
+    k = fam.params["k"] if ddf else 0
+    nz = m + s + k
+    conv = len(fam.lam_rows) > nz  # VRS: convexity row Σλ = 1 (last row)
+    R = nz + conv
+    n = T.shape[1]
+    npts = len(P)
+    V = 1 + n + R
+    x, y = P[:, :m], P[:, m : m + s]
+    inp = fam.kind == "radial_in"
+    a0 = np.zeros((npts, R))  # θ / φ / β column of every point
+    if ddf:  # X λ + β g_x ≤ x, Y λ − β g_y ≥ y, B λ + β g_b = b (weak) or ≤ b
+        a0[:, :nz] = P[:, nz : 2 * nz] * np.r_[np.ones(m), -np.ones(s), np.ones(k)]
+    elif inp:
+        a0[:, :m] = -x
+    else:
+        a0[:, m : m + s] = -y
+    c0 = float(fam.extra_cost[0])
+    # the finite bound of each row activity and its side (+1: lower bound, −1: upper bound)
+    bnd = np.zeros((npts, R))
+    rsig = np.empty(R)
+    rsig[:m], rsig[m:] = -1.0, 1.0
+    rsig[m + s : nz] = -1.0
+    if conv:
+        bnd[:, -1] = 1.0
+    if ddf:
+        bnd[:, :nz] = P[:, :nz]
+    elif inp:  # X λ − θ x ≤ 0, Y λ ≥ y
+        bnd[:, m : m + s] = y
+    else:  # X λ ≤ x, Y λ − φ y ≥ 0
+        bnd[:, :m] = x
+    rows = np.arange(npts)
+    ex = np.asarray(excludes, dtype=np.int64)
+    has_ex = ex >= 0
+    X, Y = T[:m], T[m : m + s]
+    if conv or ddf:  # start at the point itself (λ_self = 1, θ = φ = 1, β = 0): the point must be a reference
+        same = np.all(T[:nz].T[None, :, :] == P[:, None, :nz], axis=2)
+        same[rows[has_ex], ex[has_ex]] = False
+        start_ok = same.any(axis=1)
+        j = np.argmax(same, axis=1)
+        i_t = np.zeros(npts, np.int64) if inp or ddf else np.full(npts, m, np.int64)
+        second = np.full(npts, R - 1) if conv else np.full(npts, m)
+        if (
+            ddf
+        ):  # rows i_t, second with columns (β, λ_self): det = g_x0·(conv ? 1 : y_0) + (conv ? 0 : g_y0·x_0)
+            det = a0[:, 0] * T[second, j] - a0[rows, second] * T[0, j]
+            start_ok &= np.abs(det) > 1e-12
+    elif inp:
+        ry = y[:, :, None] / Y[None, :, :]
+        rx = X[None, :, :] / x[:, :, None]
+        score = ry.max(axis=1) * rx.max(axis=1)
+    else:
+        rx = x[:, :, None] / X[None, :, :]
+        ry = Y[None, :, :] / y[:, :, None]
+        score = -(rx.min(axis=1) * ry.min(axis=1))
+    if not (conv or ddf):
+        score[rows[has_ex], ex[has_ex]] = np.inf
+        j = np.argmin(score, axis=1)
+        start_ok = np.isfinite(score[rows, j])
+        pick = np.argmax if inp else np.argmin
+        i_t = pick(rx[rows, :, j], axis=1)
+        second = m + pick(ry[rows, :, j], axis=1)
+    B = np.empty((npts, R), np.int64)
+    B[:, 0] = 0
+    B[:, 1] = 1 + j
+    logi = np.broadcast_to(np.arange(R), (npts, R))
+    keep = (logi != i_t[:, None]) & (logi != second[:, None])
+    B[:, 2:] = (1 + n + logi[keep]).reshape(npts, R - 2)
+    # movable nonbasic variables and their direction: θ, λ up from 0; logicals away from their bound
+    sig = np.ones(V)
+    sig[1 + n :] = rsig
+    movable = np.ones((npts, V), bool)
+    movable[rows[has_ex], 1 + ex[has_ex]] = False
+    lo = np.zeros((npts, V))
+    up = np.full((npts, V), np.inf)
+    lo[:, 1 + n :] = np.where(rsig > 0, bnd, -np.inf)
+    up[:, 1 + n :] = np.where(rsig < 0, bnd, np.inf)
+    fixed = np.zeros(R, bool)  # activities fixed at their bound: convexity row, weakly disposable bad outputs
+    fixed[R - 1] = conv
+    if ddf:
+        lo[:, 0] = -np.inf  # β is free (basic from the start, so it never needs a nonbasic position)
+        fixed[m + s : nz] = bool(fam.params.get("weak"))
+    lo[:, 1 + n :][:, fixed] = bnd[:, fixed]
+    up[:, 1 + n :][:, fixed] = bnd[:, fixed]
+    movable[:, 1 + n :][:, fixed] = False
+    cfull = np.zeros(V)
+    cfull[0] = c0
+
+    ok, vals = _lockstep(T, a0, cfull, bnd, lo, up, sig, movable, B, start_ok, max_iter)
+    obj = np.where(ok, c0 * vals[:, 0], np.nan)
+    li, lv = _support(vals, ok, n)
+    return ok, obj, np.where(ok[:, None], vals[:, :1], np.nan), li, lv
+
+
+def batch_slack(
+    fam: Family,
+    T: np.ndarray,
+    P: np.ndarray,
+    theta: np.ndarray,
+    cost: np.ndarray,
+    lam_idx: list[np.ndarray],
+    lam_val: list[np.ndarray],
+) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+    """Second stage of radial DEA for many points at once: ``min cost·λ`` (= max Σ slacks) with θ* (input:
+    ``Xλ ≤ θ* x, Yλ ≥ y``) or φ* (output: ``Xλ ≤ x, Yλ ≥ φ* y``) fixed, [Σλ = 1], by :func:`_lockstep`.
+
+    ``fam`` is the stage-1 radial family (CRS/VRS); the start basis is the stage-1 vertex (λ support, loose
+    rows' activities, plus tight rows' activities making the basis best conditioned), so the bounds are
+    the exact θ*x / φ*y (no feasibility margin needed). Returns (ok, λ indices, λ values); not-ok points
+    (degenerate start, no certificate) are for the HiGHS path."""
+    m, s = fam.params["m"], fam.params["s"]
+    conv = len(fam.lam_rows) > m + s
+    R = m + s + conv
+    n = T.shape[1]
+    npts = len(P)
+    V = 1 + n + R
+    inp = fam.kind == "radial_in"
+    bnd = np.zeros((npts, R))
+    bnd[:, :m] = P[:, :m] * (theta[:, None] if inp else 1.0)
+    bnd[:, m : m + s] = P[:, m : m + s] * (1.0 if inp else theta[:, None])
+    if conv:
+        bnd[:, -1] = 1.0
+    rsig = np.ones(R)
+    rsig[:m] = -1.0
+    sig = np.ones(V)
+    sig[1 + n :] = rsig
+    lo = np.zeros((npts, V))
+    up = np.full((npts, V), np.inf)
+    up[:, 0] = 0.0  # no extra variable in stage 2
+    lo[:, 1 + n :] = np.where(rsig > 0, bnd, -np.inf)
+    up[:, 1 + n :] = np.where(rsig < 0, bnd, np.inf)
+    movable = np.ones((npts, V), bool)
+    movable[:, 0] = False
+    if conv:
+        up[:, -1] = 1.0
+        movable[:, -1] = False
+    cfull = np.zeros(V)
+    cfull[1 : 1 + n] = cost
+    # start bases: support + loose rows + tight (non-convexity) rows' activities, chosen by |det|
+    B = np.zeros((npts, R), np.int64)
+    lens = np.array([len(li) for li in lam_idx], np.int64)
+    lam = np.zeros((npts, n))
+    if lens.sum():
+        lam[np.repeat(np.arange(npts), lens), np.concatenate(lam_idx).astype(np.int64)] = np.concatenate(
+            lam_val
+        )
+    act = lam @ T.T
+    tight = np.abs(act - bnd) <= 1e-9 * (1.0 + np.abs(bnd))
+    if conv:
+        tight[:, -1] = True
+    inb = np.zeros((npts, V), bool)  # support λ and loose rows' activities: basic in every candidate
+    inb[:, 1 : 1 + n] = lam > 0
+    inb[:, 1 + n :] = ~tight
+    need = R - inb.sum(axis=1)  # tight rows whose activity joins the basis (≥ 1: θ* left it)
+    usable = (lens > 0) & np.isfinite(theta) & (need >= 1)
+    best = np.zeros(npts)
+    for k in np.unique(need[usable]):
+        grp = np.flatnonzero(usable & (need == k))
+        combs = np.array(list(itertools.combinations(range(m + s), int(k))), np.int64).reshape(-1, int(k))
+        if combs.size == 0:
+            continue
+        base = np.nonzero(inb[grp])[1].reshape(grp.size, R - int(k))
+        valid = np.all(tight[grp][:, combs], axis=2)  # grp × combinations
+        gp, gc = np.nonzero(valid)
+        if gp.size == 0:
+            continue
+        cb = np.hstack([base[gp], 1 + n + combs[gc]])
+        cols = np.zeros((gp.size, R, R))
+        for c in range(R):
+            v = cb[:, c]
+            lm = v <= n
+            cols[lm, :, c] = T[:, v[lm] - 1].T
+            lg = np.flatnonzero(~lm)
+            cols[lg, v[lg] - 1 - n, c] = -1.0
+        det = np.abs(np.linalg.det(cols))
+        keep = det > 1e-12
+        gp, det, cb = gp[keep], det[keep], cb[keep]
+        o = np.lexsort((det, gp))  # by point, then |det| ascending: the last of each point is its best
+        sel = o[np.r_[gp[o][1:] != gp[o][:-1], True]] if o.size else o
+        best[grp[gp[sel]]] = det[sel]
+        B[grp[gp[sel]]] = cb[sel]
+    start_ok = best > 0
+    a0 = np.zeros((npts, R))
+    ok, vals = _lockstep(T, a0, cfull, bnd, lo, up, sig, movable, B, start_ok)
+    li, lv = _support(vals, ok, n)
+    return ok, li, lv
+
+
+def _batchable(fam: Family, T: np.ndarray, points: np.ndarray, lam_cost: np.ndarray | None) -> bool:
+    """Small CRS or VRS radial families with positive data go to :func:`_batch_radial` first."""
+    if fam.kind not in ("radial_in", "radial_out", "ddf"):
+        return False
+    R = fam.params["m"] + fam.params["s"] + fam.params["k"]
+    if len(fam.lam_rows) != R and not (fam.row_lb[-1] == 1.0 and fam.row_ub[-1] == 1.0):  # CRS or VRS only
+        return False
+    if fam.kind == "ddf" and not np.all(np.isfinite(points[:, R : 2 * R])):
+        return False
+    if len(points) < BATCH_MIN or T.shape[1] > 300 or (lam_cost is not None and np.any(lam_cost != 0)):
+        return False
+    return bool(np.all(T > 0) and np.all(points[:, :R] > 0) and np.all(np.isfinite(points[:, :R])))
+
+
+def _solve_batched(fam, T, points, excludes, lam_cost, seeds, progress) -> Solved:
+    """:func:`_batch_radial` for every point; the points it cannot certify are solved by HiGHS."""
+    npts = len(points)
+    ok, obj, extra, li, lv = _batch_radial(fam, T, points, excludes)
+    if not li:
+        li, lv = [np.zeros(0, np.int64)] * npts, [np.zeros(0)] * npts
+    out = Solved([STATUS_OPTIMAL if o else "" for o in ok], obj, extra, list(li), list(lv), 0)
+    redo = np.flatnonzero(~ok)
+    if redo.size:
+        part = _solve_chunk((fam, T, lam_cost, "full", seeds, points[redo], excludes[redo]))
+        for q, jj in enumerate(redo):
+            out.status[jj] = part.status[q]
+            out.lam_idx[jj], out.lam_val[jj] = part.lam_idx[q], part.lam_val[q]
+        out.obj[redo] = part.obj
+        out.extra[redo] = part.extra
+    if progress:
+        progress(npts)
+    return out
+
+
 def available_cpus() -> int:
     """CPUs this process may run on, portably (issue 15 item 6: ``os.sched_getaffinity`` is Linux-only).
 
@@ -649,6 +1032,8 @@ def solve_points(
     ``progress(k)`` is called with the number of points finished.
     """
     npts = len(points)
+    if npts == 0:  # nothing to solve: no model to build
+        return Solved([], np.zeros(0), np.zeros((0, fam.n_extra)), [], [], 0)
     if excludes is None:
         excludes = np.full(npts, -1)
     if mode == "auto":
@@ -676,6 +1061,8 @@ def solve_points(
             return res
     if mode == "cg_reduced":
         mode = "cg"
+    if mode == "full" and _batchable(fam, T, points, lam_cost):
+        return _solve_batched(fam, T, points, np.asarray(excludes), lam_cost, seeds, progress)
     n_jobs = n_jobs or n_jobs_default()
     if n_jobs > 1 and npts >= parallel_min:
         # The parent solves a pilot (learning the working set W and dual vertices), sorts the remaining points by

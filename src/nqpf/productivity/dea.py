@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+import nqpf.index.result  # noqa: F401 - registers the DataFrame.nqpf accessor (summary, to_latex, plot)
 from nqpf.errors import DataError, MethodError
 from nqpf.productivity import _lp
 
@@ -154,6 +155,52 @@ def _parse_direction(
     )
 
 
+def _polish_lambdas(A: np.ndarray, lam: np.ndarray, target: np.ndarray, m: int, vrs: bool) -> np.ndarray:
+    """λ of the slack stage corrected onto its binding constraints (a λ set to 0 is dropped by the caller).
+
+    The LP meets ``A λ = target`` on the rows without slack (and Σλ = 1 under VRS) only to HiGHS' feasibility
+    tolerance (~1e-8); the smallest correction δ with ``A_b (λ + δ) = target_b`` (least squares, min-norm) makes
+    them exact, so that the peers reproduce the projection θ*x_o − s⁻, y_o + s⁺ to rounding. ``m``: the first
+    m rows are inputs (slack target − Aλ), the others outputs (slack Aλ − target); a row binds when its slack
+    is < 1e-7 (below that the slack is reported as 0). A λ driven to ≤ 0 is set to 0 and the rest re-solved,
+    and a row whose slack the correction makes negative joins the binding rows (each at most 3 times). The
+    result is kept only if it stays feasible (no slack < −1e-12), every |δ| < 1e-4 and the binding residual
+    does not grow; otherwise the LP's λ are returned."""
+    sign = np.r_[np.ones(m), -np.ones(A.shape[0] - m)]  # slack = sign * (target - Aλ)
+    slack0 = sign * (target - A @ lam)
+    bind = slack0 < 1e-7
+    if vrs:
+        A, target, sign = np.vstack([A, np.ones(lam.size)]), np.r_[target, 1.0], np.r_[sign, 1.0]
+        bind = np.r_[bind, True]
+    if not bind.any():
+        return lam
+    before = np.abs(target - A @ lam)[bind].max()
+    for _ in range(3):  # a row whose small slack the correction turns negative binds too: add it, re-solve
+        new, act = lam.copy(), np.ones(lam.size, bool)
+        for _ in range(3):
+            d = np.linalg.lstsq(A[bind][:, act], (target - A @ new)[bind], rcond=None)[0]
+            new[act] += d
+            if (new[act] > 0).all():
+                break
+            new[new <= 0] = 0.0
+            act = new > 0
+            if not act.any():
+                return lam
+        viol = ~bind & (sign * (target - A @ new) < -1e-12)
+        if not viol.any():
+            break
+        bind = bind | viol
+    slack = sign * (target - A @ new)
+    if (
+        (new[act] > 0).all()
+        and np.abs(new - lam).max() < 1e-4
+        and (slack[:-1] if vrs else slack).min() > -1e-12
+        and np.abs(target - A @ new)[bind].max() <= max(before, 1e-15)
+    ):
+        return new
+    return lam
+
+
 def dea_arrays(
     Z: np.ndarray,
     m: int,
@@ -170,6 +217,7 @@ def dea_arrays(
     mode: str = "auto",
     n_jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
+    ddf_efficiency: str = "output",
 ) -> dict[str, object]:
     """Core of :func:`dea` on a numeric matrix ``Z`` = [X | Y^g | Y^b] (n × (m+s+k)), already validated.
 
@@ -224,6 +272,29 @@ def dea_arrays(
             else:
                 P[:, m:] *= (val * (1 - 1e-9))[:, None]
             idx = np.flatnonzero(ok)
+            if not super_eff and mode in ("auto", "full") and idx.size and _lp._batchable(fam, T, Zs, None):
+                # small CRS/VRS: both stages by the lock-step simplex (exact θ*x / φ*y bounds, vertex λ: no
+                # polishing needed); the points it cannot certify go on to HiGHS below (issue 19)
+                ok2, li2, lv2 = _lp.batch_slack(
+                    fam,
+                    T,
+                    Zs[idx, : m + s],
+                    val[idx],
+                    cost,
+                    [lam_idx[j] for j in idx],
+                    [lam_val[j] for j in idx],
+                )
+                for q in np.flatnonzero(ok2):
+                    j, li, lv = idx[q], li2[q], lv2[q]
+                    lam_idx[j], lam_val[j] = li, lv
+                    exact = Zs[j, : m + s].copy()
+                    exact[:m] *= val[j] if orientation == "input" else 1.0
+                    exact[m:] *= 1.0 if orientation == "input" else val[j]
+                    sl = lv @ Zs[li, : m + s] - exact
+                    sl[:m] *= -1.0
+                    sl[np.abs(sl) < 1e-7] = 0.0
+                    slack[j, : m + s] = np.maximum(sl, 0.0) * scale[: m + s]
+                idx = idx[~ok2]
             # units with the same stage-1 peers share the stage-2 basis: solve them consecutively (hot start)
             peer_key = np.array([",".join(map(str, sorted(lam_idx[j]))) for j in idx])
             idx = idx[np.argsort(peer_key, kind="stable")]
@@ -236,13 +307,16 @@ def dea_arrays(
                 li, lv = r3.lam_idx[q], r3.lam_val[q]
                 keep = lv > 1e-8
                 li, lv = li[keep], lv[keep]
-                lam_idx[j], lam_val[j] = li, lv
-                proj = lv @ Zs[li, : m + s] if li.size else np.zeros(m + s)
                 exact = Zs[j, : m + s].copy()  # radial target with the exact θ*/φ*
                 if orientation == "input":
                     exact[:m] *= val[j]
                 else:
                     exact[m:] *= val[j]
+                if li.size:
+                    lv = _polish_lambdas(Zs[li, : m + s].T, lv, exact, m, rts == "vrs")
+                    li, lv = li[lv > 0], lv[lv > 0]
+                lam_idx[j], lam_val[j] = li, lv
+                proj = lv @ Zs[li, : m + s] if li.size else np.zeros(m + s)
                 sl = np.empty(m + s)
                 sl[:m] = exact[:m] - proj[:m]
                 sl[m:] = proj[m:] - exact[m:]
@@ -303,7 +377,12 @@ def dea_arrays(
         ok = status == "optimal"
         beta = np.where(ok, beta, np.nan)
         out["beta"] = beta + 0.0  # no negative zero
-        out["efficiency"] = 1.0 / (1.0 + beta)
+        if ddf_efficiency == "rho":  # deaR model_dir: (1 − β·mean g_x/x_o) / (1 + β·mean g_y/y_o)
+            gx = (G[:, :m] / Zs[:, :m]).mean(axis=1)
+            gy = (G[:, m : m + s] / Zs[:, m : m + s]).mean(axis=1)
+            out["efficiency"] = (1.0 - beta * gx) / (1.0 + beta * gy)
+        else:
+            out["efficiency"] = 1.0 / (1.0 + beta)
         lam_idx, lam_val = list(res.lam_idx), list(res.lam_val)
         for j in np.flatnonzero(ok):
             li, lv = lam_idx[j], lam_val[j]
@@ -326,6 +405,24 @@ def dea_arrays(
     return out
 
 
+class PeerWeights(list):
+    """The λ_j > 0 of every unit at full precision (``attrs["peer_weights"]`` of :func:`dea`), as rows
+    ``[unit, period, peer, λ]`` (a plain list, so attrs stay JSON-serialisable, e.g. for ``to_parquet``);
+    :meth:`frame` gives the tidy table ``unit, [period], peer, lambda``. pandas' copies of ``attrs`` share it."""
+
+    def __init__(self, rows: list, with_period: bool):
+        super().__init__([[u, p.item() if hasattr(p, "item") else p, q, float(v)] for u, p, q, v in rows])
+        self.with_period = with_period
+
+    def __deepcopy__(self, memo: dict) -> PeerWeights:
+        return self
+
+    def frame(self) -> pd.DataFrame:
+        df = pd.DataFrame(list(self), columns=["unit", "period", "peer", "lambda"])
+        df["lambda"] = df["lambda"].astype("float64")
+        return df if self.with_period else df.drop(columns="period")
+
+
 def dea(
     data: pd.DataFrame,
     inputs: str | Sequence[str],
@@ -343,16 +440,20 @@ def dea(
     mode: str = "auto",
     n_jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
+    ddf_efficiency: str = "output",
 ) -> pd.DataFrame:
     """DEA efficiency of every unit (one frontier per ``period`` value if given).
 
     Parameters: ``model`` ccr|bcc|sbm|ddf; ``orientation`` input|output|none (none only for sbm/ddf);
     ``rts`` crs|vrs|nirs|ndrs (ccr ⇒ crs, bcc ⇒ vrs by default; sbm/ddf default crs); ``super_eff``
     Andersen–Petersen / super-SBM / super-DDF; ``direction`` for ddf ('proportional' per orientation, or
-    {column: value}); ``mode`` auto|full|cg (see :mod:`nqpf.productivity._lp`).
+    {column: value}); ``mode`` auto|full|cg (see :mod:`nqpf.productivity._lp`). ``ddf_efficiency`` (ddf):
+    ``"output"`` (default) efficiency = 1/(1+β*); ``"rho"`` = (1 − β*·mean_i g_xi/x_io)/(1 + β*·mean_r g_yr/y_ro) as
+    deaR's ``model_dir``/``efficiencies`` — (1−β*)/(1+β*) for the proportional direction with orientation
+    'none', 1/(1+β*) for output orientation; bad outputs do not enter ρ, so it is refused with them.
 
     Returns a DataFrame: ``unit, [period], efficiency, [phi | beta], status, reason, slack_<col>…, peers``;
-    ``.attrs["manifest"]`` holds the settings and warnings.
+    ``.attrs["manifest"]`` holds the settings and warnings, ``.attrs["peer_weights"].frame()`` the λ table.
     """
     inputs, outputs, bads = _as_list(inputs), _as_list(outputs), _as_list(undesirable)
     model = model.lower()
@@ -371,6 +472,12 @@ def dea(
     if model == "bcc" and rts != "vrs":
         raise MethodError(
             "model 'bcc' is the variable-returns model; use model='ccr' (crs) or rts='nirs' with ccr"
+        )
+    if ddf_efficiency not in ("output", "rho"):
+        raise MethodError(f"ddf_efficiency must be 'output' (1/(1+β)) or 'rho' (deaR), got {ddf_efficiency!r}")
+    if ddf_efficiency == "rho" and (model != "ddf" or bads):
+        raise MethodError(
+            "ddf_efficiency='rho' (deaR's model_dir efficiency) applies to model='ddf' without undesirable outputs"
         )
     if model in ("ccr", "bcc"):
         if orientation == "none":
@@ -394,6 +501,7 @@ def dea(
         raise DataError(f"period column {period!r} not in the data; available: {list(df.columns)}")
     groups = [(None, df)] if period is None else list(df.groupby(period, sort=True))
     frames = []
+    lam_rows: list[tuple] = []
     for per, g in groups:
         ids = g[id_col].astype(str)
         dup = ids[ids.duplicated()].unique().tolist()
@@ -428,6 +536,7 @@ def dea(
             mode=mode,
             n_jobs=n_jobs,
             progress=progress,
+            ddf_efficiency=ddf_efficiency,
         )
         # columns collected first and the frame built once (inserting them one by one costs ~0.1 ms each)
         idarr = ids.to_numpy()
@@ -448,7 +557,10 @@ def dea(
             for li, lv in zip(res["lam_idx"], res["lam_val"], strict=False)
         ]
         frames.append(pd.DataFrame(cols_out))
+        lam_rows += [(idarr[j], per, idarr[i], float(v)) for j, (li, lv) in enumerate(zip(res["lam_idx"],
+                     res["lam_val"], strict=False)) for i, v in zip(li, lv, strict=False)]  # fmt: skip
     result = pd.concat(frames, ignore_index=True)
+    result.attrs["peer_weights"] = PeerWeights(lam_rows, period is not None)
     for w in warns:
         warnings.warn(w, stacklevel=2)
     result.attrs["manifest"] = {
@@ -462,6 +574,7 @@ def dea(
         "undesirable": bads,
         "period": period,
         "direction": direction if not isinstance(direction, Mapping) else dict(direction),
+        "ddf_efficiency": ("1/(1+beta)" if ddf_efficiency == "output" else "deaR rho") if model == "ddf" else None,
         "mode": mode,
         "scaling": "each column divided by its mean before solving",
         "solver": "HiGHS (highspy)",

@@ -149,6 +149,7 @@ def malmquist(
     orientation: str = "input",
     direction: str | Mapping[str, float] | None = None,
     bad_disposability: str = "equality",
+    output_convention: str = "distance",
     mode: str = "auto",
     n_jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
@@ -167,6 +168,12 @@ def malmquist(
     weak-disposability ML. Rows whose LPs are infeasible keep NaN indices with ``status``/``reason``; they are
     also listed in ``attrs["manifest"]["infeasible_pairs"]`` (unit, period_from, period, lp, status) and a
     warning suggests ``index="gml"`` (the global technology contains every observation: always feasible).
+
+    ``output_convention`` (radial Malmquist, output orientation): ``"distance"`` (default) builds the indices
+    from Shephard output distances ``E = 1/φ`` (DEAP, deaR, R productivity: > 1 = growth in both
+    orientations); ``"farrell"`` from Farrell output efficiencies ``φ ≥ 1`` as R Benchmarking's ``malmq``
+    does — every index, component and distance column is then the reciprocal (< 1 = growth). Input
+    orientation is the same under both (Farrell input efficiency θ = Shephard's 1/D_i is used by all).
     """
     inputs, outputs, bads = _as_list(inputs), _as_list(outputs), _as_list(undesirable)
     index, rts, orientation = index.lower(), rts.lower(), orientation.lower()
@@ -206,6 +213,12 @@ def malmquist(
         )
     if technology == "window" and window < 1:
         raise MethodError("window must be ≥ 1 period")
+    output_convention = str(output_convention).lower()
+    if output_convention not in ("distance", "farrell"):
+        raise MethodError(f"output_convention must be 'distance' or 'farrell', got {output_convention!r}")
+    if output_convention == "farrell" and index != "malmquist":
+        raise MethodError("output_convention='farrell' applies to the radial Malmquist index (index='malmquist')")
+    farrell = output_convention == "farrell" and orientation == "output"
     for c in (id, period):
         if c not in data.columns:
             raise DataError(f"column {c!r} not in the data; available: {list(data.columns)}")
@@ -272,13 +285,36 @@ def malmquist(
         per_idx, len(periods), "contemporaneous" if technology == "global" else technology, window
     )
 
+    # every distance against technology s: D_s(s) (same period) and, unless global, D_s(s+1) / D_s(s−1)
+    # (cross period); small technologies solve all their points in one call (one batched LP family)
+    requests: dict[int, list[tuple[str, int, np.ndarray]]] = {
+        sp: [("same", sp, np.flatnonzero(per_idx == sp))] for sp in techs
+    }
+    if technology != "global":
+        for t in range(len(periods) - 1):
+            sel = np.flatnonzero(tt == t)
+            if sel.size:
+                requests[t].append(("t_t1", t, o_t1[sel]))
+                requests[t + 1].append(("t1_t", t, o_t[sel]))
+    answers: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
+    for sp, reqs in requests.items():
+        ref = techs[sp]
+        groups = [reqs] if len(ref) <= 300 else [[r] for r in reqs]
+        for grp in groups:
+            allp = np.concatenate([r[2] for r in grp])
+            v, st = dist.eval(ref, allp)
+            st = np.asarray(st, dtype=object)
+            off = 0
+            for tag, key, pts in grp:
+                answers[(tag, key)] = v[off : off + len(pts)], st[off : off + len(pts)]
+                off += len(pts)
+
     # same-period distances D_t(t) for every observation (against its own period's technology)
     same = np.full(len(df), np.nan)
     same_st = np.array(["optimal"] * len(df), dtype=object)
-    for sp, ref in techs.items():
+    for sp in techs:
         pts = np.flatnonzero(per_idx == sp)
-        v, st = dist.eval(ref, pts)
-        same[pts], same_st[pts] = v, st
+        same[pts], same_st[pts] = answers[("same", sp)]
     cols_out: dict[str, np.ndarray] = {}
     status = np.array(["optimal"] * len(P), dtype=object)
     reason = np.array([""] * len(P), dtype=object)
@@ -313,8 +349,8 @@ def malmquist(
             sel = np.flatnonzero(tt == t)
             if sel.size == 0:
                 continue
-            d_t_t1[sel], st_t_t1[sel] = dist.eval(techs[t], o_t1[sel])
-            d_t1_t[sel], st_t1_t[sel] = dist.eval(techs[t + 1], o_t[sel])
+            d_t_t1[sel], st_t_t1[sel] = answers[("t_t1", t)]
+            d_t1_t[sel], st_t1_t[sel] = answers[("t1_t", t)]
         _flag(d_t_t1, st_t_t1, "cross-period D_t(t+1)")
         _flag(d_t1_t, st_t1_t, "cross-period D_{t+1}(t)")
         if index == "malmquist":
@@ -367,6 +403,13 @@ def malmquist(
         out["pech"] = pech
         out["sech"] = effch / pech
         _flag(pech, None, "VRS same-period")
+    if farrell:  # R Benchmarking's malmq: Farrell output efficiencies φ in place of the distances 1/φ
+        for c in ("tfpch", "effch", "techch", "pech", "sech"):
+            if c in out:
+                out[c] = 1.0 / out[c]
+        for c in ("d_t_t", "d_t_t1", "d_t1_t", "d_t1_t1", "d_g_t", "d_g_t1"):
+            if c in cols_out:
+                cols_out[c] = 1.0 / cols_out[c]
     additive = index == "luenberger"
     # cumulative indices per unit, restarting after a missing pair (plain arrays: no per-cell pandas access)
     units = out["unit"]
@@ -440,6 +483,7 @@ def malmquist(
         "technology": technology,
         "window": window if technology == "window" else None,
         "orientation": orientation,
+        "output_convention": output_convention if index == "malmquist" else None,
         "direction": "(0, y, b) proportional: y + βy, b − βb"
         if kind == "ddf" and direction is None
         else direction,
@@ -457,4 +501,39 @@ def malmquist(
         "solver": "HiGHS (highspy)",
         "identity": "tfpch = effch + techch" if additive else "tfpch = effch × techch",
     }
+    return out
+
+
+def mean_changes(result: pd.DataFrame, by: str | Sequence[str] = "unit", *, index: str | None = None) -> pd.DataFrame:
+    """Average annual change per ``by`` group of a :func:`malmquist` result, over the same pairs for the index
+    and its components, so that the table adds up.
+
+    Ratio indices (Malmquist, ML, GML): geometric means, ``ḡ(x) = exp(mean ln x)``; since ``tfpch = effch ×
+    techch`` pair by pair, ``ḡ(tfpch) = ḡ(effch) × ḡ(techch)`` exactly (arithmetic means of ratios do not
+    multiply). Luenberger (additive): arithmetic means, ``mean L = mean effch + mean techch``. A pair enters
+    only when every component present (tfpch, effch, techch, and pech, sech) is finite (and positive for the
+    ratio indices); ``n_pairs`` counts the pairs used. ``index``: default ``result.attrs['manifest']['index']``.
+    """
+    keys = [by] if isinstance(by, str) else list(by)
+    comp = [c for c in ("tfpch", "effch", "techch", "pech", "sech") if c in result.columns]
+    miss = [c for c in [*keys, "tfpch", "effch", "techch"] if c not in result.columns]
+    if miss:
+        raise DataError(f"mean_changes needs a malmquist() result; column(s) {miss} are missing")
+    if index is None:
+        index = (result.attrs.get("manifest") or {}).get("index", "malmquist")
+    if index not in INDICES:
+        raise DataError(f"index must be one of {INDICES}, got {index!r}")
+    additive = index == "luenberger"
+    X = result[comp].to_numpy(dtype=float)
+    ok = np.isfinite(X).all(axis=1) & (additive or (X > 0).all(axis=1))
+    d = result.loc[ok, keys].reset_index(drop=True)
+    V = X[ok] if additive else np.log(X[ok])
+    d = pd.concat([d, pd.DataFrame(V, columns=comp)], axis=1)
+    g = d.groupby(keys, sort=True)
+    out = g[comp].mean()
+    if not additive:
+        out = np.exp(out)
+    out["n_pairs"] = g.size()
+    out = out.reset_index()
+    out.attrs["mean"] = "arithmetic" if additive else "geometric"
     return out

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+import nqpf.index.result  # noqa: F401 - registers the DataFrame.nqpf accessor (summary, to_latex, plot)
 from nqpf._util import package_versions
 from nqpf.data.parse import period_column
 from nqpf.errors import DataError, MethodError
@@ -86,6 +87,31 @@ class SFAResult:
         ):
             rows.append({"term": term, "estimate": val, "std_error": ""})
         return pd.DataFrame(rows)
+
+    # --- paper-ready outputs (nqpf.report.results, imported when called: the report layer sits above) ---
+    def summary(self, *, lang: str = "en") -> pd.DataFrame:
+        """:meth:`summary_table` with headers in ``lang`` and its notes in ``.attrs['notes']``."""
+        from nqpf.report.results import summary
+
+        return summary(self, lang=lang)
+
+    def to_latex(self, path=None, *, lang: str = "en", **kw) -> str:
+        """Booktabs LaTeX of :meth:`summary` with notes (written atomically to ``path`` when given)."""
+        from nqpf.report.results import latex
+
+        return latex(self, path, lang=lang, **kw)
+
+    def to_excel(self, path, *, lang: str = "en"):
+        """A workbook of :meth:`summary` (table, caption and notes), written atomically."""
+        from nqpf.report.results import excel
+
+        return excel(self, path, lang=lang)
+
+    def plot(self, kind: str = "ranking", *, lang: str = "en", path=None, fmt: str | None = None, **kw):
+        """'ranking': bars of each unit's mean technical efficiency (BC), PNG/SVG at ``path`` or bytes."""
+        from nqpf.report.results import plot
+
+        return plot(self, kind, lang=lang, path=path, fmt=fmt, **kw)
 
 
 def _design(df: pd.DataFrame, inputs: list[str], form: str, log: bool) -> tuple[np.ndarray, list[str]]:

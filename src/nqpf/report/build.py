@@ -16,10 +16,13 @@ import pandas as pd
 
 from nqpf.errors import DataError, NQPFError
 from nqpf.i18n import t
+from nqpf.index.result import DISPLAY_DIGITS, display_rank
 from nqpf.report import Chart, Facts, MapBlock, Missing, ReportDoc, Section, Table, Text
 
-DEA_INPUTS = ("capital_stock", "employment", "energy_consumption")
-DEA_OUTPUT = "gdp_nominal"
+# Monte Carlo base samples of the rank intervals a report shows by default (Saltelli design: the index is rebuilt
+# n(k + 2) times; 64 keeps a national or regional report of cn_provinces well under 10 s) and their seed
+DEFAULT_UNCERTAINTY_SAMPLES = 64
+DEFAULT_SEED = 0
 
 
 @dataclass
@@ -43,7 +46,7 @@ def _load_inputs(dataset: str | None, data: Any) -> Inputs:
         return Inputs(ds.data, ds.units, ds.indicators, f"dataset {dataset}")
     if isinstance(data, pd.DataFrame):
         long = data
-        src = "DataFrame"
+        src = str(((long.attrs.get("nqpf") or {}).get("meta") or {}).get("file") or "DataFrame")
     else:
         p = Path(data)
         if not p.exists():
@@ -89,6 +92,9 @@ def _group_labels(inp: Inputs, lang: str) -> dict[str, str]:
     if u is None or "group" not in u:
         return {}
     g = u["group"].astype(str)
+    pcol = "province_zh" if lang == "zh" else "province_en"
+    if pcol in u and "province" in u and (u["province"].astype(str) == g).all():  # cities: their province's name
+        return dict(zip(u["unit"].astype(str), u[pcol].astype(str), strict=True))
     if lang == "zh":
         if "group_zh" in u:
             g = u["group_zh"].astype(str)
@@ -112,27 +118,49 @@ def _ind_label(inp: Inputs, lang: str):
 
 def build_report(*, dataset: str | None = None, data: Any = None, framework: Any, year: int,
                  unit: str | None = None, lang: str = "en", fmt: str = "html", out: str | Path | None = None,
-                 index_options: dict | None = None, uncertainty: Any = None, uncertainty_samples: int = 0,
-                 geometry: str | Path | dict | None = None, static: bool = False, seed: int = 0) -> ReportDoc:
-    """Build the national report (``unit=None``) or the regional report of ``unit`` for ``year``.
+                 index_options: dict | None = None, uncertainty: Any = None,
+                 uncertainty_samples: int | None = None,
+                 geometry: str | Path | dict | None = None, static: bool = False, seed: int = DEFAULT_SEED,
+                 province: str | None = None) -> ReportDoc:
+    """Build the national report (``unit=None``) or the regional report of ``unit`` for ``year``; on a city
+    dataset (units with a ``province`` column, e.g. ``cn_cities``) the report of the city ``unit`` or of the
+    cities of ``province`` (a province code, name or spelling) — :mod:`nqpf.report.city`.
 
     ``dataset``: built-in dataset name, or ``data``: a file path / long DataFrame; ``framework``: built-in
     name, YAML path or Framework; ``index_options``: passed to :func:`nqpf.index.build_index` (default
     ``impute='linear-carry'``); ``uncertainty``: an ``UncertaintyResult`` or a table with unit, period,
-    rank_p05, rank_p95 — or ``uncertainty_samples`` > 0 to run ``nqpf.uncertainty.run_uncertainty`` with that
-    base sample size (seeded by ``seed``); ``fmt``: 'html' or 'xlsx'; ``out``: file to write (atomically).
+    rank_p05, rank_p95 — else ``nqpf.uncertainty.run_uncertainty`` runs with ``uncertainty_samples`` base samples
+    (default :data:`DEFAULT_UNCERTAINTY_SAMPLES`; 0 = no rank intervals) seeded by ``seed`` (both recorded in
+    ``manifest['uncertainty']``); ``fmt``: 'html' or 'xlsx'; ``out``: file to write (atomically).
     Returns the :class:`ReportDoc`. Unknown unit or year → :class:`DataError` listing the valid ones.
     """
     if lang not in ("zh", "en"):
         raise DataError(f"lang must be 'zh' or 'en', got {lang!r}")
     if fmt not in ("html", "xlsx"):
         raise DataError(f"format must be 'html' or 'xlsx', got {fmt!r}")
+    by_default = uncertainty is None and uncertainty_samples is None
+    uncertainty_samples = _samples(uncertainty_samples, lang)
     from nqpf.index import build_index
 
     inp = _load_inputs(dataset, data)
     years = sorted(int(y) for y in inp.data["period"].unique())
     if int(year) not in years:
         raise DataError(f"year {year} is not in the data; valid years: {years}")
+    from nqpf.report.city import (
+        city_geometry_for,
+        city_report,
+        is_city_units,
+        province_report,
+        resolve_province,
+    )
+
+    cities = is_city_units(inp.units)
+    if province is not None:
+        if not cities:
+            raise DataError(t("report.city.err.province_needs_cities", lang))
+        if unit is not None:
+            raise DataError(t("report.city.err.unit_and_province", lang))
+        province = resolve_province(province, inp.units, lang=lang)
     if unit is not None:
         valid = sorted(set(inp.data["unit"].astype(str)))
         if str(unit) not in valid:
@@ -150,15 +178,43 @@ def build_report(*, dataset: str | None = None, data: Any = None, framework: Any
     if int(year) not in index_years:
         raise DataError(f"year {year} is not in the index result (framework indicators cover {index_years}); "
                         f"choose one of those years")
-    unc_table, unc_result = _uncertainty_inputs(uncertainty, inp, framework, opts, uncertainty_samples, seed, res)
+    unc_failed = None
+    try:
+        unc_table, unc_result = _uncertainty_inputs(uncertainty, inp, framework, opts, uncertainty_samples, seed, res,
+                                                    lang=lang)
+    except NQPFError as exc:  # the default intervals must not stop a report the settings' Monte Carlo can't vary
+        if not by_default:
+            raise
+        unc_table, unc_result, unc_failed = None, None, str(exc)
     geo = _geometry(geometry)
-    if unit is None:
+    if cities and (unit is not None or province is not None):
+        par = dict(zip(inp.units["unit"].astype(str), inp.units["province"].astype(str), strict=True))
+        prov = province if province is not None else par.get(str(unit))
+        if geo is None and prov is not None:
+            geo = city_geometry_for(prov, int(year))
+        doc = (province_report(res, inp, province, int(year), lang, unc_table) if province is not None
+               else city_report(res, inp, str(unit), int(year), lang, unc_table))
+    elif unit is None:
+        if cities and geo is None:  # all cities of China, with the South China Sea Islands inset
+            from nqpf.report import geo_city
+
+            geo = geo_city.city_geometry(None, year=int(year)) if geo_city.province_files_available() else None
         doc = _national(res, inp, int(year), lang, unc_table, geo,
                         sens=uncertainty if hasattr(uncertainty, "sensitivity") else None, unc_result=unc_result)
+        if cities:  # a city framework is not an NQPF index: the title says what the report covers
+            doc.title = t("report.city.national_title", lang, year=int(year))
     else:
         doc = _regional(res, inp, str(unit), int(year), lang, unc_table, geo)
+    unc_rec = _uncertainty_record(uncertainty, uncertainty_samples, seed, unc_table, opts)
+    if unc_failed:
+        unc_rec["failed"] = unc_failed
     doc.manifest = {"index": res.manifest, "index_options": opts, "warnings": [str(w.message) for w in caught],
-                    "built": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
+                    "uncertainty": unc_rec, "built": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
+    if unc_rec.get("samples") and unc_rec.get("seed") is not None:  # the reader can reproduce the intervals
+        for sec in doc.sections:
+            if sec.id == "ranking":
+                sec.blocks.append(Text(t("report.note.mc_design", lang, n=unc_rec["samples"], seed=unc_rec["seed"]),
+                                       "note"))
     if out is not None:
         if fmt == "html":
             from nqpf.report.html import write_html
@@ -183,16 +239,49 @@ def _uncertainty_table(unc, inp, framework, opts, samples, seed, res) -> pd.Data
     return _uncertainty_inputs(unc, inp, framework, opts, samples, seed, res)[0]
 
 
-def _uncertainty_inputs(unc, inp, framework, opts, samples, seed, res) -> tuple[pd.DataFrame | None, Any]:
+def _samples(samples: int | None, lang: str = "en") -> int:
+    """The Monte Carlo base sample size: ``None`` → the default; 0 = none; otherwise at least the estimators'
+    minimum (``MIN_BASE_SAMPLES``), else :class:`DataError` naming ``--uncertainty``."""
+    if samples is None:
+        return DEFAULT_UNCERTAINTY_SAMPLES
+    from nqpf.uncertainty.montecarlo import MIN_BASE_SAMPLES
+
+    n = int(samples)
+    if n != 0 and n < MIN_BASE_SAMPLES:
+        raise DataError(t("report.error.samples", lang, n=n, min=MIN_BASE_SAMPLES))
+    return n
+
+
+def _mc_supported(opts: dict) -> bool:
+    """The Monte Carlo re-weights the leaves (weight_scope 'leaves'), not weights set within parents."""
+    return opts.get("weight_scope", "leaves") in (None, "leaves")
+
+
+def _uncertainty_record(unc, samples, seed, table, opts) -> dict:
+    """What the report's rank intervals come from: ``{"samples", "seed"}`` of the run made here, or the given
+    result; ``samples`` 0 when none was shown."""
+    if unc is not None:
+        design = (getattr(unc, "manifest", None) or {}).get("design") or {}
+        return {"given": True, "samples": design.get("base_samples"), "seed": design.get("seed")}
+    if table is None:
+        return {"given": False, "samples": 0, "seed": None}
+    return {"given": False, "samples": _samples(samples), "seed": int(seed)}
+
+
+def _uncertainty_inputs(unc, inp, framework, opts, samples, seed, res, lang: str = "en"
+                        ) -> tuple[pd.DataFrame | None, Any]:
     """(rank-interval table, the UncertaintyResult or None when only a table was given)."""
-    if unc is None and samples and samples > 0:
+    samples = _samples(samples, lang)
+    if unc is None and samples > 0 and not _mc_supported(opts):
+        raise DataError(t("report.error.mc_weight_scope", lang))
+    if unc is None and samples > 0:
         from nqpf.uncertainty.montecarlo import FACTORS, run_uncertainty
 
         kw = {k: v for k, v in opts.items() if k in ("impute", "treat", "normalize", "weights", "aggregate", "periods")}
         # the gap-filling method stays the report's own (alternatives may not fill every gap of the data)
         vary = [f for f in FACTORS if f != "impute"]
         unc = run_uncertainty(inp.data, framework, samples=int(samples), seed=seed, unit_sensitivity=False,
-                              vary=vary, backend="sequential" if samples < 64 else "auto", **kw)
+                              vary=vary, backend="sequential" if samples <= 256 else "auto", **kw)
     if unc is None:
         return None, None
     tab = getattr(unc, "rank_intervals", unc)
@@ -205,7 +294,7 @@ def _uncertainty_inputs(unc, inp, framework, opts, samples, seed, res) -> tuple[
 def _meta(res, inp, year, lang, unit_name: str | None = None) -> list[tuple[str, str]]:
     fw = res.framework
     s = res.manifest.get("settings", {})
-    out = [(t("report.meta.data", lang), inp.source),
+    out = [(t("report.meta.data", lang), _source_label(inp.source, lang)),
            (t("report.meta.framework", lang), (fw.meta.get("title_zh") or fw.label(fw.root, "zh")) if lang == "zh"
             else f"{fw.name} — {fw.meta.get('title_en', '') or ''}".strip(" —")),
            (t("report.meta.year", lang), str(year)),
@@ -217,6 +306,20 @@ def _meta(res, inp, year, lang, unit_name: str | None = None) -> list[tuple[str,
     if unit_name:
         out.insert(0, (t("report.meta.region", lang), unit_name))
     return out
+
+
+def _source_label(source: str, lang: str) -> str:
+    """The data source in the reader's words: a built-in dataset by its catalogue description, a file by name."""
+    src = str(source)
+    if src.startswith("dataset "):
+        name = src[len("dataset "):]
+        try:
+            return t(f"report.dataset.{name}", lang)
+        except KeyError:
+            return t("report.dataset.other", lang, name=name)
+    if src == "DataFrame":
+        return t("report.dataset.frame", lang)
+    return t("report.dataset.file", lang, name=Path(src).name)
 
 
 def _setting_label(step: str, value, lang: str) -> str:
@@ -240,7 +343,8 @@ def _dims(res) -> list[str]:
 def _ranking(res, inp, year, lang, unc) -> pd.DataFrame:
     names = _names(inp, lang)
     groups = _group_labels(inp, lang)
-    sc = res.scores[res.scores["period"].astype(int) == year].assign(unit=lambda d: d["unit"].astype(str))
+    ds = res.display_scores()  # ranks of the scores as shown (4 decimals): equal-looking scores share a rank
+    sc = ds[ds["period"].astype(int) == year].assign(unit=lambda d: d["unit"].astype(str))
     root = res.framework.root
     r = sc[sc["node"] == root][["unit", "score", "rank"]].copy()
     r.insert(1, "name", r["unit"].map(lambda u: names.get(u, u)))
@@ -319,7 +423,8 @@ def _national(res, inp, year, lang, unc, geo, sens=None, unc_result=None) -> Rep
     doc.sections.append(s)
 
     # dimensions: multi-level header (dimension / score, rank)
-    sc = res.scores[res.scores["period"].astype(int) == year].assign(unit=lambda d: d["unit"].astype(str))
+    ds = res.display_scores()
+    sc = ds[ds["period"].astype(int) == year].assign(unit=lambda d: d["unit"].astype(str))
     dims = _dims(res)
     names = _names(inp, lang)
     w = sc[sc["node"].isin(dims)].pivot(index="unit", columns="node", values=["score", "rank"])
@@ -408,15 +513,18 @@ def _convergence_section(res, inp, year, lang) -> Section:
         s.blocks.append(Missing(L("report.section.convergence"), [], str(exc)))
         return s
     tr = sg.attrs.get("trend", {})
-    s.blocks.append(Table(sg.rename(columns={"period": L("common.period"), "sigma_log": "σ (ln)", "cv": "CV",
-                                             "n": "n"}), caption=L("report.caption.sigma"), sheet="sigma"))
-    s.blocks.append(Chart(_line_option(sg["period"].tolist(), {"σ (ln)": sg["sigma_log"].tolist(), "CV": sg["cv"].tolist()},
+    sl, cvl = L("report.col.sigma_log"), L("report.col.cv")
+    s.blocks.append(Table(sg.rename(columns={"period": L("common.period"), "sigma_log": sl, "cv": cvl,
+                                             "n": L("report.col.n_sigma")}), caption=L("report.caption.sigma"),
+                          sheet="sigma"))
+    s.blocks.append(Chart(_line_option(sg["period"].tolist(), {sl: sg["sigma_log"].tolist(), cvl: sg["cv"].tolist()},
                                        L("report.caption.sigma")), height=300))
     b = bt.iloc[0]
     s.blocks.append(Facts([
-        (L("report.col.sigma_trend"), f"{tr.get('slope', float('nan')):+.4f} (p = {tr.get('p_value', float('nan')):.3f})"),
-        ("β", f"{b['beta']:+.4f} (se {b['se']:.4f}, p = {b['p_value']:.3f}, n = {int(b['n'])}, "
-              f"{int(b['start'])}–{int(b['end'])})"),
+        (L("report.col.sigma_trend"), L("report.fmt.sigma_trend", slope=f"{tr.get('slope', float('nan')):+.4f}",
+                                        p=f"{tr.get('p_value', float('nan')):.3f}")),
+        ("β", L("report.fmt.beta", beta=f"{b['beta']:+.4f}", se=f"{b['se']:.4f}", p=f"{b['p_value']:.3f}",
+                n=int(b["n"]), start=int(b["start"]), end=int(b["end"]))),
         (L("report.col.half_life"), "—" if not np.isfinite(b["half_life"]) else f"{b['half_life']:.1f}"),
     ], title=L("report.caption.beta")))
     s.blocks.append(Text(L("report.note.convergence"), "note"))
@@ -425,9 +533,13 @@ def _convergence_section(res, inp, year, lang) -> Section:
 
 def _typology_overview(inp, year, lang) -> Section:
     L = lambda k, **kw: t(k, lang, **kw)  # noqa: E731
+    from nqpf.guide.sources import cite
     from nqpf.guide.typology import check_typology_data, classify_all, load_typology
 
-    s = Section("typology", L("report.section.typology_all"), intro=L("report.intro.typology"))
+    # the rules' sources by title and section in the reader's language, as in the regional report
+    s = Section("typology", L("report.section.typology_all"),
+                intro=L("report.intro.typology_plain", cite=_join([cite("seed 002 §5.1", lang),
+                                                                   cite("seed 002 §4.3", lang)], lang)))
     typ = load_typology()
     miss = check_typology_data(inp.data, typ)
     if len(miss) == len(typ.indicators()):
@@ -458,54 +570,57 @@ def _tfp_section(inp, year, lang, names, unit: str | None = None) -> Section:
 
     present = set(d["indicator"].unique())
     have = [c for c in TFP_CANDIDATES if c in present]
-    lab = _ind_label(inp, lang)
+    lab0 = _ind_label(inp, lang)
+    cut: list[str] = []
+
+    def lab(c: str) -> str:  # zh: a catalogue name's English citation, e.g. "(Cao & Dai 2025)", is left to the en report
+        name = lab0(c)
+        plain = _LATIN_PAREN.sub("", name).strip() if lang == "zh" else name
+        if plain != name and _CJK.search(plain):
+            cut.append(c)
+            return plain
+        return name
+
     added = False
     for c in have:
         x = d[(d["indicator"] == c) & (d["period"] == year)][["unit", "value"]].dropna()
         if x.empty:
             continue
-        x = x.sort_values("value", ascending=False)
         x.insert(1, "name", x["unit"].map(lambda u: names.get(u, u)))
-        x["rank"] = x["value"].rank(ascending=False, method="min").astype(int)
+        x["rank"] = display_rank(x["value"], digits=DISPLAY_DIGITS).to_numpy()  # ties as printed (4 decimals)
+        x = x.sort_values(["rank", "unit"], kind="mergesort")
         s.blocks.append(Table(x.rename(columns={"unit": L("report.col.unit"), "name": L("report.col.name"),
                                                 "value": lab(c), "rank": L("report.col.rank")}).reset_index(drop=True),
                               caption=L("report.caption.tfp_indicator", name=lab(c), year=year), sheet=f"tfp_{c}"[:31],
-                              highlight=unit))
+                              highlight=unit, formats={lab(c): f"{{:.{DISPLAY_DIGITS}f}}"}))
         added = True
-    # DEA efficiency for the year, when inputs and output exist
-    need = [*DEA_INPUTS, DEA_OUTPUT]
-    lacking = [c for c in need if c not in present]
-    if lacking:
-        s.blocks.append(Missing(L("report.caption.dea"), lacking))
-    else:
-        w = d[(d["period"] == year) & d["indicator"].isin(need)].pivot(index="unit", columns="indicator",
-                                                                          values="value").dropna()
-        if len(w) < 5:
-            yr = d[(d["period"] == year) & d["indicator"].isin(need)].dropna(subset=["value"])
-            short = [c for c in need if yr[yr["indicator"] == c]["unit"].nunique() < 5]
-            s.blocks.append(Missing(L("report.caption.dea"), [f"{lab(c)} ({year})" for c in short] or need,
-                                    L("report.needs.five_units")))
-        else:
-            try:
-                from nqpf.productivity.dea import dea
+    # provincial green TFP, defined once in nqpf.productivity.recipes (the CLI, the dashboard and the docs use it)
+    from nqpf.productivity.recipes import PROVINCIAL_GREEN_TFP as rec
 
-                e = dea(w.reset_index(), list(DEA_INPUTS), [DEA_OUTPUT], id="unit", model="ccr", orientation="input",
-                        slacks=False)
-                e = e[["unit", "efficiency"]].sort_values("efficiency", ascending=False)
-                e.insert(1, "name", e["unit"].astype(str).map(lambda u: names.get(u, u)))
-                s.blocks.append(Table(e.rename(columns={"unit": L("report.col.unit"), "name": L("report.col.name"),
-                                                        "efficiency": L("report.col.efficiency")}).reset_index(drop=True),
-                                      caption=L("report.caption.dea_table", year=year,
-                                                inputs=", ".join(lab(c) for c in DEA_INPUTS), output=lab(DEA_OUTPUT)),
-                                      sheet="dea", highlight=unit, formats={L("report.col.efficiency"): "{:.4f}"}))
-                added = True
-            except ImportError:
-                s.blocks.append(Missing(L("report.caption.dea"), ["nqpf.productivity.dea"]))
-            except NQPFError as exc:
-                s.blocks.append(Missing(L("report.caption.dea"), [], str(exc)))
+    lacking = rec.missing(present)
+    if lacking:
+        s.blocks.append(Missing(rec.label(lang), lacking))
+    else:
+        try:
+            g = rec.compute(d)
+            e = rec.summary(g)
+            e.insert(2, "name", e["unit"].map(lambda u: names.get(u, u)))
+            cols = {"rank": L("report.col.rank"), "unit": L("report.col.unit"), "name": L("report.col.name"),
+                    "cum_tfpch": L("report.prod.cum_gml", a=rec.years[0], b=rec.years[1]),
+                    "tfpch": L("report.prod.gmean_gml"), "effch": L("report.prod.gmean_effch"),
+                    "techch": L("report.prod.gmean_techch")}
+            s.blocks.append(Table(e[list(cols)].rename(columns=cols), caption=rec.label(lang), sheet="gml",
+                                  highlight=unit, formats={cols["cum_tfpch"]: "{:.3f}", cols["tfpch"]: "{:.4f}",
+                                                           cols["effch"]: "{:.4f}", cols["techch"]: "{:.4f}"}))
+            s.blocks.append(Text(rec.note(lang, g), "note"))
+            added = True
+        except NQPFError as exc:
+            s.blocks.append(Missing(rec.label(lang), [], str(exc)))
     if not added and not have:
         s.blocks.append(Missing(L("report.section.tfp"), list(TFP_CANDIDATES)))
     s.blocks.append(Text(L("report.note.tfp"), "note"))
+    if lang == "zh" and (cut or added):  # the methods' and measures' literature is cited in the English edition
+        s.blocks.append(Text(L("report.note.tfp_cite_en"), "note"))
     return s
 
 
@@ -521,16 +636,30 @@ def _regional(res, inp, unit, year, lang, unc, geo) -> ReportDoc:
     nl = _node_labeller(fw, inp, lang)
 
     prof = build_profile(res, unit, year, units=inp.units, data=inp.data, uncertainty=unc, lang=lang)
+    _display_profile_ranks(prof, res, unit, year)
     series = {n: (fw.node(n).get("series") if isinstance(fw.node(n).get("series"), str) and fw.node(n).get("series")
                   else n) for n in fw.leaves}
     name = names.get(unit, unit)
     doc = ReportDoc(title=L("report.regional.title", name=name, year=year), lang=lang,
                     subtitle=L("report.subtitle", framework=fw.label(fw.root, lang)),
                     meta=_meta(res, inp, year, lang, unit_name=f"{name} ({unit})"))
-    doc.sections.append(_summary_regional(res, unit, name, year, lang, unc, nl))
+
+    # --- typology and guide first: the summary draws on them
+    typ = load_typology()
+    miss = check_typology_data(inp.data, typ)
+    placement = None if len(miss) == len(typ.indicators()) else classify(inp.data, unit, year, typ)
+    guide, guide_error = None, None
+    try:
+        guide = action_guide(prof, placement, inp.data, catalogue=inp.catalogue, lang=lang,
+                             directions_override={series[n]: fw.direction(n) for n in fw.leaves},
+                             labels={i: nl(i) for i in set(inp.data["indicator"].astype(str))}, leaf_series=series)
+    except NQPFError as exc:
+        guide_error = str(exc)
+    doc.sections.append(_summary_regional(res, unit, name, year, lang, unc, nl, prof=prof, guide=guide))
+    doc.sections.append(_regional_ranking_section(res, inp, unit, year, lang, unc))
 
     # --- profile
-    s = Section("profile", L("report.section.profile"), intro=L("report.intro.profile"))
+    s = Section("profile", L("report.section.profile"), intro=L("report.intro.profile_plain"))
     r0 = prof.scores.iloc[0]
     facts = [(L("report.col.score"), f"{r0['score']:.4f}"),
              (L("report.col.rank"), f"{int(r0['rank'])} / {int(r0['n_units'])}"
@@ -546,11 +675,13 @@ def _regional(res, inp, unit, year, lang, unc, geo) -> ReportDoc:
     st["node"] = st["node"].map(nl)
     st = st.drop(columns=["level"]).rename(columns={
         "node": L("report.col.dimension"), "score": L("report.col.score"), "rank": L("report.col.rank"),
-        "n_units": "n", "change": L("report.col.change"), "slope": L("report.col.slope"),
+        "n_units": L("report.col.n_units"), "change": L("report.col.change"), "slope": L("report.col.slope"),
         "national_mean": L("report.col.national_mean"), "group_mean": L("report.col.group_mean"),
         "peer_mean": L("report.col.peer_mean"), "rank_p05": L("report.col.rank_p05"),
         "rank_p95": L("report.col.rank_p95")})
-    s.blocks.append(Table(st, caption=L("report.caption.profile", name=name, year=year), sheet="profile"))
+    s.blocks.append(Table(st, caption=L("report.caption.profile", name=name, year=year), sheet="profile",
+                          formats={L("report.col.rank_p05"): "{:.0f}", L("report.col.rank_p95"): "{:.0f}",
+                                   L("report.col.change"): "{:+.4f}", L("report.col.slope"): "{:+.4f}"}))
     dims = prof.scores[prof.scores["level"] == 1]
     if len(dims) >= 3:
         ind_max = [{"name": nl(n), "max": 1} for n in dims["node"]]
@@ -563,6 +694,7 @@ def _regional(res, inp, unit, year, lang, unc, geo) -> ReportDoc:
                                    {"name": L("report.col.peer_mean"), "value": [round(float(v), 4) for v in dims["peer_mean"]]}]}]},
                               height=420))
     tr = prof.trend
+    tr = tr[tr["period"].astype(int) <= year]  # the report's year is the end of the trend
     piv = tr.pivot(index="period", columns="node", values="score")
     s.blocks.append(Chart(_line_option(piv.index.tolist(), {nl(c): piv[c].tolist() for c in piv.columns},
                                        L("report.caption.trend", name=name)), height=340))
@@ -582,7 +714,7 @@ def _regional(res, inp, unit, year, lang, unc, geo) -> ReportDoc:
         s.blocks.append(Table(x, caption=L(f"report.caption.{key}"), sheet=key))
     doc.sections.append(s)
 
-    # --- obstacles and coupling
+    # --- obstacles, the sources' diagnosed obstacles and coupling
     s = Section("obstacles", L("report.section.obstacles"), intro=L("report.intro.obstacles"))
     if prof.obstacles is not None:
         ob = prof.obstacles.copy()
@@ -594,30 +726,51 @@ def _regional(res, inp, unit, year, lang, unc, geo) -> ReportDoc:
                                                  "rank": L("report.col.rank")}),
                               caption=L("report.caption.obstacles"), sheet="obstacles",
                               formats={L("report.col.obstacle"): "{:.1%}"}))
+    rel = getattr(prof, "relative_obstacles", None)
+    if rel is not None and len(rel):
+        ro = rel[(rel["level"] == "dimension") | (rel["rank"] <= 5)].copy()
+        ro = ro[[c for c in ("node", "level", "obstacle", "deviation", "rank") if c in ro.columns]]
+        ro["node"] = ro["node"].map(nl)
+        ro["level"] = ro["level"].map(lambda v: L(f"report.level.{v}"))
+        s.blocks.append(Table(ro.rename(columns={"node": L("report.col.indicator"), "level": L("report.col.level"),
+                                                 "obstacle": L("report.col.obstacle"),
+                                                 "deviation": L("report.col.deviation"),
+                                                 "rank": L("report.col.rank")}),
+                              caption=L("report.caption.obstacles_relative"), sheet="obstacles_relative",
+                              formats={L("report.col.obstacle"): "{:.1%}"}))
+    if guide is not None:
+        s.blocks.extend(_diagnosis_blocks(guide, lang))
     for m in prof.missing:
         if m["section"] in ("obstacles", "coupling"):
             s.blocks.append(Missing(L(f"report.missing.{m['section']}"), m["needs"], m["reason"]))
     if prof.coupling:
         c = prof.coupling
         s.blocks.append(Facts([(L("report.col.systems"), " × ".join(nl(x) for x in c["systems"])),
-                               ("U", ", ".join(f"{u:.3f}" for u in c["U"])), ("C", f"{c['C']:.3f}"),
-                               ("T", f"{c['T']:.3f}"), ("D", f"{c['D']:.3f} ({c['grade']})"),
-                               (L("report.col.national_mean") + " D", f"{c['D_national_mean']:.3f}")],
+                               (L("report.coupling.U"), _join([f"{u:.3f}" for u in c["U"]], lang)),
+                               (L("report.coupling.C"), f"{c['C']:.3f}"), (L("report.coupling.T"), f"{c['T']:.3f}"),
+                               (L("report.coupling.D"), f"{c['D']:.3f} ({c['grade']})"),
+                               (L("report.coupling.D_mean"), f"{c['D_national_mean']:.3f}")],
                               title=L("report.caption.coupling")))
     doc.sections.append(s)
+
+    # --- action guide (its summary, the ranked paths, paths not advised) and its other parts
+    doc.sections.append(_action_section(guide, guide_error, lang, names, nl))
+    if guide is not None:
+        doc.sections.append(_strengths_cases_section(guide, lang, names))
+        doc.sections.append(_targets_section(guide, lang))
 
     # --- TFP
     doc.sections.append(_tfp_section(inp, year, lang, names, unit=unit))
 
     # --- typology
-    typ = load_typology()
-    s = Section("typology", L("report.section.typology"), intro=L("report.intro.typology"))
-    miss = check_typology_data(inp.data, typ)
-    placement = None
-    if len(miss) == len(typ.indicators()):
-        s.blocks.append(Missing(L("report.section.typology"), miss))
+    from nqpf.guide.sources import cite
+
+    s = Section("typology", L("report.section.typology"),
+                intro=L("report.intro.typology_plain", cite=_join([cite("seed 002 §5.1", lang),
+                                                                   cite("seed 002 §4.3", lang)], lang)))
+    if placement is None:
+        s.blocks.append(Missing(L("report.section.typology"), [_ind_label(inp, lang)(m) for m in miss]))
     else:
-        placement = classify(inp.data, unit, year, typ)
         de = [typ.type_label(x, lang) for x in placement.data_economy]
         s.blocks.append(Facts([(L("report.col.type_dr"), typ.type_label(placement.digital_real, lang)),
                                (L("report.col.type_de"), ("、" if lang == "zh" else ", ").join(de) if de else L("report.none"))]))
@@ -630,71 +783,18 @@ def _regional(res, inp, unit, year, lang, unc, geo) -> ReportDoc:
                              + (f" + {c['offset']:.2f}" if c["offset"] else ""),
                              L("report.col.value"): c["left_value"], L("report.col.threshold"): c["threshold"],
                              L("report.col.holds"): L("report.yes") if c["holds"] else L("report.no")})
-            if e["kind"] == "digital_real" and e["holds"]:
-                pass
         s.blocks.append(Table(pd.DataFrame(rows), caption=L("report.caption.typology_evidence"), sheet="typology_rules"))
         mt = placement.measures.assign(
             score=placement.measures["score"].map(lambda x: typ.scores[x]["label"][lang]),
             measure=placement.measures["measure"].map(lambda x: typ.measures[x]["label"][lang]))
         s.blocks.append(Table(mt.rename(columns={"score": L("report.col.score_name"), "measure": L("report.col.measure"),
                                                  "raw": L("report.col.value"), "percentile": L("report.col.percentile"),
-                                                 "n_units": "n"}),
+                                                 "n_units": L("report.col.n_units")}),
                               caption=L("report.caption.typology_measures"), sheet="typology_measures"))
         if miss:
-            s.blocks.append(Text(L("report.note.typology_missing", items=", ".join(miss)), "warning"))
+            s.blocks.append(Text(L("report.note.typology_missing",
+                                   items=_join([_ind_label(inp, lang)(m) for m in miss], lang)), "warning"))
         s.blocks.append(Text(L("report.note.typology"), "note"))
-    doc.sections.append(s)
-
-    # --- action guide
-    s = Section("action", L("report.section.action"), intro=L("guide.not_causal"))
-    try:
-        guide = action_guide(prof, placement, inp.data, catalogue=inp.catalogue, lang=lang,
-                             directions_override={series[n]: fw.direction(n) for n in fw.leaves},
-                             labels={i: nl(i) for i in set(inp.data["indicator"].astype(str))}, leaf_series=series)
-    except NQPFError as exc:
-        s.blocks.append(Missing(L("report.section.action"), [], str(exc)))
-        doc.sections.append(s)
-        return doc
-    if not guide.recommendations:
-        s.blocks.append(Text(L("report.note.no_recommendation"), "note"))
-    gt = guide.table()
-    if len(gt):
-        gt["triggers"] = [", ".join(nl(i) for i in r.triggers["indicator"]) for r in guide.recommendations]
-        s.blocks.append(Table(gt.rename(columns={"rank": L("report.col.rank"), "path": "id", "title": L("report.col.path"),
-                                                 "citation": L("report.col.citation"), "score": L("report.col.evidence_score"),
-                                                 "evidence": L("report.col.evidence"), "type_factor": L("report.col.type_factor"),
-                                                 "triggers": L("report.col.triggers"), "why": L("report.col.why")}),
-                              caption=L("report.caption.action"), sheet="action"))
-    for k, r in enumerate(guide.recommendations[:6]):
-        s.blocks.append(Text(f"{k + 1}. {r.title} — {r.citation}", "p"))
-        s.blocks.append(Text(r.summary, "note"))
-        s.blocks.append(Text(r.why, "p"))
-        trg = r.triggers.assign(indicator=r.triggers["indicator"].map(nl),
-                                concept=r.triggers["concept"].map(lambda c: _concept_label(c, lang)),
-                                reason=r.triggers["reason"].map(lambda x: L(f"report.reason.{x.replace('+', '_')}")))
-        s.blocks.append(Table(trg.rename(columns={"indicator": L("report.col.indicator"), "concept": L("report.col.concept"),
-                                                  "value": L("report.col.normalised"), "peer_mean": L("report.col.peer_mean"),
-                                                  "gap": L("report.col.gap"), "obstacle": L("report.col.obstacle"),
-                                                  "reason": L("report.col.reason")}),
-                              caption=L("report.caption.triggers"), sheet=f"action_{k + 1}_triggers",
-                              formats={L("report.col.obstacle"): "{:.1%}"}))
-        if len(r.peer_trajectories):
-            pt = r.peer_trajectories.assign(indicator=r.peer_trajectories["indicator"].map(nl),
-                                            peer_name=r.peer_trajectories["peer"].map(lambda u: names.get(u, u)))
-            s.blocks.append(Table(pt.drop(columns=["peer"]).rename(columns={
-                "indicator": L("report.col.indicator"), "peer_name": L("report.col.peer"),
-                "start_year": L("report.col.start_year"), "start_value": L("report.col.start_value"),
-                "end_year": L("report.col.end_year"), "end_value": L("report.col.end_value"),
-                "gain": L("report.col.gain"), "co_movers": L("report.col.co_movers")}),
-                caption=L("report.caption.trajectories"), sheet=f"action_{k + 1}_peers"))
-        else:
-            s.blocks.append(Text(L("report.note.no_trajectory"), "note"))
-    if guide.not_assessable:
-        s.blocks.append(Missing(L("report.caption.not_assessable"),
-                                [f"{a['path_id']}: {', '.join(_concept_label(c, lang) for c in a['concepts_without_indicators'])}"
-                                 for a in guide.not_assessable]))
-    if guide.not_triggered:
-        s.blocks.append(Text(L("report.note.not_triggered", items=", ".join(guide.not_triggered)), "note"))
     doc.sections.append(s)
 
     # --- map with the region
@@ -708,14 +808,210 @@ def _regional(res, inp, unit, year, lang, unc, geo) -> ReportDoc:
         s.blocks.append(MapBlock(sc.assign(unit=sc["unit"].astype(str)).set_index("unit")["score"],
                                  title=L("report.caption.map", year=year), legend=L("report.col.score"), highlight=unit))
     doc.sections.append(s)
+    doc.sections.extend(_reader_sections(res, inp, lang, names))
     return doc
+
+
+def _path_titles(lang: str) -> dict[str, str]:
+    from nqpf.guide.knowledge import default_knowledge
+
+    return {p.id: p.title[lang] for p in default_knowledge().paths}
+
+
+def _regional_ranking_section(res, inp, unit, year, lang, unc, k: int = 3, names: dict | None = None,
+                              rk: pd.DataFrame | None = None) -> Section:
+    """The region among the ``k`` units ranked above and below it, with rank intervals when available."""
+    L = lambda key, **kw: t(key, lang, **kw)  # noqa: E731
+    s = Section("ranking", L("report.section.regional_ranking"), intro=L("report.intro.regional_ranking"))
+    rk = _ranking(res, inp, year, lang, unc) if rk is None else rk
+    if names is not None:
+        rk = rk.assign(name=rk["unit"].map(lambda u: names.get(u, u)))
+    pos = rk.index[rk["unit"] == unit]
+    if not len(pos):
+        return s
+    i = int(pos[0])
+    near = rk.iloc[max(0, i - k): i + k + 1]
+    cols = {"name": L("report.col.name"), "score": L("report.col.score"), "rank": L("report.col.rank"),
+            "rank_p05": L("report.col.rank_p05"), "rank_p95": L("report.col.rank_p95")}
+    near = near[[c for c in cols if c in near.columns]]
+    s.blocks.append(Table(near.rename(columns=cols).reset_index(drop=True),
+                          caption=L("report.caption.regional_ranking", year=year, k=k), sheet="ranking",
+                          highlight=rk.loc[i, "name"],
+                          formats={cols["score"]: "{:.4f}", cols["rank_p05"]: "{:.0f}", cols["rank_p95"]: "{:.0f}"}))
+    if unc is None or "rank_p05" not in rk or not rk["rank_p05"].notna().any():
+        s.blocks.append(Missing(L("report.missing.uncertainty"), [L("report.needs.uncertainty")]))
+    return s
+
+
+def _diagnosis_blocks(guide, lang) -> list:
+    L = lambda k, **kw: t(k, lang, **kw)  # noqa: E731
+    d = guide.diagnosis
+    if d is None or not len(d):
+        return []
+    d = d[d["measurable"]]
+    tab = pd.DataFrame({
+        L("report.diag_src.col.obstacle"): d["label"].to_numpy(),
+        L("report.diag_src.col.citation"): [c or "—" for c in d["citation"]],
+        L("report.diag_src.col.share"): d["share"].astype(float).to_numpy(),
+        L("report.diag_src.col.below"): d["n_below_peers"].astype(int).to_numpy(),
+        L("report.diag_src.col.shown"): [L("report.yes") if x else L("report.no") for x in d["shown"]],
+        L("report.diag_src.col.evidence"): [e or "—" for e in d["evidence"]]})
+    return [Table(tab, caption=L("report.caption.diagnosis"), sheet="diagnosis",
+                  formats={L("report.diag_src.col.share"): "{:.1%}"}),
+            Text(L("report.diag_src.note"), "note")]
+
+
+def _action_section(guide, guide_error, lang, names, nl) -> Section:
+    L = lambda k, **kw: t(k, lang, **kw)  # noqa: E731
+    s = Section("action", L("report.section.action"), intro=L("guide.not_causal"))
+    if guide is None:
+        s.blocks.append(Missing(L("report.section.action"), [], guide_error or ""))
+        return s
+    titles = _path_titles(lang)
+    lines = guide.summary_lines(3, names=names)
+    if lines:
+        s.blocks.append(Text(L("report.caption.guide_summary"), "note"))
+        s.blocks.extend(Text(x, "finding") for x in lines)
+    if not guide.recommendations:
+        s.blocks.append(Text(L("report.note.no_recommendation"), "note"))
+    gt = guide.table()
+    if len(gt):
+        gt["triggers"] = [_join([nl(i) for i in r.triggers["indicator"]], lang) for r in guide.recommendations]
+        if any(r.covered_by for r in guide.recommendations):  # why a higher score can sit lower in the order
+            gt["covered_by"] = [_join([titles.get(p, p) for p in r.covered_by], lang) or "—"
+                                for r in guide.recommendations]
+        gt = gt.drop(columns=["path"])
+        s.blocks.append(Table(gt.rename(columns={"rank": L("report.col.rank"), "title": L("report.col.path"),
+                                                 "citation": L("report.col.citation"), "score": L("report.col.evidence_score"),
+                                                 "evidence": L("report.col.evidence"), "type_factor": L("report.col.type_factor"),
+                                                 "triggers": L("report.col.triggers"), "why": L("report.col.why"),
+                                                 "covered_by": L("report.col.covered_by")}),
+                              caption=L("report.caption.action"), sheet="action"))
+        if "covered_by" in gt:
+            s.blocks.append(Text(L("report.note.covered_order",
+                                   pct=f"{float(guide.manifest.get('covered_factor', np.nan)):.0%}"), "note"))
+    for k, r in enumerate(guide.recommendations[:6]):
+        s.blocks.append(Text(f"{k + 1}. {r.title} — {r.citation}", "p"))
+        s.blocks.append(Text(r.summary, "note"))
+        s.blocks.append(Text(r.why, "p"))
+        if r.covered_by:
+            s.blocks.append(Text(L("report.note.covered_by", items=_join([titles.get(p, p) for p in r.covered_by],
+                                                                         lang)), "note"))
+        if r.cautions:
+            s.blocks.append(Text(L("report.note.cautions", items=("；" if lang == "zh" else "; ").join(r.cautions)),
+                                 "warning"))
+        if not len(r.triggers):  # recommended on a documented fact alone: no indicator table to show
+            continue
+        trg = r.triggers.assign(indicator=r.triggers["indicator"].map(nl),
+                                concept=r.triggers["concept"].map(lambda c: _concept_label(c, lang)),
+                                reason=r.triggers["reason"].map(lambda x: L(f"report.reason.{x.replace('+', '_')}")))
+        s.blocks.append(Table(trg.rename(columns={"indicator": L("report.col.indicator"), "concept": L("report.col.concept"),
+                                                  "value": L("report.col.normalised"), "peer_mean": L("report.col.peer_mean"),
+                                                  "gap": L("report.col.gap"), "obstacle": L("report.col.obstacle"),
+                                                  "reason": L("report.col.reason")}),
+                              caption=L("report.caption.triggers"), sheet=f"action_{k + 1}_triggers",
+                              formats={L("report.col.obstacle"): "{:.1%}"}))
+        if len(r.peer_trajectories):
+            pt = r.peer_trajectories.assign(indicator=r.peer_trajectories["indicator"].map(nl),
+                                            peer_name=r.peer_trajectories["peer"].map(lambda u: names.get(u, u)))
+            pt = pt.drop(columns=[c for c in ("peer",) if c in pt.columns])
+            s.blocks.append(Table(pt.rename(columns={
+                "indicator": L("report.col.indicator"), "peer_name": L("report.col.peer"),
+                "start_year": L("report.col.start_year"), "start_value": L("report.col.start_value"),
+                "end_year": L("report.col.end_year"), "end_value": L("report.col.end_value"),
+                "gain": L("report.col.gain"), "co_movers": L("report.col.co_movers")}),
+                caption=L("report.caption.trajectories"), sheet=f"action_{k + 1}_peers"))
+        else:
+            s.blocks.append(Text(L("report.note.no_trajectory"), "note"))
+    if guide.not_applicable:
+        na = pd.DataFrame({
+            L("report.na.col.path"): [n["title"] for n in guide.not_applicable],
+            L("report.na.col.concept"): [n["concept_label"] for n in guide.not_applicable],
+            L("report.na.col.percentile"): [float(n["percentile"]) for n in guide.not_applicable],
+            L("report.na.col.max_pct"): [float(n["max_pct"]) for n in guide.not_applicable],
+            L("report.na.col.reason"): [n["reason"] for n in guide.not_applicable],
+            L("report.na.col.citation"): [n["citation"] for n in guide.not_applicable]})
+        s.blocks.append(Table(na, caption=L("report.caption.not_advised"), sheet="not_advised",
+                              formats={L("report.na.col.percentile"): "{:.2f}", L("report.na.col.max_pct"): "{:.2f}"}))
+    if guide.not_assessable:
+        s.blocks.append(Missing(L("report.caption.not_assessable"), [
+            f"{titles.get(a['path_id'], a['path_id'])}{'：' if lang == 'zh' else ': '}"
+            f"{_join([_concept_label(c, lang) for c in a['concepts_without_indicators']], lang)}"
+            for a in guide.not_assessable]))
+    if guide.not_triggered:
+        s.blocks.append(Text(L("report.note.not_triggered",
+                               items=_join([titles.get(p, p) for p in guide.not_triggered], lang)), "note"))
+    return s
+
+
+def _strengths_cases_section(guide, lang, names) -> Section:
+    L = lambda k, **kw: t(k, lang, **kw)  # noqa: E731
+    s = Section("strengths_cases", L("report.section.strengths_cases"), intro=L("report.intro.strengths_cases"))
+    st = guide.strengths
+    if st is not None and len(st):
+        s.blocks.append(Table(pd.DataFrame({
+            L("report.col.indicator"): st["label"].to_numpy(), L("report.col.normalised"): st["value"].to_numpy(),
+            L("report.col.peer_mean"): st["peer_mean"].to_numpy(), L("report.col.gap"): st["gap"].to_numpy()}),
+            caption=L("report.caption.strengths_build"), sheet="build_on",
+            formats={L("report.col.gap"): "{:+.4f}"}))
+    else:
+        s.blocks.append(Text(L("report.strengths_build.none"), "note"))
+    cs = guide.cases
+    if cs is not None and len(cs):
+        def regions(u: str) -> str:
+            return _join([names.get(x.strip(), x.strip()) for x in str(u).split(",") if x.strip()], lang)
+
+        s.blocks.append(Table(pd.DataFrame({
+            L("report.case.col.title"): cs["title"].to_numpy(),
+            L("report.case.col.relation"): [L(f"report.case.relation.{r}") for r in cs["relation"]],
+            L("report.case.col.industry"): cs["industry"].to_numpy(),
+            L("report.case.col.regions"): [regions(u) for u in cs["units"]],
+            L("report.case.col.mechanism"): cs["mechanism"].to_numpy(),
+            L("report.case.col.citation"): cs["citation"].to_numpy()}),
+            caption=L("report.caption.cases"), sheet="cases"))
+    else:
+        s.blocks.append(Text(L("report.case.none"), "note"))
+    if guide.facts:
+        s.blocks.append(Facts([(f["label"], f["citation"]) for f in guide.facts], title=L("report.caption.facts")))
+    else:
+        s.blocks.append(Text(L("report.facts.none"), "note"))
+    return s
+
+
+def _targets_section(guide, lang) -> Section:
+    L = lambda k, **kw: t(k, lang, **kw)  # noqa: E731
+    s = Section("targets", L("report.section.targets"), intro=L("report.intro.targets"))
+    tg = guide.targets
+    if tg is None or not len(tg):
+        s.blocks.append(Text(L("report.target.none"), "note"))
+        return s
+    src = [L("report.target.source.data") if c == "data" else c for c in tg["current_source"]]
+    tab = pd.DataFrame({
+        L("report.target.col.label"): tg["label"].to_numpy(),
+        L("report.target.col.level"): [L("report.target.level." + ("national" if v == "national" else "region"))
+                                       for v in tg["level"]],
+        L("report.target.col.uom"): [u or "—" for u in tg["unit_of_measure"]],
+        L("report.target.col.current"): tg["current"].astype(float).to_numpy(),
+        L("report.target.col.current_year"): tg["current_year"].to_numpy(),
+        L("report.target.col.current_source"): src,
+        L("report.target.col.target"): tg["target"].astype(float).to_numpy(),
+        L("report.target.col.target_year"): tg["target_year"].to_numpy(),
+        L("report.target.col.distance"): tg["distance"].astype(float).to_numpy(),
+        L("report.target.col.pace"): tg["pace_linear"].astype(float).to_numpy(),
+        L("report.target.col.met"): [L("report.yes") if m else L("report.no") for m in tg["met"]],
+        L("report.target.col.citation"): tg["citation"].to_numpy()})
+    s.blocks.append(Table(tab, caption=L("report.caption.targets"), sheet="targets",
+                          formats={L("report.target.col.current"): "{:.1f}", L("report.target.col.target"): "{:.1f}",
+                                   L("report.target.col.distance"): "{:.1f}", L("report.target.col.pace"): "{:.2f}"}))
+    return s
 
 
 # ---------------------------------------------------------------------------------------------------------
 # executive summary, diagnostics, nominal ranks outside their intervals
 def _root_panel(res, upto: int) -> pd.DataFrame:
     """unit, period, score, rank of the composite index for the periods up to ``upto``."""
-    sc = res.scores[res.scores["node"] == res.framework.root]
+    ds = res.display_scores()
+    sc = ds[ds["node"] == res.framework.root]
     sc = sc.assign(unit=sc["unit"].astype(str), period=sc["period"].astype(int))
     return sc[sc["period"] <= upto][["unit", "period", "score", "rank"]].reset_index(drop=True)
 
@@ -849,9 +1145,12 @@ def _summary_national(res, inp, year, lang, unc, names) -> Section:
     return s
 
 
-def regional_findings(res, unit: str, name: str, year: int, lang: str, unc=None, label=None) -> list[str]:
-    """The regional summary: the unit's rank (and interval), its strongest and weakest dimension, its change
-    on the previous period."""
+def regional_findings(res, unit: str, name: str, year: int, lang: str, unc=None, label=None, *, prof=None,
+                      guide=None) -> list[str]:
+    """The regional summary (3–5 findings): the unit's rank (and interval), its strongest and weakest dimension,
+    its change on the previous period, its binding obstacle relative to its peers' frontier (the profile's
+    ``relative_obstacles``, with the source obstacle it maps to in the guide's diagnosis) and the guide's top
+    path."""
     L = lambda k, **kw: t(k, lang, **kw)  # noqa: E731
     fw = res.framework
     label = label or (lambda n: fw.label(n, lang))
@@ -866,7 +1165,8 @@ def regional_findings(res, unit: str, name: str, year: int, lang: str, unc=None,
     interval = "" if iv is None else L("report.summary.region_interval", lo=_rk(iv[0]), hi=_rk(iv[1]))
     out.append(L("report.summary.region_rank", year=year, name=name, score=f"{r['score']:.4f}", n=len(cur),
                  rank=int(r["rank"]), interval=interval))
-    sc = res.scores.assign(unit=res.scores["unit"].astype(str), period=res.scores["period"].astype(int))
+    ds = res.display_scores()
+    sc = ds.assign(unit=ds["unit"].astype(str), period=ds["period"].astype(int))
     d = sc[(sc["unit"] == unit) & (sc["period"] == year) & sc["node"].isin(_dims(res))]
     if len(d) >= 2:
         d = d.sort_values(["rank", "score"], ascending=[True, False], kind="mergesort")
@@ -880,12 +1180,50 @@ def regional_findings(res, unit: str, name: str, year: int, lang: str, unc=None,
             p = p.iloc[0]
             out.append(L("report.summary.region_change", prev=int(prev[-1]), ds=f"{r['score'] - p['score']:+.4f}",
                          r0=int(p["rank"]), r1=int(r["rank"])))
-    return out
+    ob = getattr(prof, "relative_obstacles", None) if prof is not None else None
+    if ob is None and prof is not None:
+        ob = prof.obstacles
+    if ob is not None and len(ob):
+        oi = ob[(ob["level"] == "indicator") & (ob["obstacle"] > 0)].sort_values(["obstacle", "node"],
+                                                                                 ascending=[False, True],
+                                                                                 kind="mergesort")
+        if len(oi):
+            top = oi.iloc[0]
+            src = ""
+            d = getattr(guide, "diagnosis", None)
+            if d is not None and len(d):
+                shown = d[d["shown"] & (d["id"] != "unmapped")]
+                if len(shown):
+                    src = L("report.summary.region_obstacle_src", label=shown["label"].iloc[0],
+                            share=f"{float(shown['share'].iloc[0]):.1%}")
+            out.append(L("report.summary.region_obstacle", name=name, ind=label(str(top["node"])),
+                         ov=f"{float(top['obstacle']):.1%}", src=src))
+    if guide is not None and guide.recommendations:
+        r1 = guide.recommendations[0]
+        cites = [c for c in re.split(r"；|; ", r1.citation) if c]
+        more = t("report.summary.more_sources", lang) if len(cites) > 1 else ""
+        out.append(L("report.summary.region_path", title=r1.title, citation=(cites[0] if cites else "") + more))
+    return out[:5]
 
 
-def _summary_regional(res, unit, name, year, lang, unc, label) -> Section:
+def _display_profile_ranks(prof, res, unit: str, year: int) -> None:
+    """Ranks of the regional profile as shown (issue 13 item 5): node ranks from ``res.display_scores()`` and
+    indicator ranks on the normalised values at 4 decimals (:func:`display_rank`), in place."""
+    ds = res.display_scores()
+    cur = ds[(ds["unit"].astype(str) == unit) & (ds["period"].astype(int) == year)].set_index("node")["rank"]
+    prof.scores["rank"] = prof.scores["node"].map(cur).astype("Int64").to_numpy()
+    nz = res.normalized
+    nz = nz[nz["period"].astype(int) == year]
+    r = display_rank(nz["value"], by=nz["indicator"].to_numpy())
+    mine = pd.Series(r.to_numpy(), index=nz["indicator"].to_numpy())[(nz["unit"].astype(str) == unit).to_numpy()]
+    for tab in (prof.indicators, prof.strengths, prof.weaknesses):
+        if tab is not None and len(tab) and "rank" in tab:
+            tab["rank"] = tab["indicator"].map(mine).astype("Int64").to_numpy()
+
+
+def _summary_regional(res, unit, name, year, lang, unc, label, prof=None, guide=None) -> Section:
     s = Section("summary", t("report.section.summary", lang), intro=t("report.intro.summary_regional", lang))
-    for f in regional_findings(res, unit, name, year, lang, unc, label):
+    for f in regional_findings(res, unit, name, year, lang, unc, label, prof=prof, guide=guide):
         s.blocks.append(Text(f, "finding"))
     return s
 
@@ -950,6 +1288,9 @@ def _diagnostics_section(res, inp, year, lang, names) -> Section:
         L("report.col.indicator"): [nl(str(i)) if isinstance(i, str) and i else "—" for i in fl["indicator"]],
         L("report.col.value"): fl["value"].astype(float).to_numpy(),
     })
+    raw = _outlier_raw(res, fl)
+    if raw is not None:  # outliers are found on treated values (e.g. winsorised): show the raw value beside
+        tab[L("report.diag.col.raw")] = raw
     if lang != "zh":  # the detail text is English: the Chinese report shows the translated columns only
         tab[L("report.diag.col.detail")] = fl["detail"].astype(str).to_numpy()
     s.blocks.append(Table(tab.reset_index(drop=True), caption=L("report.diag.caption_flags", year=year),
@@ -958,10 +1299,33 @@ def _diagnostics_section(res, inp, year, lang, names) -> Section:
     return s
 
 
+def _outlier_raw(res, fl: pd.DataFrame) -> np.ndarray | None:
+    """Raw (pre-treatment) values of the outlier rows of ``fl``, NaN elsewhere; None without outlier rows."""
+    from nqpf.index.diagnostics import outlier_raw_values
+
+    is_out = (fl["check"] == "outlier").to_numpy()
+    RAW = outlier_raw_values(res)
+    if RAW is None or not is_out.any():
+        return None
+    row = {(str(u), int(p)): i for i, (u, p) in enumerate(zip(res.units, res.periods, strict=True))}
+    col = {leaf: j for j, leaf in enumerate(res.framework.leaves)}
+    out = np.full(len(fl), np.nan)
+    for k, (c, u, p, ind) in enumerate(zip(fl["check"], fl["unit"], fl["period"], fl["indicator"], strict=True)):
+        if c == "outlier" and ind in col and (str(u), int(p)) in row:
+            out[k] = RAW[row[(str(u), int(p))], col[ind]]
+    return out
+
+
 # --- indicator system, methods, data sources, limitations (issue 13 item 2) -----------------------------
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
 _DERIVED = re.compile(r"^\s*Derived by nqpf from [^.]*\.\s*Sources:\s*", re.IGNORECASE)
+
+
+_LATIN_PAREN = re.compile(r"\s*[（(][^（）()]*[A-Za-z][^（）()]*[)）]")  # a parenthesis with Latin letters
+
+
+_UOM_ZH = {"ratio": "比值", "index": "指数", "share": "比重", "km2": "平方千米", "Mt": "百万吨"}
 
 
 def _zh_ok(text: str) -> bool:
@@ -1030,6 +1394,8 @@ def _indicators_section(res, inp, lang) -> Section:
         else:
             shown = src
         uom = row.get("unit_of_measure") or fw.node(leaf).get("unit") or "—"
+        if lang == "zh":  # unit names spelled in English in a catalogue (ratio, km²) in Chinese
+            uom = _UOM_ZH.get(str(uom), str(uom)).replace("km²", "平方千米")
         rows.append({
             L("report.ind.col.dimension"): fw.label(dim, lang) if dim else "—",
             L("report.col.indicator"): fw.label(leaf, lang),

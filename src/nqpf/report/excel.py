@@ -39,13 +39,47 @@ def sheet_name(name: str, used: set[str]) -> str:
     return out
 
 
+_PY_FMT = re.compile(r"^\{:(?P<plus>\+)?(?P<comma>,)?\.(?P<d>\d+)(?P<kind>[f%])\}$")
+_RANK_WORDS = ("rank", "排名", "位次", "名次")
+
+
+def _keep(v: str) -> str:
+    return v
+
+
+_safe = safe_text
+
+
+def text_width(v: str) -> int:
+    """Display width of a text in a spreadsheet column: CJK (and other wide) characters count double."""
+    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in v)
+
+
+def excel_format(py: str | None) -> str | None:
+    """The Excel number format of a Python format used in reports: '{:.4f}' → '0.0000', '{:.1%}' → '0.0%',
+    '{:,.0f}' → '#,##0', '{:+.3f}' → '+0.000;-0.000;0.000'; None when it has no direct equivalent."""
+    m = _PY_FMT.match(py or "")
+    if not m:
+        return None
+    d = int(m["d"])
+    body = ("#,##0" if m["comma"] else "0") + ("." + "0" * d if d else "")
+    if m["kind"] == "%":
+        body += "%"
+    return f"+{body};-{body};{body}" if m["plus"] else body
+
+
 def _number_format(col: str, s: pd.Series) -> str | None:
+    """A column's number format from its dtype and header: integers '0'; ranks (a header naming a rank, such
+    as 'Rank 5 %') '0' or '0.0' when some are fractional quantiles — never a percentage; shares '0.0%'."""
     if not pd.api.types.is_numeric_dtype(s):
         return None
     if pd.api.types.is_integer_dtype(s) or pd.api.types.is_bool_dtype(s):
         return "0"
     low = str(col).lower()
-    if any(k in low for k in ("share", "percent", "%", "占比")):
+    if any(k in low for k in _RANK_WORDS):
+        v = s.replace([np.inf, -np.inf], np.nan).dropna().astype(float)
+        return "0" if np.allclose(v, np.round(v)) else "0.0"
+    if any(k in low for k in ("share", "percent", "%", "占比", "贡献率", "比重")):
         return "0.0%"
     v = s.abs().replace([np.inf], np.nan).dropna()
     if len(v) and v.max() >= 1000:
@@ -53,8 +87,15 @@ def _number_format(col: str, s: pd.Series) -> str | None:
     return "0.0000"
 
 
-def write_table(ws, df: pd.DataFrame, *, title: str = "") -> None:
-    """Write ``df`` on ``ws`` with its (possibly multi-level) header, frozen below the header."""
+def write_table(ws, df: pd.DataFrame, *, title: str = "", formats: dict | None = None, freeze_cols: int = 1,
+                widths: dict | None = None) -> None:
+    """Write ``df`` on ``ws`` with its (possibly multi-level) header, frozen below the header and right of the
+    first ``freeze_cols`` columns. ``formats``: column (its last header level) → an Excel number format or a
+    Python format of :class:`nqpf.report.Table` ('{:.4f}', '{:.1%}'); other numeric columns get one from their
+    dtype and header (:func:`_number_format`). ``widths``: column → width (default from header and text)."""
+    formats = formats or {}
+    widths = widths or {}
+    safe_text = _keep if df.attrs.get("raw_text") else _safe  # raw_text: the caller asked for cells as they are
     r0 = 1
     if title:
         ws.cell(row=1, column=1, value=safe_text(title)).font = Font(bold=True, size=12)
@@ -82,8 +123,11 @@ def write_table(ws, df: pd.DataFrame, *, title: str = "") -> None:
     first = r0 + nlev
     for j, c in enumerate(cols):
         s = df[c]
-        fmt = _number_format(c[-1] if isinstance(c, tuple) else c, s)
-        width = max(8, min(60, len(str(c[-1] if isinstance(c, tuple) else c)) * 2 + 2))
+        key = c[-1] if isinstance(c, tuple) else c
+        given = formats.get(c, formats.get(key))
+        fmt = (excel_format(given) or (given if given and "{" not in given else None)) if given else None
+        fmt = fmt or _number_format(key, s)
+        width = max(8, min(60, text_width(str(key)) + 4))
         for i, v in enumerate(s.tolist()):
             if isinstance(v, list | tuple):
                 v = ", ".join(map(str, v))
@@ -95,14 +139,14 @@ def write_table(ws, df: pd.DataFrame, *, title: str = "") -> None:
                 v = float(v)
             elif isinstance(v, str):
                 v = safe_text(v)
-                width = max(width, min(60, len(v) + 2))
+                width = max(width, min(60, text_width(v) + 2))
             elif v is not None and not isinstance(v, int | float | bool):
                 v = safe_text(str(v))
             cell = ws.cell(row=first + i, column=j + 1, value=v)
             if fmt and isinstance(v, int | float):
                 cell.number_format = fmt
-        ws.column_dimensions[get_column_letter(j + 1)].width = width
-    ws.freeze_panes = ws.cell(row=first, column=2)
+        ws.column_dimensions[get_column_letter(j + 1)].width = widths.get(c, widths.get(key, width))
+    ws.freeze_panes = ws.cell(row=first, column=freeze_cols + 1)
 
 
 def write_excel(doc: ReportDoc, path: str | Path) -> Path:
@@ -139,7 +183,7 @@ def write_excel(doc: ReportDoc, path: str | Path) -> Path:
         counts[sec.id] = counts.get(sec.id, 0) + 1
         name = tb.sheet or (sec.id if counts[sec.id] == 1 else f"{sec.id}_{counts[sec.id]}")
         ws = wb.create_sheet(sheet_name(name, used))
-        write_table(ws, tb.df, title=tb.caption or sec.title)
+        write_table(ws, tb.df, title=tb.caption or sec.title, formats=tb.formats)
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return Path(path)

@@ -55,7 +55,7 @@ def explain_sections(res, inp, year: int, lang: str, names: dict[str, str], grou
                 s.blocks.append(Missing(t(f"explain.section.{key}", lang), [], str(exc)))
                 out.append(s)
     if uncertainty is not None and hasattr(uncertainty, "sensitivity"):
-        out.append(_sensitivity(uncertainty, lang))
+        out.append(_sensitivity(uncertainty, lang, res))
     return out
 
 
@@ -93,8 +93,18 @@ def _density(res, inp, year, lang, names, groups) -> Section:
     series = {str(y): kd[kd["period"] == y]["density"].tolist() for y in shown}
     s.blocks.append(Chart(_line(grid, series, L("explain.caption.density")), height=320))
     bw = kd.attrs.get("manifest", {}).get("bandwidth_rule") or kd.attrs.get("manifest", {}).get("bw", "silverman")
-    s.blocks.append(Text(L("explain.note.density", rule=str(bw)), "note"))
+    s.blocks.append(Text(L("explain.note.density", rule=_bw_label(bw, lang)), "note"))
     return s
+
+
+def _bw_label(bw, lang: str) -> str:
+    """The bandwidth rule in the reader's language (a number is a fixed bandwidth)."""
+    if isinstance(bw, int | float) and not isinstance(bw, bool):
+        return t("explain.bw.fixed", lang, value=f"{float(bw):.4g}")
+    key = f"explain.bw.{bw}"
+    from nqpf.i18n import catalogue
+
+    return t(key, lang) if key in catalogue() else str(bw)
 
 
 def _spatial(res, inp, year, lang, names, groups) -> Section:
@@ -110,18 +120,22 @@ def _spatial(res, inp, year, lang, names, groups) -> Section:
         s.blocks.append(Missing(L("explain.section.spatial"), [L("explain.needs.provinces")], str(exc)))
         return s
     mo = moran(df, "score", w)
-    lab = {"period": L("common.period"), "I": "Moran's I", "EI": "E[I]", "z_sim": "z", "p_sim": "p (999 perm.)"}
+    lab = {"period": L("common.period"), "I": L("explain.col.moran_i"), "EI": L("explain.col.moran_ei"),
+           "z_sim": L("explain.col.z"), "p_sim": L("explain.col.p_perm")}
     s.blocks.append(Table(mo[list(lab)].rename(columns=lab), caption=L("explain.caption.moran"), sheet="moran",
-                          formats={"Moran's I": "{:.4f}", "E[I]": "{:.4f}", "z": "{:.2f}", "p (999 perm.)": "{:.3f}"},
+                          formats={lab["I"]: "{:.4f}", lab["EI"]: "{:.4f}", lab["z_sim"]: "{:.2f}",
+                                   lab["p_sim"]: "{:.3f}"},
                           highlight=year))
     li = lisa(df[df["period"] == year], "score", w)
-    sig = li[li["cluster"] != "ns"].assign(name=lambda d: d["unit"].map(lambda u: names.get(u, u)))
+    sig = li[li["cluster"] != "ns"].assign(name=lambda d: d["unit"].map(lambda u: names.get(u, u)),
+                                           cluster=lambda d: d["cluster"].map(lambda c: L(f"analysis.lisa.{c}")))
     if len(sig):
+        li_i, li_p = L("explain.col.local_i"), L("explain.col.p")
         t_ = sig[["unit", "name", "cluster", "Ii", "p_sim"]].rename(columns={
             "unit": L("report.col.unit"), "name": L("report.col.name"), "cluster": L("explain.col.cluster"),
-            "Ii": "I_i", "p_sim": "p"})
+            "Ii": li_i, "p_sim": li_p})
         s.blocks.append(Table(t_, caption=L("explain.caption.lisa", year=year), sheet="lisa",
-                              formats={"I_i": "{:.3f}", "p": "{:.3f}"}))
+                              formats={li_i: "{:.3f}", li_p: "{:.3f}"}))
     else:
         s.blocks.append(Text(L("explain.note.lisa_none", year=year), "note"))
     s.blocks.append(Text(L("explain.note.hainan"), "note"))
@@ -140,14 +154,22 @@ def _markov(res, inp, year, lang, names, groups) -> Section:
     mat = tr.pivot(index="from_class", columns="to_class", values="value")
     counts = tr.groupby("from_class")["count"].sum()
     ss = mk[mk["kind"] == "steady_state"].set_index(mk[mk["kind"] == "steady_state"]["to_class"].astype(int))["value"]
-    tab = pd.DataFrame({L("explain.col.from_class"): [f"Q{i}" for i in mat.index]})
+    ks = [int(k) for k in mat.index.union(mat.columns)]
+    kmin, kmax = min(ks), max(ks)
+
+    def cls(k: int) -> str:  # 第1组（低）… 第4组（高） / Q1 (low) … Q4 (high)
+        key = "low" if k == kmin else ("high" if k == kmax else "")
+        return L("explain.col.markov_class" + (f"_{key}" if key else ""), i=int(k))
+
+    tab = pd.DataFrame({L("explain.col.from_class"): [cls(i) for i in mat.index]})
+    to_cols = []
     for j in mat.columns:
-        tab[f"→ Q{j}"] = mat[j].to_numpy()
-    tab["n"] = counts.reindex(mat.index).to_numpy().astype(int)
+        to_cols.append(L("explain.col.markov_to", cls=cls(j)))
+        tab[to_cols[-1]] = mat[j].to_numpy()
+    tab[L("explain.col.obs")] = counts.reindex(mat.index).to_numpy().astype(int)
     tab[L("explain.col.steady_state")] = ss.reindex(mat.index).to_numpy()
     s.blocks.append(Table(tab, caption=L("explain.caption.markov"), sheet="markov",
-                          formats={c: "{:.3f}" for c in tab.columns if c.startswith("→") or
-                                   c == L("explain.col.steady_state")}))
+                          formats={c: "{:.3f}" for c in [*to_cols, L("explain.col.steady_state")]}))
     return s
 
 
@@ -164,15 +186,14 @@ def _coupling(res, inp, year, lang, names, groups) -> Section:
     tab = pd.DataFrame({L("report.col.name"): cur["unit"].map(lambda u: names.get(u, u)).to_numpy()})
     for sys_ in systems:
         tab[fw.label(sys_, lang)] = cur[sys_].to_numpy()
-    tab["C"] = cur["C"].to_numpy()
-    tab["T"] = cur["T"].to_numpy()
-    tab["D"] = cur["D"].to_numpy()
+    for k in ("C", "T", "D"):
+        tab[L(f"explain.col.coupling_{k.lower()}")] = cur[k].to_numpy()
     tab[L("explain.col.grade")] = grades.to_numpy()
     s.blocks.append(Table(tab, caption=L("explain.caption.coupling", year=year), sheet="coupling",
                           formats={c: "{:.3f}" for c in tab.columns[1:-1]}))
     mean_d = cc.groupby("period")["D"].mean()
-    s.blocks.append(Chart(_line(mean_d.index.tolist(), {"D": mean_d.tolist()}, L("explain.caption.coupling_trend")),
-                          height=280))
+    s.blocks.append(Chart(_line(mean_d.index.tolist(), {L("explain.col.coupling_d"): mean_d.tolist()},
+                                L("explain.caption.coupling_trend")), height=280))
     s.blocks.append(Text(L("explain.note.coupling"), "note"))
     return s
 
@@ -208,32 +229,48 @@ def _forecast(res, inp, year, lang, names, groups) -> Section:
     fc = forecast(mean.to_numpy(), mean.index.to_numpy(), steps=3)
     d = fc.attrs["diagnostics"]
     s.blocks.append(Facts([
-        ("GM(1,1) a, b", f"{d['a']:.4f}, {d['b']:.4f}"),
+        (L("explain.col.gm_ab"), f"{d['a']:.4f}, {d['b']:.4f}"),
         (L("explain.col.posterior_ratio"), f"{d['C']:.3f}"),
         (L("explain.col.small_error_p"), f"{d['P']:.3f}"),
-        (L("explain.col.grade"), str(d["grade"])),
-        ("MAPE GM(1,1) / Holt (%)", f"{d['gm11_mape']:.2f} / {d['holt_mape']:.2f}"),
+        (L("explain.col.grade"), L(f"analysis.gm.grade.{d['grade']}")),
+        (L("explain.col.gm_mape"), f"{d['gm11_mape']:.2f} / {d['holt_mape']:.2f}"),
     ], title=L("explain.caption.forecast")))
     x = fc["period"].astype(int).tolist()
-    s.blocks.append(Chart(_line(x, {L("explain.col.actual"): fc["actual"].tolist(), "GM(1,1)": fc["gm11"].tolist(),
-                                    "Holt": fc["holt"].tolist()}, L("explain.caption.forecast")), height=300))
+    s.blocks.append(Chart(_line(x, {L("explain.col.actual"): fc["actual"].tolist(),
+                                    L("explain.series.gm11"): fc["gm11"].tolist(),
+                                    L("explain.series.holt"): fc["holt"].tolist()}, L("explain.caption.forecast")),
+                          height=300))
     s.blocks.append(Text(L("explain.note.forecast"), "note"))
     return s
 
 
-def _sensitivity(unc, lang: str) -> Section:
+def _sensitivity(unc, lang: str, res=None) -> Section:
+    from nqpf.i18n import catalogue
+
     L = _L(lang)
     s = Section("sensitivity", L("explain.section.sensitivity"), intro=L("explain.intro.sensitivity"))
     sens = unc.sensitivity.copy()
-    cols = ["factor", "first_order", "first_order_ci_low", "first_order_ci_high", "total_order",
-            "total_order_ci_low", "total_order_ci_high"]
-    s.blocks.append(Table(sens[cols], caption=L("explain.caption.sensitivity"), sheet="sensitivity",
-                          formats={c: "{:.3f}" for c in cols[1:]}))
+    lab = {"factor": L("uncertainty.factor"), "first_order": L("uncertainty.first_order"),
+           "first_order_ci_low": L("explain.col.first_ci_low"), "first_order_ci_high": L("explain.col.first_ci_high"),
+           "total_order": L("uncertainty.total_order"), "total_order_ci_low": L("explain.col.total_ci_low"),
+           "total_order_ci_high": L("explain.col.total_ci_high")}
+    sens["factor"] = [L(f"uncertainty.factor.{f}") if f"uncertainty.factor.{f}" in catalogue() else str(f)
+                      for f in sens["factor"]]
+    s.blocks.append(Table(sens[list(lab)].rename(columns=lab), caption=L("explain.caption.sensitivity"),
+                          sheet="sensitivity", formats={v: "{:.3f}" for k, v in lab.items() if k != "factor"}))
     loo = getattr(unc, "leave_one_out", None)
     if loo is not None and len(loo):
-        s.blocks.append(Table(loo.head(10), caption=L("explain.caption.leave_one_out"), sheet="leave_one_out",
-                              formats={c: "{:.3f}" for c in loo.columns if loo[c].dtype.kind == "f"}))
+        fw = getattr(res, "framework", None)
+        ll = {"indicator": L("common.indicator"), "weight_nominal": L("explain.col.weight_nominal"),
+              "mean_abs_rank_shift": L("explain.col.mean_abs_shift"),
+              "max_abs_rank_shift": L("explain.col.max_abs_shift"), "share_changed": L("explain.col.share_changed")}
+        top = loo.head(10).copy()
+        if fw is not None:
+            top["indicator"] = [fw.label(x, lang) if x in fw.ids else str(x) for x in top["indicator"]]
+        top = top.rename(columns=ll)
+        s.blocks.append(Table(top, caption=L("explain.caption.leave_one_out"), sheet="leave_one_out",
+                              formats={c: "{:.3f}" for c in top.columns if top[c].dtype.kind == "f"}))
     notes = unc.manifest.get("notes") if isinstance(unc.manifest, dict) else None
-    if notes:
+    if notes and lang != "zh":  # the Monte Carlo's notes are English; the Chinese edition keeps them in the manifest
         s.blocks.append(Text("; ".join(map(str, notes)), "note"))
     return s

@@ -111,12 +111,36 @@ def bar_ranking(df: pd.DataFrame, *, label: str, value: str, lo: str | None = No
         return _save(fig, path, fmt)
 
 
+def rank_intervals(df: pd.DataFrame, *, label: str, rank: str, lo: str, hi: str, title: str = "",
+                   xlabel: str = "", lang: str = "en", path: str | Path | None = None, fmt: str | None = None):
+    """Rank intervals: one row per unit (best nominal rank on top), a bar from ``lo`` to ``hi`` (e.g. the 5–95 %
+    rank quantiles) and a point at the nominal ``rank``."""
+    d = df.sort_values(rank, ascending=False, kind="mergesort").reset_index(drop=True)
+    y = np.arange(len(d))
+    with plt.rc_context(_style(lang)):
+        fig, ax = plt.subplots(figsize=(6.5, max(3.0, 0.22 * len(d) + 1)))
+        a, b = d[lo].astype(float).to_numpy(), d[hi].astype(float).to_numpy()
+        ax.barh(y, b - a, left=a, height=0.6, color="#9ecae1")
+        ax.plot(d[rank].astype(float), y, "o", color="#08519c", ms=4)
+        top = np.nanmax(np.concatenate([b, d[rank].astype(float).to_numpy()])) if len(d) else 1.0
+        ax.set_xlim(0.5, top + 0.5)  # ranks 1 … n fully visible
+        ax.set_yticks(y)
+        ax.set_yticklabels(d[label].astype(str))
+        ax.set_xlabel(xlabel)
+        ax.set_title(title)
+        ax.grid(axis="x", alpha=0.3)
+        fig.tight_layout()
+        return _save(fig, path, fmt)
+
+
 def line_trend(df: pd.DataFrame, *, x: str, y: str, series: str, title: str = "", ylabel: str = "",
-               lang: str = "en", path: str | Path | None = None, fmt: str | None = None):
+               lang: str = "en", path: str | Path | None = None, fmt: str | None = None,
+               marker: str | None = "o"):
+    """One line per ``series`` value (in order of appearance); ``marker=None`` for dense curves (densities)."""
     with plt.rc_context(_style(lang)):
         fig, ax = plt.subplots(figsize=(6.5, 3.6))
         for name, g in df.groupby(series, sort=False):
-            ax.plot(g[x], g[y], marker="o", ms=3, label=str(name))
+            ax.plot(g[x], g[y], marker=marker, ms=3, label=str(name))
         ax.set_title(title)
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)

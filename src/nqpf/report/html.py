@@ -178,6 +178,8 @@ def render_html(doc: ReportDoc, *, static: bool = False, geometry: dict | None =
         sections.append({"id": sec.id, "title": sec.title, "intro": sec.intro, "blocks": blocks})
     labels = {k: t(f"report.{k}", lang) for k in ("about", "missing", "needs", "chart_unavailable")}
     labels["footer"] = t("report.footer", lang, version=_version())
+    labels.update({"colon": "：", "comma": "、", "stop": "。"} if lang == "zh" else {"colon": ": ", "comma": ", ",
+                                                                                     "stop": ". "})
     tpl = _env().get_template("report.html.j2")
     return tpl.render(doc=doc, sections=sections, L=labels, html_lang="zh-CN" if lang == "zh" else "en",
                       version=_version(), echarts_js=js,

@@ -3,7 +3,7 @@ backends (sequential, local processes, Dask distributed).
 
 Main entry point: :func:`run_uncertainty` (see :mod:`nqpf.uncertainty.montecarlo`). Estimators:
 :func:`sobol_indices`, :func:`bootstrap_sobol`, :func:`sensitivity_table`; designs: :func:`saltelli_design`;
-backends: :func:`run_tasks`. Names are imported lazily so that worker processes only load what they use.
+backends: :func:`run_tasks`, :class:`Executor`. Names are imported lazily so that worker processes only load what they use.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ _EXPORTS = {
     "SaltelliDesign": "nqpf.uncertainty.sampling",
     "to_discrete": "nqpf.uncertainty.sampling",
     "run_tasks": "nqpf.uncertainty.backends",
+    "Executor": "nqpf.uncertainty.backends",
     "task_seeds": "nqpf.uncertainty.backends",
     "BackendError": "nqpf.uncertainty.backends",
     "BACKENDS": "nqpf.uncertainty.backends",

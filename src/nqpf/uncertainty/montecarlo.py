@@ -21,7 +21,9 @@ Every run is an index of the same framework with the leaves weight scope: normal
 leaves → perturbation → aggregation of the root over the kept leaves → ranks within each period (1 = best,
 ties share the best rank, as :func:`nqpf.index.build_index`). It is vectorised across runs:
 
-* each (impute, treat, normalise) block is built **once** by :func:`nqpf.index.build_index` and cached;
+* each (impute, treat, normalise) block is built **once** and cached: :func:`nqpf.index.build_index` runs once
+  per imputation method, treatment and normalisation are then applied with the engine's step functions
+  (no weights, aggregation or ranks of every node per combination);
 * weights are computed once per (block, method, exclusion) with :mod:`nqpf.index.weights`;
 * a batch of runs is scored as matrix products ``(runs × leaves) @ (leaves × unit-periods)``: arithmetic
   ``Σ w z``; geometric (shift rule) ``exp(Σ w ln(z + δ)) − δ``; TOPSIS ``D± = sqrt(Σ w² (z − z±)²)``
@@ -31,6 +33,13 @@ ties share the best rank, as :func:`nqpf.index.build_index`). It is vectorised a
 A dropped indicator or dimension is removed from the weighting and the aggregation (objective weights are
 recomputed on the kept leaves; subjective weights are renormalised within each parent). Normalisation,
 treatment and imputation act column by column, so they are unaffected by dropping other columns.
+
+Streaming: the runs are evaluated by period chunks (all units of some periods; ranks are within period), each
+chunk reduced at once to the outputs below (:func:`nqpf.uncertainty._kernel.chunk_reduce`), so memory is
+bounded by one chunk's runs × unit-periods matrices, not all of them; every output equals the unchunked
+computation bit for bit (tested against the pre-streaming implementation's saved outputs). A first cheap pass
+gives each run's largest |score| over all periods (the tie scale of the ranks). Per-run scores and ranks are
+kept only with ``keep_runs`` (True: in memory; a folder: memory-mapped ``scores.npy`` / ``ranks.npy``).
 
 Outputs per unit and period (over all ``n (k + 2)`` runs of the Saltelli design): median, 5 % and 95 %
 quantiles of score and rank (linear interpolation), probability of a top-k / bottom-k rank and the
@@ -50,6 +59,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -61,11 +71,15 @@ from nqpf.framework import Framework, load_framework
 from nqpf.index import build_index
 from nqpf.index import weights as wts
 from nqpf.index.pipeline import _objective, _parse_weights, resolve_method
+from nqpf.uncertainty._kernel import chunk_reduce as _chunk_reduce
+from nqpf.uncertainty._kernel import chunk_rows as _chunk_rows
+from nqpf.uncertainty._kernel import chunk_scale as _chunk_scale
+from nqpf.uncertainty._kernel import column_stats as _column_stats
 from nqpf.uncertainty._kernel import evaluate_batch as _evaluate_batch
 from nqpf.uncertainty._kernel import rank_matrix as _rank_matrix
 from nqpf.uncertainty._kernel import score_runs as _score_runs
-from nqpf.uncertainty.backends import check_scheduler, resolve_backend, run_tasks
-from nqpf.uncertainty.estimators import MIN_BASE_SAMPLES, sensitivity_table, sobol_indices
+from nqpf.uncertainty.backends import START_TIMEOUT, Executor, check_scheduler, resolve_backend
+from nqpf.uncertainty.estimators import MIN_BASE_SAMPLES, sensitivity_table
 from nqpf.uncertainty.sampling import saltelli_design, to_discrete
 
 __all__ = ["FACTORS", "DEFAULT_OPTIONS", "UncertaintyResult", "run_uncertainty", "evaluate_configs"]
@@ -86,6 +100,8 @@ AUTO_PROCESSES_MIN_WORK = 10_000_000_000
 SEPARABLE_WEIGHTS = ("entropy", "cv", "equal")
 #: Default batch: about this many (run × unit-period × indicator) cells per task (16 to 1,024 runs).
 BATCH_CELLS = 80_000_000
+#: Target size of one period chunk's score (float64) and rank (int32) matrices over all runs, in bytes.
+CHUNK_BYTES = 256 * 2**20
 AGGREGATIONS = ("arithmetic", "geometric", "topsis", "grey")
 RANK_COLUMNS = ["unit", "period", "rank_nominal", "rank_median", "rank_p05", "rank_p95", "score_median",
                 "score_p05", "score_p95"]
@@ -115,8 +131,35 @@ class UncertaintyResult:
     leave_one_out: pd.DataFrame
     runs: pd.DataFrame
     manifest: dict
-    scores: np.ndarray = field(repr=False, default=None)  # runs × unit-periods
-    ranks: np.ndarray = field(repr=False, default=None)  # runs × unit-periods
+    #: runs × unit-periods scores (float64) and ranks (int32), only with ``keep_runs`` (else None)
+    scores: np.ndarray | None = field(repr=False, default=None)
+    ranks: np.ndarray | None = field(repr=False, default=None)
+
+    # --- paper-ready outputs (nqpf.report.results, imported when called: the report layer sits above) ---
+    def summary(self, period: int | None = None, *, lang: str = "en") -> pd.DataFrame:
+        """Rank intervals of ``period`` (default latest): code, name, nominal and median rank, 5 %/95 % rank."""
+        from nqpf.report.results import summary
+
+        return summary(self, lang=lang, period=period)
+
+    def to_latex(self, path: str | os.PathLike | None = None, *, lang: str = "en", **kw) -> str:
+        """Booktabs LaTeX of :meth:`summary` with notes (written atomically to ``path`` when given)."""
+        from nqpf.report.results import latex
+
+        return latex(self, path, lang=lang, **kw)
+
+    def to_excel(self, path: str | os.PathLike, *, lang: str = "en", **kw):
+        """A workbook of :meth:`summary` (table, caption and notes), written atomically."""
+        from nqpf.report.results import excel
+
+        return excel(self, path, lang=lang, **kw)
+
+    def plot(self, kind: str = "intervals", *, lang: str = "en", path: str | os.PathLike | None = None,
+             fmt: str | None = None, **kw):
+        """'intervals': each unit's 5–95 % rank interval with its nominal rank (PNG/SVG at ``path`` or bytes)."""
+        from nqpf.report.results import plot
+
+        return plot(self, kind, lang=lang, path=path, fmt=fmt, **kw)
 
     def write(self, out_dir: str | os.PathLike, *, raw_text: bool = False) -> dict[str, Path]:
         """Write every table as CSV plus ``manifest.json`` into ``out_dir`` (atomically); returns the paths
@@ -304,25 +347,65 @@ class _Model:
 
     # blocks -------------------------------------------------------------------------------------------
     def build_blocks(self) -> None:
-        nom = self.nominal
-        for imp, trt, nrm in itertools.product(self.options["impute"], self.options["treat"],
-                                               self.options["normalize"]):
+        """Normalised blocks of every (impute, treat, normalize) combination without rebuilding the index:
+        :func:`~nqpf.index.build_index` runs once per imputation method (treat='none'; its ``X`` is the
+        imputed matrix), then each treatment and normalisation is applied with the engine's own step
+        functions (:func:`nqpf.index.treat.treat_array`, :func:`nqpf.index.normalize.normalize_array`) and
+        the options ``build_index`` passes them — the same blocks, bit for bit (checked in the tests),
+        without the weights, aggregation and ranks of every node that the full build also computes."""
+        from nqpf.index import normalize as nrm_mod
+        from nqpf.index import treat as trt_mod
+
+        nom, opt = self.nominal, self.index_options
+        q = opt.get("winsorize_q", (0.01, 0.99))
+        dirs = np.array([self.fw.direction(x) for x in self.leaves], dtype=float)
+        for imp in self.options["impute"]:
             try:
-                res, msgs = _quiet_build(self.data, self.fw, impute=imp, treat=trt, normalize=nrm, weights="equal",
-                                         aggregate="arithmetic", periods=nom["periods"], **self.index_options)
+                base, msgs = _quiet_build(self.data, self.fw, impute=imp, treat="none",
+                                          normalize=self.options["normalize"][0], weights="equal",
+                                          aggregate="arithmetic", periods=nom["periods"], **opt)
             except NQPFError as exc:
-                raise type(exc)(f"uncertainty analysis: the combination impute={imp!r}, treat={trt!r}, "
-                                f"normalize={nrm!r} fails: {exc}; remove one of these options") from None
-            for m in msgs:
-                note = f"impute={imp}, treat={trt}, normalize={nrm}: {m}"
-                if note not in self.notes:
-                    self.notes.append(note)
+                raise type(exc)(f"uncertainty analysis: impute={imp!r} fails: {exc}; remove this option") from None
+            self._note(f"impute={imp}", msgs)
             if self.units is None:
-                self.units, self.periods = res.units, res.periods
-            elif not (np.array_equal(self.units, res.units) and np.array_equal(self.periods, res.periods)):
-                raise MethodError("uncertainty analysis: blocks differ in their unit-period rows")  # pragma: no cover
-            self.blocks[(imp, trt, nrm)] = len(self.Z)
-            self.Z.append(np.ascontiguousarray(res.Z))
+                self.units, self.periods = base.units, base.periods
+            elif not (np.array_equal(self.units, base.units) and np.array_equal(self.periods, base.periods)):
+                raise MethodError("uncertainty analysis: the imputation methods keep different units (some drop "
+                                  "incomplete units); remove drop_incomplete_units or vary fewer imputation "
+                                  "methods")
+            labels, years = np.asarray(base.unit_labels), np.asarray(base.years)
+            U, T = len(labels), len(years)
+            for trt in self.options["treat"]:
+                X = None
+                for nrm in self.options["normalize"]:
+                    try:
+                        with warnings.catch_warnings(record=True) as rec:
+                            warnings.simplefilter("always")
+                            if X is None:  # treated once per (impute, treat)
+                                X, _ = trt_mod.treat_array(np.array(base.X, dtype=float), trt, names=self.leaves,
+                                                           q_low=q[0], q_high=q[1],
+                                                           winmax=int(opt.get("winmax", 5)),
+                                                           columns=opt.get("treat_columns"))
+                            Z = nrm_mod.normalize_array(
+                                X, dirs, nrm, periods=np.tile(years, U),
+                                units=np.repeat(labels, T) if nrm == "ratio" else None,
+                                base_year=opt.get("base_year"), ref_unit=opt.get("ref_unit"),
+                                scale=float(opt.get("ratio_scale", 1.0)), names=self.leaves,
+                                eps=float(opt.get("minmax_eps", 0.0)))
+                    except NQPFError as exc:
+                        raise type(exc)(f"uncertainty analysis: the combination impute={imp!r}, treat={trt!r}, "
+                                        f"normalize={nrm!r} fails: {exc}; remove one of these options") from None
+                    self._note(f"impute={imp}, treat={trt}, normalize={nrm}", [str(w.message) for w in rec])
+                    self.blocks[(imp, trt, nrm)] = len(self.Z)
+                    self.Z.append(np.ascontiguousarray(Z, dtype=float))
+                    del Z
+            base = None  # release the build before the next imputation method's
+
+    def _note(self, where: str, msgs: list[str]) -> None:
+        for m in msgs:
+            note = f"{where}: {m}"
+            if note not in self.notes:
+                self.notes.append(note)
 
     def subjective_within(self, method: str) -> dict | None:
         subj, _ = _parse_weights(method)
@@ -506,6 +589,7 @@ def run_uncertainty(data: Any, framework: Any, *, samples: int = 256, seed: int 
                     level: float = 0.95, unit_sensitivity: bool = True, backend: str = "auto",
                     workers: int | None = None, scheduler: str | None = None, batch_size: int | None = None,
                     connect_timeout: float = 5.0, dask_processes: bool = True, progress=None,
+                    keep_runs: bool | str | os.PathLike = False, worker_start_timeout: float = START_TIMEOUT,
                     **index_options: Any) -> UncertaintyResult:
     """Monte Carlo uncertainty and Sobol' sensitivity of the index ranking (module docstring).
 
@@ -514,7 +598,11 @@ def run_uncertainty(data: Any, framework: Any, *, samples: int = 256, seed: int 
     factor to its option list (default :data:`DEFAULT_OPTIONS`); the nominal settings (``impute`` …
     ``aggregate``, as in :func:`nqpf.index.build_index`; None = the framework's declared method, else the engine
     default — :func:`nqpf.index.pipeline.resolve_method`) are always the first option. ``progress(done,
-    total)`` is called as batches finish. ``index_options`` go to :func:`~nqpf.index.build_index`.
+    total)`` is called as tasks finish (two per period chunk). ``keep_runs``: also return every run's
+    scores and ranks (True: in memory; a folder path: memory-mapped ``scores.npy`` and ``ranks.npy`` there);
+    by default only the reductions are kept. ``worker_start_timeout``: seconds the processes backend waits
+    for its workers (then :class:`~nqpf.uncertainty.backends.BackendError`, naming the missing
+    ``if __name__ == "__main__":`` guard). ``index_options`` go to :func:`~nqpf.index.build_index`.
     """
     if not isinstance(samples, int | np.integer) or samples < MIN_BASE_SAMPLES:
         raise MethodError(f"too few samples: --samples {samples}; the Saltelli/Jansen estimators need at least "
@@ -558,6 +646,10 @@ def run_uncertainty(data: Any, framework: Any, *, samples: int = 256, seed: int 
     nominal, nom_msgs = _quiet_build(data, fw, impute=impute, treat=treat, normalize=normalize, weights=weights,
                                      aggregate=aggregate, periods=periods, **index_options)
     notes.extend(f"nominal: {m}" for m in dict.fromkeys(nom_msgs))
+    # keep only what the analysis reads of the nominal build (its node × unit-period arrays are large)
+    nominal = SimpleNamespace(S_root=np.array(nominal.S[:, nominal.node_ids.index(fw.root)]),
+                              units=nominal.units, periods=nominal.periods, manifest=nominal.manifest,
+                              weights=nominal.weights)
     has_gaps = nominal.manifest.get("imputed_cells", 0) > 0
     opts, varying = _resolve_options(vary, options, nominal_cfg, fw, has_gaps, perturb_bank, notes)
     for n in notes:
@@ -603,90 +695,111 @@ def run_uncertainty(data: Any, framework: Any, *, samples: int = 256, seed: int 
         if perturb == "uniform":
             bank[0] = 0.5  # entry 0 leaves the weights unperturbed: the nominal configuration is in the sampled space
     _check_geometric(model, itertools.product(range(len(model.Z)), agg_names))
+    b0 = model.blocks[(opts["impute"][0], opts["treat"][0], opts["normalize"][0])]
+    w0 = model.weight_id(b0, opts["weights"][0], 0)  # the nominal weights (a table row before ctx["W"])
     ctx = model.context(agg_names, perturb, perturb_amount, dirichlet_concentration, bank,
                         index_options.get("zero_rule", "shift"), float(index_options.get("delta", 0.01)),
                         float(index_options.get("rho", 0.5)))
+    ctx["colstats"] = _column_stats(model.Z)
 
     clock.lap("weights")
-    # the runs, in fixed batches (size from the problem, never from the worker count) -------------------
-    if batch_size is None:
-        batch_size = int(np.clip(BATCH_CELLS // (ctx["n_rows"] * len(model.leaves)), 16, 1024))
-    # runs grouped by (block, aggregation, exclusion) so that a batch reads few blocks; the order is a
-    # function of the design only, and results are put back in design order below
-    order = np.lexsort((exc, agg, blk_of))
-    starts = list(range(0, n_runs, int(batch_size)))
-    payloads = [tuple(a[order[s:s + batch_size]] for a in (blk_of, wid, agg, exc, bank_ids)) for s in starts]
-    requested = "dask" if scheduler else backend
-    work = n_runs * ctx["n_rows"] * len(model.leaves)
-    if requested == "auto" and work < AUTO_PROCESSES_MIN_WORK:
-        requested = "sequential"  # too little work to repay worker start-up (≈1 s per spawned worker)
-    be_name, be_workers = resolve_backend(requested, len(payloads), workers)
-    cb = (lambda done: progress(done, len(payloads))) if progress else None
-    results = run_tasks(_evaluate_batch, payloads, context=ctx, seed=int(seed), backend=be_name, workers=be_workers,
-                        scheduler=scheduler, connect_timeout=connect_timeout, progress=cb,
-                        dask_processes=dask_processes)
-    scores = np.empty((n_runs, ctx["n_rows"]))
-    ranks = np.empty((n_runs, ctx["n_rows"]), dtype=np.int32)
-    for i, s0 in enumerate(starts):  # back to design order, batch by batch (no concatenated copy)
-        rows = order[s0:s0 + batch_size]
-        scores[rows], ranks[rows] = results[i]
-        results[i] = None
-    del results
-
-    clock.lap("runs")
     # nominal: the vectorised evaluator at the nominal settings, checked against the engine -------------
-    root_col = nominal.node_ids.index(fw.root)
-    b0 = model.blocks[(opts["impute"][0], opts["treat"][0], opts["normalize"][0])]
-    w0 = model.weight_id(b0, opts["weights"][0], 0)
-    ctx["W"] = np.array(model.W_rows)
     s_nom = _score_runs(ctx, np.array([b0]), np.array([w0]), np.array([0]), np.array([0]), np.array([-1]))
     r_nom = _rank_matrix(s_nom, ctx["n_units"], ctx["n_periods"])[0]
     s_nom = s_nom[0]
-    gap = float(np.max(np.abs(s_nom - nominal.S[:, root_col])))
+    gap = float(np.max(np.abs(s_nom - nominal.S_root)))
     if not gap <= 1e-9 * max(1.0, float(np.max(np.abs(s_nom)))):
         raise MethodError(f"internal check failed: the Monte Carlo evaluator differs from build_index by {gap:.3g} "
                           "at the nominal settings; please report this with the data and framework")
     units, pers = nominal.units, nominal.periods
-    n_units = ctx["n_units"]
+    n_units, n_periods, n_rows = ctx["n_units"], ctx["n_periods"], ctx["n_rows"]
+    kk = int(min(max(top_k, 1), n_units))
+
+    # the runs, streamed by period chunks (ranks are within period, so a chunk is self-contained) --------
+    requested = "dask" if scheduler else backend
+    work = n_runs * n_rows * len(model.leaves)
+    if requested == "auto" and work < AUTO_PROCESSES_MIN_WORK:
+        requested = "sequential"  # too little work to repay worker start-up (≈1 s per spawned worker)
+    be_name, be_workers = resolve_backend(requested, n_periods, workers)
+    # chunk: whole periods, score and rank matrices near CHUNK_BYTES, and at least two chunks per worker
+    per_chunk = max(1, CHUNK_BYTES // (12 * n_runs * n_units))
+    # (a remote scheduler's worker count is unknown here: one period per chunk, the most parallel split)
+    per_chunk = min(per_chunk, max(1, -(-n_periods // (2 * (n_periods if scheduler else be_workers)))))
+    chunks = [np.arange(p0, min(n_periods, p0 + per_chunk)) for p0 in range(0, n_periods, per_chunk)]
+    rows_c = n_units * per_chunk
+    if batch_size is None:
+        batch_size = int(np.clip(BATCH_CELLS // (rows_c * len(model.leaves)), 16, 1024))
+    # runs grouped by (block, aggregation, exclusion) so that a batch reads few blocks
+    order = np.lexsort((exc, agg, blk_of))
+    batches = [(idx, blk_of[idx], wid[idx], agg[idx], exc[idx], bank_ids[idx])
+               for idx in (order[s0:s0 + int(batch_size)] for s0 in range(0, n_runs, int(batch_size)))]
+    keep = keep_runs is not False and keep_runs is not None
+    total_tasks = 2 * len(chunks)
+    shipped = {key: v for key, v in ctx.items() if key != "_cache"}  # derived arrays are rebuilt per chunk
+    with Executor(be_name, workers=be_workers, context=shipped, n_tasks=len(chunks), scheduler=scheduler,
+                  connect_timeout=connect_timeout, dask_processes=dask_processes,
+                  start_timeout=worker_start_timeout) as ex:
+        cb1 = (lambda done: progress(done, total_tasks)) if progress else None
+        scale = np.zeros(n_runs)
+        for part in ex.map(_chunk_scale, [(c, batches, n_runs) for c in chunks], seed=int(seed), progress=cb1):
+            np.maximum(scale, part, out=scale)
+        clock.lap("runs_scale")
+        payloads = []
+        for c in chunks:
+            rows = _chunk_rows(c, n_units, n_periods)
+            payloads.append({"periods": c, "batches": batches, "n_runs": n_runs, "scale": scale,
+                             "r_nom": r_nom[rows], "top_k": kk, "keep": keep,
+                             "sobol": (design.n, k) if unit_sensitivity else None})
+        cb2 = (lambda done: progress(len(chunks) + done, total_tasks)) if progress else None
+        parts = ex.map(_chunk_reduce, payloads, seed=int(seed), progress=cb2)
+        workers_used = max(1, len(ex.used))
+    clock.lap("runs")
+
+    # assembly of the chunk reductions ---------------------------------------------------------------------
+    qs, qr = np.empty((3, n_rows)), np.empty((3, n_rows))
+    p_top, p_bottom, below, equal = (np.empty(n_rows) for _ in range(4))
+    shift_sum = np.zeros(n_runs, dtype=np.int64)
+    s1 = st = rv = None
+    if unit_sensitivity:
+        s1, st, rv = np.empty((k, n_rows)), np.empty((k, n_rows)), np.empty(n_rows)
+    scores = ranks = None
+    if keep:
+        scores, ranks = _run_matrices(keep_runs, n_runs, n_rows)
+    for i, part in enumerate(parts):
+        rows = part["rows"]
+        qs[:, rows], qr[:, rows] = part["qs"], part["qr"]
+        p_top[rows], p_bottom[rows], below[rows], equal[rows] = (part[x] for x in ("p_top", "p_bottom", "below",
+                                                                                    "equal"))
+        shift_sum += part["shift_sum"]
+        if unit_sensitivity:
+            s1[:, rows], st[:, rows], rv[rows] = part["S1"], part["ST"], part["variance"]
+        if keep:
+            scores[:, rows], ranks[:, rows] = part["scores"], part["ranks"]
+        parts[i] = None
+    del parts
+    if keep and not isinstance(keep_runs, bool):
+        scores, ranks = _finish_run_files(keep_runs, scores, ranks)
+    # Σ|rank − nominal| are integers (exact in int64), so this equals the mean over all rows at once
+    shift = shift_sum.astype(float) / n_rows
 
     # distribution summaries --------------------------------------------------------------------------
-    n_cols = scores.shape[1]
-    qs = np.empty((3, n_cols))
-    qr = np.empty((3, n_cols))
-    step = max(1, (64 * 2**20) // (8 * n_runs))  # column chunks: sorting copies stay near 64 MB
-    for c0 in range(0, n_cols, step):
-        cols = slice(c0, min(n_cols, c0 + step))
-        qs[:, cols] = np.quantile(scores[:, cols], [0.05, 0.5, 0.95], axis=0)
-        qr[:, cols] = np.quantile(ranks[:, cols], [0.05, 0.5, 0.95], axis=0)
     rank_intervals = pd.DataFrame({
         "unit": units, "period": pers.astype("int64"), "rank_nominal": r_nom,
         "rank_median": qr[1], "rank_p05": qr[0], "rank_p95": qr[2],
         "score_median": qs[1], "score_p05": qs[0], "score_p95": qs[2]})
-    kk = int(min(max(top_k, 1), n_units))
-    below = (ranks < r_nom[None]).mean(axis=0)
-    equal = (ranks == r_nom[None]).mean(axis=0)
     rank_probs = pd.DataFrame({
         "unit": units, "period": pers.astype("int64"), "rank_nominal": r_nom, "score_nominal": s_nom, "k": kk,
-        "p_top_k": (ranks <= kk).mean(axis=0), "p_bottom_k": (ranks > n_units - kk).mean(axis=0),
+        "p_top_k": p_top, "p_bottom_k": p_bottom,
         "nominal_percentile": below + 0.5 * equal,
         "nominal_inside": (r_nom >= qr[0]) & (r_nom <= qr[2])})
 
     clock.lap("summaries")
     # sensitivity ---------------------------------------------------------------------------------------
-    shift = np.abs(ranks - r_nom[None]).mean(axis=1)
     yA, yB, yAB = design.split(shift)
     sens = sensitivity_table(yA, yB, yAB, varying, n_boot=n_boot, seed=int(seed), level=level)
     unit_sens = None
     if unit_sensitivity:
         rows = len(units)
-        s1 = np.empty((k, rows))
-        st = np.empty((k, rows))
-        rv = np.empty(rows)
-        step = max(1, (64 * 2**20) // (8 * n_runs))  # column chunks: float copies stay near 64 MB
-        for c0 in range(0, rows, step):
-            cols = slice(c0, min(rows, c0 + step))
-            est = sobol_indices(*design.split(ranks[:, cols].astype(float)))
-            s1[:, cols], st[:, cols], rv[cols] = est["S1"], est["ST"], est["variance"]
         unit_sens = pd.DataFrame({
             "unit": np.tile(units, k), "period": np.tile(pers.astype("int64"), k),
             "factor": np.repeat(varying, rows),
@@ -719,11 +832,13 @@ def run_uncertainty(data: Any, framework: Any, *, samples: int = 256, seed: int 
         "estimators": {"first_order": "Saltelli et al. 2010", "total_order": "Jansen 1999",
                        "output": "mean absolute rank shift from the nominal ranking",
                        "bootstrap": {"resamples": n_boot, "level": level, "kind": "percentile"}},
-        "quantiles": "numpy.quantile, linear interpolation, over all runs",
+        "quantiles": "numpy.quantile, linear interpolation, over all runs (exact: computed per period chunk "
+                     "on every run's values)",
         "top_k": kk,
         "execution": {"requested": backend, "backend": be_name, "workers": be_workers, "work_cells": int(work),
-                      "batch_size": int(batch_size),
-                      "batches": len(payloads), "scheduler": scheduler},
+                      "batch_size": int(batch_size), "batches": len(batches), "chunks": len(chunks),
+                      "periods_per_chunk": int(per_chunk), "workers_used": workers_used, "scheduler": scheduler,
+                      "keep_runs": keep if isinstance(keep_runs, bool) or keep_runs is None else str(keep_runs)},
         "notes": notes, "versions": package_versions(("dask", "distributed", "SALib")),
         "timings_s": clock.laps,
         "nominal_in_space": bool(perturb == "uniform" or "perturb" not in varying),
@@ -732,6 +847,32 @@ def run_uncertainty(data: Any, framework: Any, *, samples: int = 256, seed: int 
     return UncertaintyResult(rank_intervals=rank_intervals, rank_probabilities=rank_probs, sensitivity=sens,
                              unit_sensitivity=unit_sens, leave_one_out=loo, runs=runs, manifest=manifest,
                              scores=scores, ranks=ranks)
+
+
+def _run_matrices(keep_runs, n_runs: int, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Run × unit-period matrices of scores (float64) and ranks (int32): in memory (``keep_runs=True``) or
+    memory-mapped ``.npy`` files in the folder ``keep_runs`` (written under temporary names, see
+    :func:`_finish_run_files`)."""
+    if isinstance(keep_runs, bool):
+        return np.empty((n_runs, n_rows)), np.empty((n_runs, n_rows), dtype=np.int32)
+    d = Path(keep_runs)
+    d.mkdir(parents=True, exist_ok=True)
+    fmt = np.lib.format
+    return (fmt.open_memmap(d / ".scores.npy.tmp", mode="w+", dtype=np.float64, shape=(n_runs, n_rows)),
+            fmt.open_memmap(d / ".ranks.npy.tmp", mode="w+", dtype=np.int32, shape=(n_runs, n_rows)))
+
+
+def _finish_run_files(keep_runs, scores: np.memmap, ranks: np.memmap) -> tuple[np.ndarray, np.ndarray]:
+    """Flush the run matrices, rename them to ``scores.npy`` and ``ranks.npy`` (atomic rename) and reopen
+    them read-only, memory-mapped."""
+    d = Path(keep_runs)
+    out = []
+    for name, arr in (("scores", scores), ("ranks", ranks)):
+        arr.flush()
+        del arr
+        os.replace(d / f".{name}.npy.tmp", d / f"{name}.npy")
+        out.append(np.load(d / f"{name}.npy", mmap_mode="r"))
+    return out[0], out[1]
 
 
 def _leave_one_out(model: _Model, ctx: dict, opts: dict, agg_names: list[str], r_nom: np.ndarray,

@@ -1,8 +1,11 @@
 """FastAPI application behind ``nqpf serve``.
 
 Single-user and local by design: it binds to loopback unless told otherwise and has no authentication.
-Every error answer is JSON (``{"error": ..., "detail": ...}``), never a traceback. Requests address stored
-objects by id only; uploads are parsed (not trusted by extension) under a streaming size limit.
+Every error answer is JSON (``{"error": ..., "detail": ...}``, plus a stable ``code`` for refusals), never a
+traceback. Requests address stored objects by id only; uploads are parsed (not trusted by extension) under a
+streaming size limit, pre-scanned and parsed in a capped worker process (:mod:`nqpf.web.guard`).
+:mod:`nqpf.web.security` keeps other sites out: only loopback ``Host`` names (DNS rebinding), no
+state-changing request from a foreign ``Origin``/``Referer`` (CSRF), and restrictive response headers.
 """
 
 from __future__ import annotations
@@ -34,8 +37,9 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nqpf._util import csv_text
-from nqpf.errors import NQPFError
-from nqpf.web.security import TooLarge
+from nqpf.errors import DataError, NQPFError
+from nqpf.web.guard import MB, Limits, Rejected
+from nqpf.web.security import TooLarge, allowed_host_names, check_request, security_headers
 from nqpf.web.store import Store
 
 log = logging.getLogger("nqpf.web")
@@ -46,47 +50,25 @@ DEFAULT_FRAMEWORK = "nqpf-core"
 PINNED = {"dataset", "framework", "units", "unit_names", "geo", "default_run", "world_tfp", "province_efficiency"}
 
 
-class Impute(StrEnum):
-    none = "none"
-    linear = "linear"
-    carry = "carry"
-    linear_carry = "linear-carry"
-    group_mean = "group-mean"
+def _step_enum(name: str, step: str) -> type[StrEnum]:
+    """A request enum holding every value :data:`nqpf.index.registry.STEPS` allows for ``step`` (the one
+    registry: a method added there is offered by the web schema too)."""
+    from nqpf.index.registry import STEPS
+
+    return StrEnum(name, {v.replace("-", "_").replace("+", "_"): v for v in STEPS[step]})  # type: ignore[return-value]
 
 
-class Treat(StrEnum):
-    none = "none"
-    winsorize = "winsorize"
-    skewkurt = "skewkurt"
-    log = "log"
-
-
-class Normalize(StrEnum):
-    minmax_global = "minmax-global"
-    minmax_period = "minmax-period"
-    zscore = "zscore"
-    rank = "rank"
-
-
-class Weights(StrEnum):
-    entropy = "entropy"
-    critic = "critic"
-    cv = "cv"
-    pca = "pca"
-    equal = "equal"
-    fixed = "fixed"
-
-
-class Scope(StrEnum):
-    leaves = "leaves"
-    parent = "parent"
-
-
-class Aggregate(StrEnum):
-    arithmetic = "arithmetic"
-    geometric = "geometric"
-    topsis = "topsis"
-    grey = "grey"
+Impute = _step_enum("Impute", "impute")
+Treat = _step_enum("Treat", "treat")
+Normalize = _step_enum("Normalize", "normalize")
+Weights = _step_enum("Weights", "weights")
+Scope = _step_enum("Scope", "weight_scope")
+Aggregate = _step_enum("Aggregate", "aggregate")
+# the step of each request field (the methods form, the schema test and /api/methods read it)
+STEP_FIELDS: dict[str, str] = {"impute": "impute", "treat": "treat", "normalize": "normalize",
+                               "weights": "weights", "weight_scope": "weight_scope", "aggregate": "aggregate"}
+# gaps in an upload (or a framework that declares no gap filling) are filled like `nqpf index` / `nqpf report`
+DEFAULT_IMPUTE = "linear-carry"
 
 
 class Lang(StrEnum):
@@ -123,6 +105,10 @@ class RunRequest(BaseModel):
                                 description="e.g. 2012-2022 (default: the framework's periods, else all)")
     impute: Impute | None = None
     treat: Treat | None = None
+    base_year: int | None = Field(None, ge=1900, le=2100,
+                                  description="normalize 'ratio': each unit against its own value in this year")
+    ref_unit: str | None = Field(None, max_length=64,
+                                 description="normalize 'ratio': every row against this unit in the same year")
     mapping: dict[str, str] | None = Field(
         None, max_length=500,
         description="uploads only: {leaf id of the built-in framework: uploaded indicator}; unmapped leaves are dropped",
@@ -142,10 +128,24 @@ class RunSummary(BaseModel):
 class ErrorBody(BaseModel):
     error: str
     detail: Any = None
+    code: str | None = Field(None, description="stable code of a refusal, e.g. sheet_too_large, busy")
 
 
 def _err(status: int, error: str, detail: Any = None) -> JSONResponse:
     return JSONResponse(status_code=status, content={"error": error, "detail": detail})
+
+
+def _lang_of(request: Request) -> str:
+    """``?lang=zh|en``, else the first language of ``Accept-Language``, else English."""
+    q = request.query_params.get("lang")
+    if q in ("zh", "en"):
+        return q
+    return "zh" if request.headers.get("accept-language", "").lower().startswith("zh") else "en"
+
+
+def _rejected(request: Request, exc: Rejected) -> JSONResponse:
+    headers = {"Retry-After": "5"} if exc.status == 503 else None
+    return JSONResponse(status_code=exc.status, content=exc.body(_lang_of(request)), headers=headers)
 
 
 # ----------------------------------------------------------------------------------------------- helpers
@@ -188,13 +188,20 @@ class Dashboard:
     """State of one running dashboard: the store, limits and caches (no module-level state)."""
 
     def __init__(self, data_dir: Path, *, max_upload_bytes: int, max_rows: int, max_cols: int,
-                 max_cached: int = 64):
+                 max_cached: int = 64, limits: Limits | None = None, max_parses: int = 2,
+                 max_uploads: int = 200, max_store_bytes: int = 512 * MB, isolate: bool = True):
         self.store = Store(data_dir)
         self.data_dir = Path(data_dir)
         self.max_upload_bytes = max_upload_bytes
         self.max_rows = max_rows
         self.max_cols = max_cols
         self.max_cached = max_cached
+        self.limits = limits or Limits(max_rows=max_rows, max_cols=max_cols)
+        self.max_parses = max_parses
+        self.max_uploads = max_uploads
+        self.max_store_bytes = max_store_bytes
+        self.isolate = isolate
+        self._parsing = 0  # uploads being parsed now (at most max_parses)
         self._lock = threading.Lock()
         self._key_locks: dict[Any, threading.Lock] = {}
         self._cache: OrderedDict[Any, Any] = OrderedDict()  # bounded LRU of derived objects
@@ -298,8 +305,11 @@ class Dashboard:
             if mapping:
                 raise NQPFError("framework 'auto' takes no mapping; choose a built-in framework to map columns to")
             nodes = [{"id": "index", "label_zh": "综合指数", "label_en": "Composite index"}]
+            cat = self.dataset(DEFAULT_DATASET)["catalogue"]  # a column named like a shipped indicator: its names
+            names = {str(r["indicator"]): (str(r["name_zh"]), str(r["name_en"])) for r in cat.to_dict(orient="records")}
             for ind in available:
-                nodes.append({"id": f"i_{ind}", "parent": "index", "label_zh": ind, "label_en": ind, "direction": 1,
+                zh, en = names.get(ind, (ind, ind))
+                nodes.append({"id": f"i_{ind}", "parent": "index", "label_zh": zh, "label_en": en, "direction": 1,
                               "series": ind})
             return {"name": "auto", "title_zh": "自动（上传指标等权正向）", "title_en": "Automatic (uploaded indicators)",
                     "nodes": nodes}
@@ -357,7 +367,7 @@ class Dashboard:
 
         return self.cached(("result", rid), rebuild)
 
-    def build(self, req: RunRequest) -> tuple[Any, str, dict[str, Any]]:
+    def build(self, req: RunRequest, lang: str = "en") -> tuple[Any, str, dict[str, Any]]:
         """(IndexResult, source, settings) of a request; identical inputs share one computation, so
         concurrent or repeated requests with the same settings do not rebuild the index."""
         from nqpf.data.parse import check_period_range
@@ -374,11 +384,17 @@ class Dashboard:
             if isinstance(p, list) and len(p) == 2:
                 periods = f"{int(p[0])}-{int(p[1])}"
         from nqpf.index import resolve_method
+        from nqpf.index.registry import framework_method
 
         val = lambda e: None if e is None else e.value  # noqa: E731
+        impute = val(req.impute)
+        if impute is None and "impute" not in framework_method(fw if not isinstance(fw, dict) else
+                                                               self._fw_object(fw)):
+            impute = DEFAULT_IMPUTE  # the rule of `nqpf index` and `nqpf report`
         steps, options, _src = resolve_method(
-            fw, impute=val(req.impute), treat=val(req.treat), normalize=val(req.normalize),
-            weights=val(req.weights), weight_scope=val(req.weight_scope), aggregate=val(req.aggregate))
+            fw, impute=impute, treat=val(req.treat), normalize=val(req.normalize),
+            weights=val(req.weights), weight_scope=val(req.weight_scope), aggregate=val(req.aggregate),
+            **{k: v for k, v in (("base_year", req.base_year), ("ref_unit", req.ref_unit)) if v is not None})
         settings = {
             "framework": req.framework,
             "mapping": dict(sorted(req.mapping.items())) if req.mapping else None,
@@ -388,7 +404,20 @@ class Dashboard:
         }
         # warnings are in res.manifest (warnings.catch_warnings is not thread-safe, so it is not used here)
         key = ("build", source, json.dumps(settings, sort_keys=True))
-        return self.cached(key, lambda: build_index(data, fw, **_index_kwargs(settings))), source, settings
+
+        def run() -> Any:
+            try:
+                return build_index(data, fw, **_index_kwargs(settings))
+            except NQPFError as exc:
+                raise _gap_error(exc, str(settings["impute"]), lang) from None
+
+        return self.cached(key, run), source, settings
+
+    @staticmethod
+    def _fw_object(spec: dict[str, Any]) -> Any:
+        from nqpf.framework import load_framework
+
+        return load_framework(spec)
 
     def default_run(self) -> RunSummary:
         """The default run (built-in dataset and framework, default methods), computed once per server."""
@@ -406,9 +435,9 @@ class Dashboard:
         except Exception:  # noqa: BLE001 - warming is best effort; the request path reports errors properly
             log.exception("warm-up failed")
 
-    def compute(self, req: RunRequest) -> RunSummary:
+    def compute(self, req: RunRequest, lang: str = "en") -> RunSummary:
         t0 = time.perf_counter()
-        res, source, settings = self.build(req)
+        res, source, settings = self.build(req, lang)
         fw_obj = res.framework
         leaves = set(fw_obj.leaves)
         nodes = [
@@ -453,10 +482,72 @@ class Dashboard:
         return self.cached(("unit_names", run["source"]), names)
 
     # -- uploads
-    def ingest(self, filename: str, payload: bytes, units: str) -> dict[str, Any]:
+    def ingest(self, filename: str, payload: bytes, units: str,
+               cancel: threading.Event | None = None, lang: str = "en") -> dict[str, Any] | None:
         from nqpf.web import ingest
 
-        return ingest.ingest(self, filename, payload, units)
+        return ingest.ingest(self, filename, payload, units, cancel, lang)
+
+    def take_parse_slot(self) -> bool:
+        """Reserve one of ``max_parses`` parse slots (False when all are taken)."""
+        with self._lock:
+            if self._parsing >= self.max_parses:
+                return False
+            self._parsing += 1
+            return True
+
+    def release_parse_slot(self) -> None:
+        with self._lock:
+            self._parsing -= 1
+
+    def drop_upload(self, uid: str) -> bool:
+        with self._lock:
+            self._cache.pop(("upload", uid), None)
+        return self.store.delete_upload(uid)
+
+
+def _gap_error(exc: NQPFError, impute: str, lang: str) -> NQPFError:
+    """The index's errors a dashboard user can act on — missing values remain, a ratio without its base year,
+    AHP without pairwise matrices — in the dashboard's terms (its controls, unit names, the page's language);
+    any other error unchanged."""
+    import re
+
+    from nqpf.data.units import unit_name
+    from nqpf.i18n import t
+
+    if str(exc).startswith("ratio normalisation needs"):
+        return DataError(t("web.ratio_needs", lang))
+    if str(exc).startswith("AHP weights: node"):
+        return DataError(t("web.ahp_needs", lang))
+    m = re.match(r"missing values remain after impute=.*?: (.*?); (choose|chain) ", str(exc), re.S)
+    if not m:
+        return exc
+    sep = "、" if lang == "zh" else "; "
+    items = []
+    for ind, n, us in re.findall(r"'([^']+)': (\d+) cell\(s\)(?:, e\.g\. unit\(s\) \[([^\]]*)\])?", m.group(1)):
+        units = [unit_name(u.strip().strip("'\""), lang) for u in us.split(",") if u.strip()]
+        name = ind[2:] if ind.startswith("i_") else ind  # the 'auto' framework's leaf of a column
+        items.append(t("web.gap_item", lang, indicator=name, n=n, units=("，" if lang == "zh" else ", ").join(units)))
+    return DataError(t("web.gaps", lang, impute=_method_label("impute", impute, lang),
+                       gaps=sep.join(items) if items else m.group(1)))
+
+
+def _method_label(step: str, value: str, lang: str) -> str:
+    """A method's catalogue name (``index.<step>.<value>``; a chain joined with '+'), else the value."""
+    from nqpf.i18n import catalogue
+
+    cat = catalogue()
+    key = {"weight_scope": "scope"}.get(step, step)
+    parts = str(value).split("+") if step == "impute" else [str(value)]
+    return " + ".join(cat[f"index.{key}.{p}"][lang] if f"index.{key}.{p}" in cat else p for p in parts)
+
+
+def method_choices(lang: str) -> dict[str, list[dict[str, str]]]:
+    """Every value :data:`nqpf.index.registry.STEPS` allows, per request field, with its catalogue name."""
+    from nqpf.index.registry import STEPS
+
+    return {f: [{"value": v, "label": _method_label(step, v, lang)} for v in STEPS[step]]
+            for f, step in STEP_FIELDS.items()}
 
 
 def _index_kwargs(settings: dict[str, Any]) -> dict[str, Any]:
@@ -474,14 +565,43 @@ def create_app(
     max_cols: int = 500,
     request_timeout: float = 60.0,
     warm: bool = False,
+    allowed_hosts: tuple[str, ...] | list[str] = (),
+    max_parses: int = 2,
+    parse_timeout: float = 30.0,
+    parse_memory_mb: int = 1024,
+    max_cells: int = 500_000,
+    max_unzipped_bytes: int = 256 * MB,
+    max_uploads: int = 200,
+    max_store_bytes: int = 512 * MB,
+    queue_wait: float = 2.0,
+    isolate: bool = True,
 ) -> FastAPI:
     """Build the dashboard app; everything it writes goes under ``data_dir``. ``warm``: build the default
-    index in a background thread at start-up, so the first page load does not wait for it."""
-    dash = Dashboard(Path(data_dir), max_upload_bytes=max_upload_bytes, max_rows=max_rows, max_cols=max_cols)
+    index in a background thread at start-up, so the first page load does not wait for it.
+
+    Hosts: only loopback names and ``allowed_hosts`` are answered. Uploads: at most ``max_parses`` parse at
+    once (a further one waits up to ``queue_wait`` s, then gets 503 ``busy``); each is pre-scanned
+    (``max_cells`` of a sheet, ``max_unzipped_bytes`` inside an archive, ``max_rows``, ``max_cols``) and parsed
+    in a worker process (``isolate``) with ``parse_memory_mb`` more address space and killed after
+    ``parse_timeout`` s (kept below ``request_timeout``); ``max_uploads`` / ``max_store_bytes`` bound what is
+    stored (delete with ``DELETE /api/uploads/{id}``). Leftover temporary copies are removed at start."""
+    from nqpf.web.ingest import clean_tmp
+
+    limits = Limits(max_rows=max_rows, max_cols=max_cols, max_cells=max_cells, max_unzipped=max_unzipped_bytes,
+                    memory_mb=parse_memory_mb, timeout=max(0.1, min(parse_timeout, request_timeout * 0.9)))
+    dash = Dashboard(Path(data_dir), max_upload_bytes=max_upload_bytes, max_rows=max_rows, max_cols=max_cols,
+                     limits=limits, max_parses=max_parses, max_uploads=max_uploads,
+                     max_store_bytes=max_store_bytes, isolate=isolate)
+    clean_tmp(dash.data_dir)
+    hosts = allowed_host_names(allowed_hosts)
     @asynccontextmanager
     async def lifespan(_: FastAPI):  # type: ignore[no-untyped-def]
         if warm:
             threading.Thread(target=dash.warm, name="nqpf-warm", daemon=True).start()
+        if isolate:
+            from nqpf.web import guard
+
+            threading.Thread(target=guard.warm, name="nqpf-warm-parser", daemon=True).start()
         yield
         dash.store.close()
 
@@ -516,13 +636,13 @@ def create_app(
         log.exception("internal error")
         return _err(500, "internal error", type(exc).__name__)
 
-    @app.middleware("http")
-    async def _timeout(request: Request, call_next):  # type: ignore[no-untyped-def]
-        try:
-            with anyio.fail_after(request_timeout):
-                return await call_next(request)
-        except TimeoutError:
-            return _err(504, f"request took longer than {request_timeout:.0f} s")
+    @app.exception_handler(Rejected)
+    async def _refused(request: Request, exc: Rejected) -> JSONResponse:
+        return _rejected(request, exc)
+
+    app.add_middleware(_Timeout, seconds=request_timeout)
+
+    app.add_middleware(_Security, hosts=hosts)  # added last: the outermost layer
 
     # ---------------------------------------------------------------------------------------- pages
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -548,7 +668,8 @@ def create_app(
 
     # ---------------------------------------------------------------------------------------- api: meta
     @app.get("/api/health")
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:
+        """Answered on the event loop itself, so busy worker threads never delay it."""
         return {"status": "ok"}
 
     @app.get("/api/i18n/{lang}")
@@ -556,6 +677,12 @@ def create_app(
         from nqpf.i18n import catalogue
 
         return {k: v[lang.value] for k, v in catalogue().items()}
+
+    @app.get("/api/methods")
+    def methods(lang: Lang = Lang.en) -> dict[str, Any]:
+        """The methods form: per field every value the registry allows (its catalogue name in ``lang``) and
+        the gap filling used when neither the request nor the framework names one."""
+        return {"choices": method_choices(lang.value), "default_impute": DEFAULT_IMPUTE}
 
     @app.get("/api/datasets")
     def list_datasets() -> list[dict[str, Any]]:
@@ -607,8 +734,9 @@ def create_app(
 
     # ---------------------------------------------------------------------------------------- api: runs
     @app.post("/api/runs", response_model=RunSummary)
-    async def create_run(req: RunRequest) -> RunSummary:
-        return await anyio.to_thread.run_sync(dash.compute, req)
+    async def create_run(req: RunRequest, request: Request) -> RunSummary:
+        """Compute an index run; errors are in the language of ``?lang=`` / ``Accept-Language``."""
+        return await anyio.to_thread.run_sync(dash.compute, req, _lang_of(request))
 
     @app.get("/api/runs/default", response_model=RunSummary)
     async def default_run() -> RunSummary:
@@ -644,10 +772,12 @@ def create_app(
         node: str | None = Query(None, max_length=128),
         base: str | None = Query(None, max_length=64, description="another run id: report rank shifts against it"),
         intervals: bool = Query(False, description="add 5–95 % rank intervals (Monte Carlo, cached per run)"),
+        lang: Lang = Lang.en,
     ) -> dict[str, Any]:
         from nqpf.web import views
 
-        return await anyio.to_thread.run_sync(lambda: views.ranking(dash, run_id, period, node, base, intervals))
+        return await anyio.to_thread.run_sync(
+            lambda: views.ranking(dash, run_id, period, node, base, intervals, lang.value))
 
     @app.get("/api/runs/{run_id}/labels")
     def run_labels(run_id: str) -> dict[str, Any]:
@@ -684,31 +814,66 @@ def create_app(
                 "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
             }
         },
+        responses={413: {"model": ErrorBody}, 415: {"model": ErrorBody}, 503: {"model": ErrorBody}},
     )
     async def upload(
         request: Request,
         filename: str = Query("upload.csv", max_length=200),
         units: UnitsKind = UnitsKind.province,
-    ) -> dict[str, Any]:
+        lang: Lang | None = None,
+    ) -> Any:
+        """Check and store a data file: the bytes as an ``application/octet-stream`` body (or one part named
+        ``file`` of a ``multipart/form-data`` body). Refusals: 413 (size, sheet extent, merges, cells, archive
+        bombs, declared rows, memory, quota), 415 (content type), 422 (parse timeout), 503 (``busy``)."""
+        ctype = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if ctype not in ("application/octet-stream", "multipart/form-data"):
+            raise Rejected(415, "unsupported_media_type", got=ctype or "-")
         declared = request.headers.get("content-length")
+        limit_mb = f"{dash.max_upload_bytes / MB:.2f}".rstrip("0").rstrip(".")
         if declared and declared.isdigit() and int(declared) > dash.max_upload_bytes:
-            return _err(413, f"upload exceeds the limit of {dash.max_upload_bytes} bytes")
-        buf = io.BytesIO()
+            raise Rejected(413, "upload_too_large", limit_mb=limit_mb)
+        waited = 0.0
+        while not dash.take_parse_slot():
+            if waited >= queue_wait:
+                raise Rejected(503, "busy", slots=dash.max_parses)
+            await anyio.sleep(0.05)
+            waited += 0.05
+        cancel = threading.Event()
         try:
-            async for chunk in request.stream():
-                buf.write(chunk)
-                if buf.tell() > dash.max_upload_bytes:
-                    raise TooLarge(dash.max_upload_bytes)
-        except TooLarge as exc:
-            return _err(413, str(exc))
-        payload = buf.getvalue()
-        if not payload:
-            return _err(422, "empty upload: send the file's bytes as the request body")
-        return await anyio.to_thread.run_sync(dash.ingest, filename, payload, units.value)
+            buf = io.BytesIO()
+            try:
+                async for chunk in request.stream():
+                    buf.write(chunk)
+                    if buf.tell() > dash.max_upload_bytes:
+                        raise TooLarge(dash.max_upload_bytes)
+            except TooLarge:
+                raise Rejected(413, "upload_too_large", limit_mb=limit_mb) from None
+            payload = buf.getvalue()
+            if ctype == "multipart/form-data":
+                filename, payload = await _multipart_file(request, payload, filename)
+            if not payload:
+                raise Rejected(422, "empty_upload")
+            try:
+                # abandon_on_cancel: a request timeout reaches this coroutine at once (not after the thread)
+                return await anyio.to_thread.run_sync(dash.ingest, filename, payload, units.value, cancel,
+                                                      lang.value if lang else _lang_of(request),
+                                                      abandon_on_cancel=True)
+            except anyio.get_cancelled_exc_class():
+                cancel.set()  # the request timed out: the worker is killed and nothing is stored
+                raise
+        finally:
+            dash.release_parse_slot()
 
     @app.get("/api/uploads")
     def list_uploads() -> list[dict[str, Any]]:
         return dash.store.list_uploads()
+
+    @app.delete("/api/uploads/{upload_id}")
+    def delete_upload(upload_id: str) -> dict[str, Any]:
+        """Delete an upload (its data and report); runs computed from it keep their stored scores."""
+        if not dash.drop_upload(upload_id):
+            raise HTTPException(404, f"unknown upload id {upload_id!r}")
+        return {"id": upload_id, "deleted": True}
 
     @app.get("/api/uploads/{upload_id}")
     def get_upload(upload_id: str) -> dict[str, Any]:
@@ -739,6 +904,107 @@ def create_app(
         return Response(body, media_type=media, headers=_attachment(f"{run_id}_{kind.value}"))
 
     return app
+
+
+class _Security:
+    """ASGI middleware (outermost): refuse foreign Host names and cross-site state changes
+    (:func:`nqpf.web.security.check_request`) and add the security headers to every answer."""
+
+    def __init__(self, app: Any, hosts: frozenset[str]):
+        self.app, self.hosts = app, hosts
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        from starlette.datastructures import MutableHeaders
+
+        extra = security_headers(scope.get("path", "/"))
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for k, v in extra.items():
+                    headers[k] = v
+            await send(message)
+
+        request = Request(scope)
+        try:
+            check_request(scope["method"], request.headers, self.hosts)
+        except Rejected as exc:
+            await _rejected(request, exc)(scope, receive, send_with_headers)
+            return
+        await self.app(scope, receive, send_with_headers)
+
+
+class _Timeout:
+    """ASGI middleware: a request without an answer after ``seconds`` gets 504 at once, and its handler is
+    cancelled (plain ASGI: the ``BaseHTTPMiddleware`` version sent its 504 only after the work had finished).
+    Work in a thread started with ``abandon_on_cancel`` (uploads) is abandoned at once and told to stop; other
+    thread work finishes in the background and its late answer is dropped. A response already under way is
+    never cut off."""
+
+    def __init__(self, app: Any, seconds: float):
+        self.app, self.seconds = app, seconds
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = {"started": False, "timed_out": False}
+        failure: list[BaseException] = []
+
+        async def send_once(message: Any) -> None:
+            if state["timed_out"]:
+                return  # the 504 went out: drop the late answer
+            if message["type"] == "http.response.start":
+                state["started"] = True
+            with anyio.CancelScope(shield=True):
+                await send(message)
+
+        async with anyio.create_task_group() as tg:
+            async def run_app() -> None:
+                try:
+                    await self.app(scope, receive, send_once)
+                except Exception as exc:  # noqa: BLE001 - re-raised below, outside the task group
+                    failure.append(exc)
+                tg.cancel_scope.cancel()
+
+            async def watchdog() -> None:
+                await anyio.sleep(self.seconds)
+                if not state["started"]:
+                    state["timed_out"] = True
+                    await _err(504, f"request took longer than {self.seconds:.0f} s")(scope, receive, send)
+                    tg.cancel_scope.cancel()
+
+            tg.start_soon(run_app)
+            tg.start_soon(watchdog)
+        if failure and not state["timed_out"]:
+            raise failure[0]
+
+
+async def _multipart_file(request: Request, body: bytes, filename: str) -> tuple[str, bytes]:
+    """(file name, bytes) of the part named ``file`` of an already size-checked multipart body."""
+    from starlette.datastructures import UploadFile
+    from starlette.formparsers import MultiPartException, MultiPartParser
+
+    async def once():  # type: ignore[no-untyped-def]
+        yield body
+        yield b""
+
+    parser = MultiPartParser(request.headers, once(), max_files=1, max_fields=8)
+    parser.spool_max_size = len(body) + 1  # keep the (size-checked) part in memory: nothing outside --data-dir
+    try:
+        form = await parser.parse()
+    except MultiPartException as exc:
+        raise NQPFError(f"malformed multipart upload: {exc.message}; send one part named 'file'") from None
+    part = form.get("file")
+    if not isinstance(part, UploadFile):
+        raise NQPFError("a multipart upload needs one file part named 'file'")
+    data = await part.read()
+    await part.close()
+    name = filename if "filename" in request.query_params else (part.filename or filename)
+    return name, data
 
 
 def _geo_bytes() -> bytes | None:

@@ -96,12 +96,33 @@ class Store:
             "ok": bool(row[5]), "report": json.loads(row[6]), "data": _from_blob(row[7]) if row[7] else None,
         }
 
+    def upload_filename(self, uid: str) -> str | None:
+        """The display name of an upload (None when there is none with this id)."""
+        with self._lock:
+            row = self._con.execute("SELECT filename FROM uploads WHERE id=?", (uid,)).fetchone()
+        return None if row is None else str(row[0])
+
     def list_uploads(self) -> list[dict[str, Any]]:
         with self._lock:
             rows = self._con.execute(
                 "SELECT id, created, filename, n_rows, n_cols, ok FROM uploads ORDER BY created DESC"
             ).fetchall()
         return [dict(zip(("id", "created", "filename", "n_rows", "n_cols", "ok"), r, strict=True)) for r in rows]
+
+    def delete_upload(self, uid: str) -> bool:
+        """Remove an upload (its report and data); False when there is none with this id."""
+        with self._lock:
+            cur = self._con.execute("DELETE FROM uploads WHERE id=?", (uid,))
+            self._con.commit()
+        return cur.rowcount > 0
+
+    def upload_usage(self) -> tuple[int, int]:
+        """(number of stored uploads, bytes of their stored data and reports)."""
+        with self._lock:
+            n, size = self._con.execute(
+                "SELECT COUNT(*), COALESCE(SUM(LENGTH(data)), 0) + COALESCE(SUM(LENGTH(report)), 0) FROM uploads"
+            ).fetchone()
+        return int(n), int(size)
 
     # runs ------------------------------------------------------------------------------------------------
     def add_run(

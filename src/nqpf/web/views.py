@@ -19,16 +19,20 @@ from fastapi import HTTPException
 
 from nqpf.errors import DataError, NQPFError
 from nqpf.i18n import t
+from nqpf.productivity.recipes import PROVINCIAL_GREEN_TFP
 
 if TYPE_CHECKING:
     from nqpf.web.app import Dashboard
 
 WORLD_COUNTRIES = ["CHN", "USA", "DEU", "JPN"]
-# provincial green TFP (GML): inputs, desirable output, undesirable output, years with every series present
-GML_INPUTS = ["capital_stock", "employment", "energy_consumption"]
-GML_OUTPUT = "gdp_real_rpi_2011prices"
-GML_BAD = "co2"
-GML_YEARS = (2011, 2019)  # employment (a proxy) ends in 2019
+# provincial green TFP (GML): defined once in nqpf.productivity.recipes (issue 15 item 7)
+GML_RECIPE = PROVINCIAL_GREEN_TFP
+GML_INPUTS = list(GML_RECIPE.inputs)
+GML_OUTPUT = GML_RECIPE.good[0]
+GML_BADS = list(GML_RECIPE.bad)
+GML_YEARS = GML_RECIPE.years
+# profile sections that can be missing for lack of data (nqpf.guide.profile), each with a catalogue title and note
+MISSING_SECTIONS = ("uncertainty", "obstacles", "coupling", "productivity")
 UNCERTAINTY_SAMPLES = 16  # Saltelli base sample (the minimum the estimators accept): a quick 5-95 % band
 
 
@@ -88,7 +92,7 @@ def rank_intervals(dash: Dashboard, run_id: str) -> pd.DataFrame | None:
 
 
 def ranking(dash: Dashboard, run_id: str, period: int, node: str | None, base: str | None,
-            intervals: bool) -> dict[str, Any]:
+            intervals: bool, lang: str = "en") -> dict[str, Any]:
     """Units of one run ranked on ``node`` (default: the root) in ``period``; optional 5–95 % rank interval
     (root only) and rank shift against the ``base`` run (shift = rank − base rank; negative = moved up)."""
     run = dash.run(run_id)
@@ -108,11 +112,11 @@ def ranking(dash: Dashboard, run_id: str, period: int, node: str | None, base: s
     out: dict[str, Any] = {"period": int(period), "node": node}
     if intervals:
         if node != root:
-            out["intervals_note"] = "rank intervals are computed for the overall index only"
+            out["intervals_note"] = t("web.intervals.root_only", lang)
         else:
             tab = rank_intervals(dash, run_id)
             if tab is None:
-                out["intervals_note"] = "rank intervals need weight_scope 'leaves'"
+                out["intervals_note"] = t("web.intervals.needs_leaves", lang)
             else:
                 iv = tab[tab["period"] == int(period)][["unit", "rank_p05", "rank_p95"]]
                 cur = cur.merge(iv, on="unit", how="left")
@@ -195,16 +199,19 @@ def _region(dash: Dashboard, run_id: str, unit: str, period: int, lang: str) -> 
                                               ("obstacle", L("report.col.obstacle"), 3),
                                               ("rank", L("report.col.rank"), 0)]),
                          "rows": _rows(ob.assign(node=ob["node"].map(nl)))})
-    for m in prof.missing:
-        sections.append({"key": f"missing_{m.get('section')}", "title": str(m.get("what") or m.get("section")),
-                         "note": f"{m.get('reason', '')} {', '.join(map(str, m.get('needs') or []))}".strip()})
+    for sec in dict.fromkeys(str(m.get("section")) for m in prof.missing):  # what the data cannot show, and why
+        known = sec in MISSING_SECTIONS
+        sections.append({"key": f"missing_{sec}",
+                         "title": L(f"web.region.missing.{sec}") if known else L("web.region.missing.other"),
+                         "note": L(f"web.region.missing_note.{sec}") if known else L("web.region.missing_note.other")})
 
     typ = load_typology()
     miss = check_typology_data(data, typ)
     placement = None
     if len(miss) == len(typ.indicators()):
         sections.append({"key": "type", "title": L("web.region.type"),
-                         "note": L("web.region.type_missing", items=", ".join(sorted(miss)))})
+                         "note": L("web.region.type_missing", items=("、" if lang == "zh" else ", ").join(
+                             sorted(nl(i) for i in miss)))})
     else:
         placement = classify(data, unit, period, typ)
         de = [typ.type_label(x, lang) for x in placement.data_economy]
@@ -229,7 +236,18 @@ def _region(dash: Dashboard, run_id: str, unit: str, period: int, lang: str) -> 
     except NQPFError as exc:
         guide_sec["note"] += f" — {exc}"
     sections.append(guide_sec)
-    return {"unit": unit, "name": prof.name, "period": period, "group": prof.group, "sections": sections}
+    # the report's two region charts: dimension scores against the national mean (radar) and the history
+    dims = prof.scores[prof.scores["level"] != 0] if "level" in prof.scores else prof.scores.iloc[1:]
+    radar = [{"node": str(r["node"]), "label": nl(str(r["node"])), "score": _num(r["score"]),
+              "national_mean": _num(r.get("national_mean"))} for r in dims.to_dict(orient="records")]
+    order = {n: i for i, n in enumerate(prof.scores["node"].astype(str))}  # root first, then the dimensions
+    tr = prof.trend.assign(_o=prof.trend["node"].astype(str).map(order)).sort_values(["_o", "period"])
+    trend = [{"node": str(r["node"]), "label": nl(str(r["node"])), "period": int(r["period"]), "score": _num(r["score"])}
+             for r in tr.to_dict(orient="records")]
+    charts = {"radar": radar, "trend": trend, "radar_title": L("web.region.radar"), "trend_title": L("web.region.trend"),
+              "unit_label": L("web.region.this_unit"), "mean_label": L("report.col.national_mean")}
+    return {"unit": unit, "name": prof.name, "period": period, "group": prof.group, "sections": sections,
+            "charts": charts}
 
 
 # ------------------------------------------------------------------------------------------------ productivity
@@ -255,47 +273,31 @@ def world_tfp(dash: Dashboard, lang: str) -> dict[str, Any]:
 
 
 def province_efficiency(dash: Dashboard, lang: str) -> dict[str, Any]:
-    """Green TFP of the provinces: Global Malmquist–Luenberger (Oh 2010) 2011–2019, cached."""
+    """Provincial green TFP (recipe ``provincial_green_tfp``: Global Malmquist–Luenberger, Oh 2010), cached."""
     def compute() -> dict[str, Any]:
         from nqpf import datasets
-        from nqpf.productivity.malmquist import malmquist
 
-        ds = datasets.load("cn_provinces")
-        d = ds.data.assign(unit=ds.data["unit"].astype(str), indicator=ds.data["indicator"].astype(str))
-        need = [*GML_INPUTS, GML_OUTPUT, GML_BAD]
-        d = d[d["indicator"].isin(need) & d["period"].between(*GML_YEARS)]
-        wide = d.pivot_table(index=["unit", "period"], columns="indicator", values="value").reset_index()
-        complete = wide.dropna(subset=need).groupby("unit")["period"].nunique()
-        n_years = GML_YEARS[1] - GML_YEARS[0] + 1
-        keep = sorted(complete[complete == n_years].index)
-        dropped = sorted(set(ds.units["unit"].astype(str)) - set(keep))
-        wide = wide[wide["unit"].isin(keep)].dropna(subset=need)
-        g = malmquist(wide, GML_INPUTS, [GML_OUTPUT], undesirable=[GML_BAD], id="unit", period="period", index="gml")
-        g = g[g["status"] == "optimal"]
-        agg = g.groupby("unit").agg(tfpch=("tfpch", "mean"), effch=("effch", "mean"), techch=("techch", "mean"))
-        last = g.sort_values("period").groupby("unit").tail(1).set_index("unit")
-        agg["cum_tfpch"] = last["cum_tfpch"]
-        agg = agg.reset_index().sort_values("cum_tfpch", ascending=False)
+        ds = datasets.load(GML_RECIPE.dataset)
+        g = GML_RECIPE.compute()  # the one definition (CLI `nqpf tfp provinces`, report, docs use it too)
+        keep, dropped = g.attrs["manifest"]["units_kept"], g.attrs["manifest"]["units_dropped"]
+        agg = GML_RECIPE.summary(g)  # geometric means over the same pairs, ranks as shown (3 decimals)
         names = ds.units.assign(unit=ds.units["unit"].astype(str)).set_index("unit")
         agg["name_zh"] = agg["unit"].map(names["name_zh"])
         agg["name_en"] = agg["unit"].map(names["name_en"])
-        agg["rank"] = np.arange(1, len(agg) + 1)
-        return {"rows": _rows(agg), "dropped": dropped, "n": len(keep)}
+        return {"rows": _rows(agg), "dropped": dropped, "n": len(keep), "pairs": int(agg["n_pairs"].max())}
 
     res = dash.cached(("province_efficiency",), compute)
     L = lambda k, **kw: t(k, lang, **kw)  # noqa: E731
     name = "name_zh" if lang == "zh" else "name_en"
     rows = [dict(r, name=r[name]) for r in res["rows"]]
-    unit_names = dict(zip(dash.dataset("cn_provinces")["units"]["unit"], dash.dataset("cn_provinces")["units"][name],
-                          strict=True))
-    dropped = ", ".join(f"{unit_names.get(u, u)} ({u})" for u in res["dropped"]) or "—"
     return {
         "columns": _columns([("rank", L("report.col.rank"), 0), ("name", L("report.col.name"), None),
                              ("cum_tfpch", L("web.prod.cum_gml", a=GML_YEARS[0], b=GML_YEARS[1]), 3),
-                             ("tfpch", L("web.prod.mean_gml"), 4), ("effch", L("web.prod.mean_effch"), 4),
-                             ("techch", L("web.prod.mean_techch"), 4)]),
+                             ("tfpch", L("report.prod.gmean_gml"), 4), ("effch", L("report.prod.gmean_effch"), 4),
+                             ("techch", L("report.prod.gmean_techch"), 4)]),
         "rows": rows,
-        "note": L("web.prod.gml_note", a=GML_YEARS[0], b=GML_YEARS[1], n=res["n"], dropped=dropped),
+        "note": GML_RECIPE.note(lang, {"n": res["n"], "units_dropped": res["dropped"]}) + " "
+        + L("report.prod.gmean_note", pairs=res.get("pairs", GML_YEARS[1] - GML_YEARS[0])),
     }
 
 
@@ -308,6 +310,12 @@ def report_bytes(dash: Dashboard, run_id: str, kind: str, period: int | None, la
     run = dash.run(run_id)
     s = run["settings"]
     data, fw, _, _ = dash.inputs(run)
+    src_kind, _, ident = run["source"].partition(":")
+    if src_kind == "upload":  # the report names the uploaded file (nqpf.report reads attrs["nqpf"]["meta"]["file"])
+        fname = dash.store.upload_filename(ident)
+        if fname:
+            data = data.copy()
+            data.attrs["nqpf"] = {"meta": {"file": fname}}
     periods = sorted(int(p) for p in run["scores"]["period"].unique())
     year = int(period) if period is not None else periods[-1]
     if year not in periods:
@@ -321,7 +329,14 @@ def report_bytes(dash: Dashboard, run_id: str, kind: str, period: int | None, la
     work = Path(tempfile.mkdtemp(dir=tmp_root))
     try:
         out = work / f"report.{fmt}"
-        build_report(data=data, framework=fw, year=year, lang=lang, fmt=fmt, out=out, index_options=opts)
+        # the page's cached rank intervals, so the downloaded report shows the same bands (none when the page's
+        # Monte Carlo is unsupported or refuses the data: the report then says the intervals are missing)
+        try:
+            iv = rank_intervals(dash, run_id)
+        except NQPFError:
+            iv = None
+        build_report(data=data, framework=fw, year=year, lang=lang, fmt=fmt, out=out, index_options=opts,
+                     uncertainty=iv, uncertainty_samples=None if iv is not None else 0)
         body = out.read_bytes()
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -4,7 +4,7 @@
 const S = {
   lang: "zh", t: {}, units: {}, run: null, baseRun: null, framework: "nqpf-core", dataset: "cn_provinces",
   periods: [], nodes: [], nodeLabels: {}, period: null, node: null, region: null, charts: {}, upload: null,
-  frameworks: [], prod: {}, rows: {},
+  frameworks: [], prod: {}, rows: {}, methods: null, source: null, defaultRun: null,
 };
 
 function $(id) { return document.getElementById(id); }
@@ -38,9 +38,9 @@ function applyI18n() {
 
 async function setLang(lang) {
   S.lang = lang;
-  S.t = await api(`/api/i18n/${lang}`);
+  [S.t, S.methods] = await Promise.all([api(`/api/i18n/${lang}`), api(`/api/methods?lang=${lang}`)]);
   applyI18n();
-  fillNodeSelect(); fillUnitSelect(); fillFrameworkSelects(); updateDownloads(); showElapsed();
+  fillMethodSelects(); fillNodeSelect(); fillUnitSelect(); fillFrameworkSelects(); updateDownloads(); showElapsed(); showRunInfo();
   if (S.upload) renderUpload(S.upload);
   await refreshAll();
 }
@@ -52,6 +52,11 @@ function chart(id) {
   if (!window.echarts) return null;
   if (!S.charts[id]) { S.charts[id] = echarts.init($(id)); }
   return S.charts[id];
+}
+
+async function loading(c, work) {
+  if (c) c.showLoading({ text: tr("web.loading") });
+  try { return await work(); } finally { if (c) c.hideLoading(); }
 }
 
 function nodeLabel(n) {
@@ -67,9 +72,40 @@ function fillNodeSelect() {
 
 function fillUnitSelect() {
   const sel = $("unit-select");
-  const units = Object.keys(S.units).sort();
+  const units = (S.runUnits || Object.keys(S.units)).slice().sort();  // an upload's run: only its own units
   sel.innerHTML = units.map(u => `<option value="${esc(u)}">${esc(uname(u))}</option>`).join("");
+  if (!S.region || !units.includes(S.region)) S.region = units[0] || null;  // the page shows what the selector says
   if (S.region) sel.value = S.region;
+}
+
+// every method the registry allows, shown by its catalogue name (GET /api/methods)
+function fillMethodSelects() {
+  if (!S.methods) return;
+  document.querySelectorAll("select[data-step]").forEach(sel => {
+    const cur = sel.value;
+    const opts = S.methods.choices[sel.dataset.step] || [];
+    // unset = the framework's declared method, else the engine default (gap filling: linear-carry, as the CLI)
+    const dflt = sel.dataset.step === "impute"
+      ? tr("web.methods.default_impute", { method: methodLabel("impute", S.methods.default_impute) }) : tr("web.methods.default");
+    sel.innerHTML = `<option value="">${esc(dflt)}</option>` + opts.map(o => `<option value="${esc(o.value)}">${esc(o.label)}</option>`).join("");
+    sel.value = cur;
+  });
+}
+
+function methodLabel(step, v) {
+  const o = S.methods && (S.methods.choices[step] || []).find(c => c.value === v);
+  return o ? o.label : v;
+}
+
+// which run the overview shows, and a way back to the default one
+function showRunInfo() {
+  const btn = $("back-default");
+  if (!S.last || !S.defaultRun || S.run === S.defaultRun) { $("run-desc").textContent = tr("web.overview.showing", { what: tr("web.overview.default") }); btn.hidden = true; return; }
+  const st = S.last.settings || {};
+  const methods = ["impute", "treat", "normalize", "weights", "aggregate"].filter(k => st[k]).map(k => methodLabel(k, st[k])).join(" · ");
+  const src = S.source && S.source.upload ? tr("web.overview.upload", { name: S.source.filename || S.source.upload }) : (st.framework || "");
+  $("run-desc").textContent = tr("web.overview.showing", { what: tr("web.overview.custom", { id: S.run, source: src, methods }) });
+  btn.hidden = false;
 }
 
 function fwTitle(f) { return (S.lang === "zh" ? f.title_zh : f.title_en) || f.name; }
@@ -77,18 +113,18 @@ function fwTitle(f) { return (S.lang === "zh" ? f.title_zh : f.title_en) || f.na
 function fillFrameworkSelects() {
   const fsel = $("m-framework");
   const cur = fsel.value || S.framework;
-  fsel.innerHTML = S.frameworks.filter(f => f.dataset === S.dataset).map(f => `<option value="${esc(f.name)}">${esc(f.name)}</option>`).join("");
+  fsel.innerHTML = S.frameworks.filter(f => f.dataset === S.dataset).map(f => `<option value="${esc(f.name)}">${esc(fwTitle(f))}</option>`).join("");
   fsel.value = cur;
   const usel = $("upload-framework");
   const ucur = usel.value || "auto";
   usel.innerHTML = `<option value="auto">${esc(tr("web.data.auto"))}</option>`
-    + S.frameworks.filter(f => f.dataset === "cn_provinces").map(f => `<option value="${esc(f.name)}">${esc(f.name)} — ${esc(fwTitle(f))}</option>`).join("");
+    + S.frameworks.filter(f => f.dataset === "cn_provinces").map(f => `<option value="${esc(f.name)}">${esc(fwTitle(f))}</option>`).join("");
   usel.value = ucur;
 }
 
 async function loadRun(req) {
   if (S.t["web.loading"]) status(tr("web.loading"));
-  const summary = await api("/api/runs", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(req) });
+  const summary = await api(`/api/runs?lang=${S.lang}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(req) });
   S.last = summary;
   showElapsed();
   return summary;
@@ -110,6 +146,7 @@ async function useRun(summary) {
   slider.value = S.period; $("year-label").textContent = S.period;
   fillNodeSelect();
   updateDownloads();
+  showRunInfo();
 }
 
 function updateDownloads() {
@@ -122,11 +159,13 @@ function updateDownloads() {
 async function refreshOverview() {
   if (!S.run) return;
   const intervals = $("intervals-toggle").checked;
-  const q = new URLSearchParams({ period: S.period, node: S.node === S.nodes[0] ? "" : S.node, intervals });
+  const q = new URLSearchParams({ period: S.period, node: S.node === S.nodes[0] ? "" : S.node, intervals, lang: S.lang });
   if (intervals) status(tr("web.loading"));
   const key = `${S.run}?${q}`;
   const pre = S.prefetch && S.prefetch[key]; if (pre) delete S.prefetch[key];
-  const data = await (pre || api(`/api/runs/${S.run}/ranking?${q}`));
+  const m0 = chart("map"), r0 = chart("ranking");
+  if (m0) m0.showLoading({ text: tr("web.loading") });
+  const data = await loading(r0, () => pre || api(`/api/runs/${S.run}/ranking?${q}`)).finally(() => { if (m0) m0.hideLoading(); });
   const rows = data.rows;
   rows.forEach(r => { S.rows[r.unit] = r; });
   const hasIv = intervals && rows.length && rows[0].rank_p05 !== undefined;
@@ -174,9 +213,36 @@ async function refreshRegion() {
   const body = $("region-body");
   body.innerHTML = `<p>${esc(tr("web.loading"))}</p>`;
   try {
-    const d = await api(`/api/runs/${S.run}/regions/${encodeURIComponent(S.region)}?${q}`);
+    const d = await loading(chart("region-radar"), () => api(`/api/runs/${S.run}/regions/${encodeURIComponent(S.region)}?${q}`));
     body.innerHTML = renderRegion(d);
+    drawRegionCharts(d);
   } catch (e) { body.innerHTML = `<p class="sev-error">${esc(e.message)}</p>`; }
+}
+
+// the report's region charts: dimensions against the national mean (radar) and the history (lines)
+function drawRegionCharts(d) {
+  const c = d.charts;
+  const rc = chart("region-radar"), tc = chart("region-trend");
+  if (!c || !rc || !tc) return;
+  const vals = c.radar.flatMap(r => [r.score, r.national_mean]).filter(v => v !== null);
+  const top = Math.max(...vals, 0) * 1.1 || 1, low = Math.min(0, ...vals);
+  rc.setOption({
+    title: { text: c.radar_title, left: "center", textStyle: { fontSize: 13 } }, tooltip: {}, legend: { bottom: 5 },
+    radar: { indicator: c.radar.map(r => ({ name: r.label, max: top, min: low })), radius: "60%", center: ["50%", "52%"], axisName: { fontSize: 11 } },
+    series: [{ type: "radar", data: [
+      { name: c.unit_label, value: c.radar.map(r => r.score), areaStyle: { opacity: 0.2 }, itemStyle: { color: "#b22222" } },
+      { name: c.mean_label, value: c.radar.map(r => r.national_mean), itemStyle: { color: "#777" }, lineStyle: { type: "dashed" } }] }],
+  }, true);
+  const years = [...new Set(c.trend.map(r => r.period))].sort((a, b) => a - b);
+  const nodes = [...new Set(c.trend.map(r => r.node))];
+  const by = new Map(c.trend.map(r => [`${r.node}|${r.period}`, r.score]));
+  const label = Object.fromEntries(c.trend.map(r => [r.node, r.label]));
+  tc.setOption({
+    title: { text: c.trend_title, left: "center", textStyle: { fontSize: 13 } }, tooltip: { trigger: "axis" }, legend: { bottom: 5, type: "scroll" },
+    grid: { left: 50, right: 20, top: 40, bottom: 60 }, xAxis: { type: "category", data: years }, yAxis: { type: "value", scale: true },
+    series: nodes.map((n, i) => ({ type: "line", name: label[n], showSymbol: false, lineStyle: { width: i === 0 ? 3 : 1.5 },
+      data: years.map(y => by.get(`${n}|${y}`) ?? null) })),
+  }, true);
 }
 
 function cell(v, d) {
@@ -219,18 +285,22 @@ async function refreshShift() {
   $("shift").style.display = "";
   if (c) c.resize();
   const root = S.nodes[0];
-  const q = new URLSearchParams({ period: S.period, base: S.baseRun, node: root });
-  const d = await api(`/api/runs/${S.run}/ranking?${q}`);
+  const q = new URLSearchParams({ period: S.period, base: S.baseRun, node: root, lang: S.lang });
+  const d = await loading(c, () => api(`/api/runs/${S.run}/ranking?${q}`));
   const rows = [...d.rows].sort((a, b) => (b.shift ?? 0) - (a.shift ?? 0) || b.rank - a.rank);
   const moved = rows.filter(r => r.shift).length;
   const maxAbs = Math.max(0, ...rows.map(r => Math.abs(r.shift || 0)));
-  $("shift-note").textContent = `${S.period}: ${moved}/${rows.length} · max |Δ| = ${maxAbs}`;
+  $("shift-note").textContent = tr("web.shift.note", { period: S.period, moved, n: rows.length, max: maxAbs });
+  // shift = rank − base rank: negative moved up (red), positive moved down (grey); one series each, so a legend
+  const lab = { show: true, position: "right", fontSize: 10, formatter: p => { const r = rows[p.dataIndex]; return `#${r.base_rank}→#${r.rank}`; } };
+  const part = up => rows.map(r => { const v = r.shift ?? 0; return (up ? v <= 0 : v > 0) ? v : "-"; });
   if (c) c.setOption({
+    legend: { top: 0, data: [tr("web.shift.up"), tr("web.shift.down")] },
     tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, formatter: ps => { const r = rows[ps[0].dataIndex]; return `${esc(uname(r.unit))}: #${r.base_rank} → #${r.rank}`; } },
-    grid: { left: 80, right: 80, top: 20, bottom: 30 },
-    xAxis: { type: "value", name: "Δ", minInterval: 1 }, yAxis: { type: "category", data: rows.map(r => uname(r.unit)), axisLabel: { fontSize: 11 } },
-    series: [{ type: "bar", data: rows.map(r => ({ value: r.shift ?? 0, itemStyle: { color: (r.shift ?? 0) > 0 ? "#999" : "#b22222" } })),
-      label: { show: true, position: "right", fontSize: 10, formatter: p => { const r = rows[p.dataIndex]; return `#${r.base_rank}→#${r.rank}`; } } }],
+    grid: { left: 80, right: 80, top: 30, bottom: 45 },
+    xAxis: { type: "value", name: tr("web.shift.axis"), nameLocation: "middle", nameGap: 22, minInterval: 1 }, yAxis: { type: "category", data: rows.map(r => uname(r.unit)), axisLabel: { fontSize: 11 } },
+    series: [{ type: "bar", name: tr("web.shift.up"), stack: "shift", data: part(true), itemStyle: { color: "#b22222" }, label: lab },
+      { type: "bar", name: tr("web.shift.down"), stack: "shift", data: part(false), itemStyle: { color: "#999" }, label: lab }],
   }, true);
 }
 
@@ -248,8 +318,8 @@ function lineOption(title, rows, yName) {
 
 async function refreshProductivity() {
   try {
-    const w = S.prod[`w_${S.lang}`] || (S.prod[`w_${S.lang}`] = await api(`/api/productivity/world?lang=${S.lang}`));
     const c = chart("world-tfp");
+    const w = S.prod[`w_${S.lang}`] || (S.prod[`w_${S.lang}`] = await loading(c, () => api(`/api/productivity/world?lang=${S.lang}`)));
     if (c) c.setOption(lineOption(w.growth_title, w.growth, "Δln A"), true);
     const c2 = chart("world-ctfp");
     if (c2) c2.setOption(lineOption(w.levels_title, w.levels, "ctfp"), true);
@@ -286,7 +356,7 @@ async function onUpload(file) {
   $("upload-result").innerHTML = "";
   try {
     const buf = await file.arrayBuffer();
-    const q = new URLSearchParams({ filename: file.name, units: $("upload-units").value });
+    const q = new URLSearchParams({ filename: file.name, units: $("upload-units").value, lang: S.lang });
     S.upload = await api(`/api/uploads?${q}`, { method: "POST", headers: { "Content-Type": "application/octet-stream" }, body: buf });
     renderUpload(S.upload);
   } catch (e) {
@@ -300,9 +370,28 @@ function renderUpload(d) {
   const probs = (d.report.problems || []);
   $("upload-report").innerHTML = `<p id="upload-verdict" class="${d.ok ? "ok" : "sev-error"}">${esc(d.ok ? tr("web.data.ok") : tr("web.data.errors"))} · ${esc(d.filename)} · ${d.n_rows ?? 0} ${esc(tr("web.data.rows"))}</p>`
     + (probs.length ? `<table id="problems"><thead><tr><th>${esc(tr("web.col.severity"))}</th><th>${esc(tr("web.col.where"))}</th><th>${esc(tr("web.col.message"))}</th></tr></thead><tbody>`
-      + probs.map(p => `<tr class="problem"><td class="sev-${esc(p.severity)}">${esc(p.severity)}</td><td>${esc(p.where)}</td><td>${esc(p.message)}</td></tr>`).join("")
+      + probs.map(p => `<tr class="problem"><td class="sev-${esc(p.severity)}">${esc(tr(p.severity === "error" ? "common.error" : "common.warning"))}</td><td>${esc(p.where)}</td><td>${esc(p.message)}</td></tr>`).join("")
       + "</tbody></table>" : "");
+  const cov = d.report.coverage || { periods: [], rows: [] };
+  $("upload-coverage").innerHTML = cov.rows.length ? `<h4>${esc(tr("web.data.coverage"))}</h4>`
+    + table(cov.rows.map(r => Object.fromEntries([["indicator", r.indicator], ...r.shares.map((x, i) => [`p${cov.periods[i]}`, `${Math.round(100 * x)}%`])])),
+      [{ key: "indicator", label: tr("common.indicator") }, ...cov.periods.map(p => ({ key: `p${p}`, label: String(p) }))], "coverage") : "";
+  if (d.report.lang && d.report.lang !== S.lang) $("upload-coverage").innerHTML += `<p class="why">${esc(tr("web.data.lang_note"))}</p>`;
   if (d.ok) { $("upload-mapping").hidden = false; renderMapping(); }
+}
+
+// the methods form's settings (normalisation, weighting, …) as request fields (unset ones left out)
+function methodSettings() {
+  const req = {};
+  for (const [k, v] of new FormData($("methods-form")).entries()) if (v && k !== "framework") req[k] = v;
+  return req;
+}
+
+// an upload's settings: the methods form, with the "Your data" tab's gap filling and outlier treatment
+function uploadMethods() {
+  const req = methodSettings();
+  for (const [k, id] of [["impute", "upload-impute"], ["treat", "upload-treat"]]) if ($(id).value) req[k] = $(id).value;
+  return req;
 }
 
 async function renderMapping() {
@@ -325,7 +414,7 @@ async function computeUpload() {
   out.innerHTML = esc(tr("web.loading"));
   try {
     const fw = $("upload-framework").value;
-    const req = { upload: S.upload.id, dataset: null, framework: fw };
+    const req = { ...uploadMethods(), upload: S.upload.id, dataset: null, framework: fw };
     if (fw !== "auto") {
       const mapping = {};
       document.querySelectorAll("#mapping select").forEach(s => { if (s.value) mapping[s.dataset.leaf] = s.value; });
@@ -333,9 +422,13 @@ async function computeUpload() {
       req.mapping = mapping;
     }
     const summary = await loadRun(req);
+    S.source = { upload: S.upload.id, filename: S.upload.filename, framework: fw, mapping: req.mapping || null };
+    S.baseRun = summary.id;  // rank shifts of later method changes are against this first run on the upload
     const p = Math.max(...summary.periods);
-    const scores = await api(`/api/runs/${summary.id}/ranking?period=${p}`);
+    const scores = await api(`/api/runs/${summary.id}/ranking?period=${p}&lang=${S.lang}`);
     scores.rows.forEach(r => { S.rows[r.unit] = r; });
+    S.runUnits = scores.rows.map(r => r.unit);
+    fillUnitSelect();
     out.innerHTML = `<p id="upload-run">${esc(tr("web.dl.run"))}: ${esc(summary.id)} · ${esc(tr("web.year"))} ${p} · ${summary.elapsed_ms} ms</p>`
       + table(scores.rows.map(r => ({ rank: r.rank, unit: r.unit, name: S.lang === "zh" ? r.name_zh : r.name_en, score: r.score })),
         [{ key: "rank", label: tr("common.rank"), d: 0 }, { key: "unit", label: tr("report.col.unit") }, { key: "name", label: tr("common.unit") }, { key: "score", label: tr("common.score"), d: 4 }]);
@@ -349,9 +442,10 @@ async function computeUpload() {
 // the first API calls start while the browser is still parsing ECharts (both scripts are deferred, this one first)
 const FIRST = Promise.all([
   api(`/api/i18n/${S.lang}`), api("/api/frameworks"), api(`/api/units/${S.dataset}`), api("/api/geo/china").catch(() => null),
+  api(`/api/methods?lang=${S.lang}`),
   api("/api/runs/default").then(async sm => {
     // the default view's labels and ranking (latest year, overall index) are fetched before ECharts is ready
-    const q = new URLSearchParams({ period: Math.max(...sm.periods), node: "", intervals: false });
+    const q = new URLSearchParams({ period: Math.max(...sm.periods), node: "", intervals: false, lang: S.lang });
     S.prefetch = { labels: api(`/api/runs/${sm.id}/labels`), [`${sm.id}?${q}`]: api(`/api/runs/${sm.id}/ranking?${q}`) };
     return sm;
   }),
@@ -359,10 +453,11 @@ const FIRST = Promise.all([
 const DOM_READY = new Promise(res => { if (document.readyState !== "loading") res(); else document.addEventListener("DOMContentLoaded", res); });
 
 async function init() {
-  const [t, frameworks, units, geo, summary] = await FIRST;
+  const [t, frameworks, units, geo, methods, summary] = await FIRST;
   await DOM_READY;
-  S.last = summary;
-  S.t = t; S.frameworks = frameworks; S.units = units; S.geo = geo;
+  S.last = summary; S.defaultRun = summary.id;
+  S.t = t; S.frameworks = frameworks; S.units = units; S.geo = geo; S.methods = methods;
+  fillMethodSelects();
   applyI18n(); showElapsed();
   if (S.geo) {
     if (window.echarts) echarts.registerMap(mapInfo().map_name, S.geo);
@@ -389,8 +484,11 @@ async function init() {
   $("methods-form").addEventListener("submit", async ev => {
     ev.preventDefault();
     const fd = new FormData(ev.target);
-    const req = { dataset: S.dataset };
-    for (const [k, v] of fd.entries()) if (v) req[k] = v;
+    // on an upload's run the form recomputes that upload (its framework and mapping), else the built-in data
+    const req = S.source && S.source.upload
+      ? { ...uploadMethods(), upload: S.source.upload, dataset: null, framework: S.source.framework, ...(S.source.mapping ? { mapping: S.source.mapping } : {}) }
+      : { dataset: S.dataset };
+    if (!(S.source && S.source.upload)) for (const [k, v] of fd.entries()) if (v) req[k] = v;
     try {
       const s = await loadRun(req);
       $("methods-info").textContent = `${tr("web.methods.elapsed")} ${s.elapsed_ms} ms · ${s.id}`;
@@ -401,6 +499,12 @@ async function init() {
   $("file-input").addEventListener("change", e => { if (e.target.files.length) onUpload(e.target.files[0]); });
   $("upload-framework").addEventListener("change", () => { if (S.upload && S.upload.ok) renderMapping(); });
   $("compute-upload").addEventListener("click", computeUpload);
+  $("back-default").addEventListener("click", async () => {
+    S.source = null; S.baseRun = S.defaultRun; S.runUnits = null; fillUnitSelect();
+    document.querySelectorAll("#methods-form select[data-step]").forEach(el => { el.value = ""; });
+    const sm = await api("/api/runs/default"); S.last = sm; showElapsed();
+    await useRun(sm); await refreshAll();
+  });
   window.addEventListener("resize", () => Object.values(S.charts).forEach(c => c.resize()));
   await refreshAll();
   document.body.dataset.ready = "1";
