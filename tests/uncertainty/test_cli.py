@@ -9,8 +9,9 @@ import time
 
 import pandas as pd
 import yaml
-from conftest import synthetic_panel
 from typer.testing import CliRunner
+
+from conftest import synthetic_panel
 
 
 def _inputs(tmp_path):

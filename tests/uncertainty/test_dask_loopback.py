@@ -7,8 +7,8 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from conftest import synthetic_panel
 
+from conftest import synthetic_panel
 from nqpf.uncertainty.montecarlo import run_uncertainty
 
 distributed = pytest.importorskip("distributed")

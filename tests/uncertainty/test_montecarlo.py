@@ -10,8 +10,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import synthetic_panel
 
+from conftest import synthetic_panel
 from nqpf.errors import MethodError
 from nqpf.index import build_index
 from nqpf.uncertainty.montecarlo import _rank_matrix, evaluate_configs, run_uncertainty

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import synthetic_panel
 
+from conftest import synthetic_panel
 from nqpf.uncertainty._kernel import quantiles_by_columns, rank_matrix
 from nqpf.uncertainty.montecarlo import run_uncertainty
 
