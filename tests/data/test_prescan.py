@@ -150,30 +150,44 @@ def test_web_guard_keeps_its_names():
 
 
 # ------------------------------------------------------------------------------ the CLI, memory-capped
+_CAPPED = """
+import os, resource, subprocess, sys
+limit = int(sys.argv[1])
+def cap():
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+proc = subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL, preexec_fn=cap)
+_, status, usage = os.wait4(proc.pid, 0)
+sys.stdout.flush()
+print("\\n__capped__", os.waitstatus_to_exitcode(status), usage.ru_maxrss, flush=True)
+"""
+
+
 def _run_capped(args: list[str], env: dict[str, str] | None = None) -> tuple[int, str, int]:
-    """Run ``nqpf args`` with RLIMIT_AS = 2 GB; (exit code, stdout+stderr, peak RSS in KB)."""
-    import resource
+    """Run ``nqpf args`` with RLIMIT_AS = 2 GB; (exit code, stdout+stderr, peak RSS in KB).
 
-    def cap() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (AS_LIMIT, AS_LIMIT))
-
+    A forked child starts with its parent's RSS high-water mark, and Linux carries it across ``exec``: forked
+    from this (large) pytest process, ``nqpf`` would report pytest's peak, not its own. So a small Python
+    launcher starts ``nqpf`` and reports the exit code and peak RSS of that grandchild on the last line.
+    """
     full_env = {**os.environ, "COLUMNS": "400", "NO_COLOR": "1", **(env or {})}
     for k in ENV.values():
         if k not in (env or {}):
             full_env.pop(k, None)
     with open(os.devnull, "rb") as stdin, subprocess.Popen(
-        [str(NQPF), *args], stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        preexec_fn=cap, env=full_env,
+        [sys.executable, "-c", _CAPPED, str(AS_LIMIT), str(NQPF), *args], stdin=stdin, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, env=full_env,
     ) as proc:
         killer = threading.Timer(180, proc.kill)
         killer.start()
         try:
-            out = proc.stdout.read()
+            out = proc.stdout.read().decode("utf-8", "replace")
         finally:
             killer.cancel()
-        _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak RSS (not other tests' children)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, out.decode("utf-8", "replace"), usage.ru_maxrss
+        proc.wait()
+    text, sep, tail = out.rpartition("__capped__")
+    assert sep, out
+    rc, peak = (int(x) for x in tail.split())
+    return rc, text, peak
 
 
 pytestmark_cli = pytest.mark.skipif(sys.platform != "linux" or not NQPF.exists(), reason="needs Linux + nqpf script")
