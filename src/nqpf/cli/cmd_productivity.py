@@ -17,7 +17,7 @@ from nqpf.cli._io import (
     sidecar_table,
 )
 from nqpf.cli.main import app, console, lang
-from nqpf.errors import DataError, MethodError
+from nqpf.errors import MethodError
 from nqpf.i18n import t
 
 if TYPE_CHECKING:  # pandas and numpy are imported inside the commands, so that ``--help`` starts fast
@@ -42,26 +42,12 @@ def read_frame(path: Path, id_col: str | None = None, period_col: str | None = N
     arbitrary unit ids and periods (DEAP-style 1, 2, 3 …), which the panel reader rejects as non-years.
     The ``id_col`` column is read as text.
     """
-    import pandas as pd
+    from nqpf.data.tables import read_table  # restores names nqpf mapped for Stata
 
-    if not path.exists():
-        raise DataError(f"{path}: file not found")
     suf = path.suffix.lower()
-    dtype = {id_col: str} if id_col else None  # keep ids such as "0101" intact
-    if suf in (".csv", ".txt"):
-        try:
-            return pd.read_csv(path, dtype=dtype)
-        except UnicodeDecodeError:
-            return pd.read_csv(path, dtype=dtype, encoding="gb18030")
-    if suf in (".xlsx", ".xls"):
-        return pd.read_excel(path, dtype=dtype)
-    if suf == ".dta":
-        from nqpf.data.tables import read_stata
-
-        return read_stata(path)  # names nqpf mapped for Stata come back as they were
-    if suf == ".parquet":
-        return pd.read_parquet(path)
-    raise DataError(f"{path}: unsupported file type {suf!r}; use .csv, .xlsx, .dta or .parquet")
+    # keep text ids such as "0101" intact; ids stored as numbers in .dta/.parquet keep their type
+    dtype = {id_col: str} if id_col and suf in (".csv", ".txt", ".xlsx", ".xls") else None
+    return read_table(path, dtype=dtype)
 
 
 def stata_labels(

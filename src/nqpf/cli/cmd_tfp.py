@@ -49,22 +49,9 @@ def _split(v: str | None) -> list[str]:
 
 
 def _read(path: Path) -> pd.DataFrame:
-    import pandas as pd
+    from nqpf.data.tables import read_table  # CSV/XLSX/DTA/Parquet; names nqpf mapped for Stata come back
 
-    if not path.exists():
-        raise DataError(f"{path}: file not found")
-    suf = path.suffix.lower()
-    if suf in (".csv", ".txt"):
-        return pd.read_csv(path)
-    if suf in (".xlsx", ".xls"):
-        return pd.read_excel(path)
-    if suf == ".dta":
-        from nqpf.data.tables import read_stata
-
-        return read_stata(path)  # names nqpf mapped for Stata come back as they were
-    if suf == ".parquet":
-        return pd.read_parquet(path)
-    raise DataError(f"{path}: unsupported file type {suf!r}; use .csv, .xlsx, .dta or .parquet")
+    return read_table(path)
 
 
 def _dataset(name: str) -> pd.DataFrame:
