@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench browser-deps datasets clean
+.PHONY: setup demo test lint bench browser-deps latex-deps datasets clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -19,7 +19,7 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/nqpf demo --out out/demo
 
-test: $(STAMP) browser-deps
+test: $(STAMP) browser-deps latex-deps
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/python -m pytest -q
 
@@ -29,6 +29,14 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
 	$(BIN)/python bench/run_all.py
+
+# Debian's pdfLaTeX with booktabs, to compile every to_latex() table in the tests; skipped when present.
+latex-deps:
+	@command -v pdflatex >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends texlive-latex-base texlive-latex-recommended >/dev/null) \
+	      || echo "warning: could not install pdflatex; the LaTeX compile tests will fail in CI"; \
+	  else echo "warning: pdflatex not found and cannot install it; the LaTeX compile tests will be skipped"; fi; }
 
 # Debian's chromium for the browser tests (reports and dashboard); skipped when already present.
 browser-deps:

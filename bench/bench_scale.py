@@ -15,10 +15,16 @@ Backends (issue 20): ``--backends sequential,processes,dask`` runs the uncertain
 backend, each in a fresh interpreter (so every case has its own peak RSS: the parent's and its largest
 worker's), on ``--units`` firms × 15 years × 30 indicators with 1,000 runs, and prints a table of wall time,
 CPU time, peak RSS, speed-up against sequential, the context size and the measured per-run cost; then a
-projection table for 8, 32 and 128 workers from the measured numbers (model in :func:`projection`).
+projection table for 8, 32 and 128 workers from the measured numbers (model in :func:`projection`). Every row
+carries the machine's load average (1, 5 and 15 minutes) just before and after its case, and the comparison
+starts and ends with ``uptime``: on a shared machine wall times and speed-ups mean little when the load
+exceeds the number of cores (CPU times are less affected). With worker processes (processes, Dask with
+worker processes) the normalised blocks are built on the workers; ``phases_s`` gives the analysis' own
+timings (``blocks`` includes the start of the workers).
 
 Run: ``.venv/bin/python bench/bench_scale.py [--only county|firm] [--backend auto]`` or
-``.venv/bin/python bench/bench_scale.py --backends sequential,processes,dask --units 5000 [--workers 2]``.
+``.venv/bin/python bench/bench_scale.py --backends sequential,processes,dask --units 5000 [--workers 2]
+[--blocks auto|client|workers]``.
 """
 
 from __future__ import annotations
@@ -100,13 +106,14 @@ def run_panel(name: str, backend: str) -> dict:
     return row
 
 
-def uncertainty_case(units: int, backend: str, workers: int, runs: int = 1000) -> dict:
+def uncertainty_case(units: int, backend: str, workers: int, runs: int = 1000, blocks: str = "auto") -> dict:
     """One uncertainty analysis (firm-shaped panel, ``runs`` runs) in this interpreter; its measurements."""
     from nqpf.uncertainty.montecarlo import run_uncertainty
 
     wide, fw = synthetic(units, 15, 30)
+    load_before = [round(x, 2) for x in os.getloadavg()]
     n = int(np.ceil(runs / (len(VARY) + 2)))
-    kw = {"workers": workers} if backend != "sequential" else {}
+    kw = {"workers": workers, "blocks": blocks} if backend != "sequential" else {}
     if backend == "dask":
         kw["dask_processes"] = True
     with warnings.catch_warnings():
@@ -120,12 +127,14 @@ def uncertainty_case(units: int, backend: str, workers: int, runs: int = 1000) -
     runs_s = tm.get("runs_scale", 0.0) + tm["runs"]
     digest = pd.util.hash_pandas_object(res.rank_intervals, index=False).sum()
     return {
-        "units": units, "backend": f"{ex['backend']}×{ex['workers']}", "runs": res.manifest["design"]["runs"],
+        "units": units, "backend": f"{ex['backend']}×{ex['workers']}", "blocks": ex.get("blocks"),
+        "runs": res.manifest["design"]["runs"],
         "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "runs_phase_s": round(runs_s, 2),
         "serial_s": round(wall - runs_s, 2), "chunks": ex["chunks"], "workers_used": ex.get("workers_used"),
         "peak_rss_gb": round(peak_gb(), 3),
         "worker_peak_rss_gb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20, 3),
         "context_gb": round(ctx_gb, 3), "load_avg": round(os.getloadavg()[0], 2),
+        "load_before": load_before, "load_after": [round(x, 2) for x in os.getloadavg()], "phases_s": tm,
         "result_digest": int(digest) & 0xFFFFFFFF,
     }
 
@@ -152,12 +161,21 @@ def projection(seq: dict, workers=(8, 32, 128), start_s: float = 1.5, periods: i
     return pd.DataFrame(rows)
 
 
-def compare_backends(units: int, backends: list[str], workers: int) -> None:
+def uptime() -> str:
+    """``uptime`` of the machine (its load averages), or the load averages when the command is missing."""
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "load average: " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def compare_backends(units: int, backends: list[str], workers: int, blocks: str = "auto") -> None:
+    print(f"start: {uptime()}", flush=True)
     rows = []
     for be in backends:
         code = (f"import sys; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); import json, "
                 f"bench_scale as b\nif __name__ == '__main__':\n    print(json.dumps(b.uncertainty_case({units}, "
-                f"{be!r}, {workers})))")
+                f"{be!r}, {workers}, blocks={blocks!r})))")
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
         if out.returncode != 0:
             print(f"{be}: failed\n{out.stderr[-2000:]}", flush=True)
@@ -169,7 +187,8 @@ def compare_backends(units: int, backends: list[str], workers: int) -> None:
     if len(seq):
         df["speed_up"] = (float(seq["wall_s"].iloc[0]) / df["wall_s"]).round(2)
         df["identical_to_sequential"] = df["result_digest"] == int(seq["result_digest"].iloc[0])
-    print(df.drop(columns=["result_digest"]).to_string(index=False))
+    print(f"end: {uptime()}", flush=True)
+    print(df.drop(columns=["result_digest", "phases_s"], errors="ignore").to_string(index=False))
     if len(seq):
         s0 = seq.iloc[0].to_dict()
         par = df[df["backend"].str.startswith("processes")]
@@ -189,10 +208,12 @@ def main() -> None:
     ap.add_argument("--backends", default=None, help="e.g. sequential,processes,dask: compare backends")
     ap.add_argument("--units", type=int, default=5000)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--blocks", default="auto", choices=("auto", "client", "workers"),
+                    help="where parallel backends build the normalised blocks (Execution.blocks)")
     args = ap.parse_args()
     if args.backends:
         print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}", flush=True)
-        compare_backends(args.units, args.backends.split(","), args.workers)
+        compare_backends(args.units, args.backends.split(","), args.workers, args.blocks)
         return
     print(
         f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f} (…_s = wall clock, …_cpu_s = CPU time of "

@@ -11,14 +11,13 @@ import ast
 import functools
 from pathlib import Path
 
-import pytest
-
 SRC = Path(__file__).resolve().parents[2] / "src" / "nqpf"
 
 # layer of each top-level module or package of nqpf (0 = shared base; higher layers may import lower ones)
 LAYERS: dict[str, int] = {
     "errors": 0,
     "_util": 0,
+    "_protocol": 1,  # the results protocol: imports the base only; its renderers are looked up by name
     "i18n": 0,
     "assets": 0,
     "data": 1,
@@ -36,16 +35,9 @@ LAYERS: dict[str, int] = {
 }
 LAYER_NAMES = {0: "base", 1: "data", 2: "framework", 3: "index", 4: "productivity/analysis", 5: "guide",
                6: "report/cli/web"}
-_REPORT_PROTOCOL = (
-    "result methods summary()/to_latex()/to_excel()/plot() delegate to nqpf.report (function-local import); "
-    "issue 18 item 5: move the rendering behind a protocol the report layer implements"
-)
-KNOWN: dict[tuple[str, str], str] = {
-    ("nqpf.data.tables", "report"): "Table.to_latex delegates to nqpf.report.tables.write_latex",
-    ("nqpf.index.result", "report"): _REPORT_PROTOCOL + "; to_excel's README sheet uses report.build helpers",
-    ("nqpf.productivity.sfa", "report"): _REPORT_PROTOCOL,
-    ("nqpf.uncertainty.montecarlo", "report"): _REPORT_PROTOCOL,
-}
+# Known upward imports: (importing module, imported top-level package) → reason. Empty since issue 18 item 5:
+# the result methods reach the report layer's renderers by name (nqpf._protocol.RENDERERS), not by import.
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def _module_name(path: Path, root: Path) -> str:
@@ -122,14 +114,10 @@ def test_no_new_upward_import():
     )
 
 
-@pytest.mark.parametrize(
-    "key",
-    [pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=r)) for k, r in KNOWN.items()],
-    ids=[f"{m}->{t}" for m, t in KNOWN],
-)
-def test_known_upward_import_is_gone(key):
-    """xfail while the listed violation exists; delete its KNOWN entry when this starts passing."""
-    assert key not in upward_imports(), upward_imports()[key]
+def test_known_list_is_current():
+    """Every listed violation still exists (delete its KNOWN entry once it is removed); empty since item 5."""
+    found = upward_imports()
+    assert [k for k in KNOWN if k not in found] == []
 
 
 # order of the modules inside nqpf.index (docs/architecture.md): a module imports only lower-ranked ones

@@ -366,14 +366,16 @@ def test_report_from_run_reuses_every_setting(tmp_path, monkeypatch):
     r = runner.invoke(app, ["report", "--from-run", str(tmp_path / "run"), "--unit", "唐山", "--out", "r.html"])
     assert r.exit_code == 0, r.output
     assert seen["year"] == 2021 and seen["unit"] == "唐山市" and seen["dataset"] is None
-    assert seen["index_options"] == {"impute": "linear-carry", "periods": "2020-2021", "weights": "equal",
-                                     "normalize": "zscore"}  # fmt: skip
+    res = seen["result"]  # the CLI builds the index once and the report consumes it (issue 18.6)
+    spec = res.spec
+    assert (spec.impute, spec.weights, spec.normalize) == ("linear-carry", "equal", "zscore")
+    assert sorted(res.scores["period"].unique()) == [2020, 2021]
     assert sorted(seen["data"]["unit"].unique()) == sorted(("石家庄市", "唐山市", "秦皇岛市", "邯郸市"))
-    assert seen["framework"].name == "f"
+    assert res.framework.name == "f" and "framework" not in seen and "index_options" not in seen
     r = runner.invoke(app, ["report", "--from-run", str(tmp_path / "run"), "--units", "none", "--year", "2020",
                             "--out", "r.html"])  # a flag given here overrides the run's
     assert r.exit_code == 0, r.output
-    assert seen["year"] == 2020 and seen["index_options"]["weights"] == "equal"
+    assert seen["year"] == 2020 and seen["result"].spec.weights == "equal"
 
 
 def test_resolve_unit_names_without_admin_suffix():

@@ -151,16 +151,13 @@ def test_unknown_builtin_and_missing_file():
 
 @pytest.mark.parametrize("name", ["nqpf-core", "nqpf-core-rich", "nqpf-33131", "nqpf-world"])
 def test_builtin_validates_against_its_dataset(name):
-    """Every series a built-in framework names exists in its dataset (when both are installed)."""
-    if name not in builtin_names():
-        pytest.skip(f"{name}.yaml not in this build")
-    ds = pytest.importorskip("nqpf.datasets")
+    """Every series a built-in framework names exists in its dataset (both ship with the package: a missing one
+    fails, issue 18.7)."""
+    import nqpf.datasets as ds
+
+    assert name in builtin_names()
     fw = load_framework(name)
-    try:
-        data = ds.load(fw.meta["dataset"])
-    except Exception as exc:  # noqa: BLE001 - dataset not built in this checkout
-        pytest.skip(f"dataset {fw.meta['dataset']!r} not available: {exc}")
-    fw.validate(data)
+    fw.validate(ds.load(fw.meta["dataset"]))
 
 
 @pytest.mark.parametrize(
@@ -168,16 +165,12 @@ def test_builtin_validates_against_its_dataset(name):
 )
 def test_builtin_runs_on_real_data_with_identities(name, kw):
     """End to end on the shipped dataset: finite scores, leaves' effective weights sum to 1, index = Σ w z."""
-    if name not in builtin_names():
-        pytest.skip(f"{name}.yaml not in this build")
-    ds = pytest.importorskip("nqpf.datasets")
+    import nqpf.datasets as ds
     from nqpf.index import build_index
 
+    assert name in builtin_names()
     fw = load_framework(name)
-    try:
-        data = ds.load(fw.meta["dataset"])
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"dataset not available: {exc}")
+    data = ds.load(fw.meta["dataset"])
     res = build_index(data, fw, **kw)
     assert np.isfinite(res.S).all()
     w = res.weights.set_index("node").loc[fw.leaves, "effective_weight"].to_numpy()

@@ -12,12 +12,10 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 @pytest.fixture(scope="session")
 def cn():
+    """The shipped provincial dataset; a missing dataset is a broken build and fails (issue 18.7), never skips."""
     import nqpf.datasets as D
 
-    try:
-        return D.load("cn_provinces")
-    except Exception as exc:  # noqa: BLE001 - dataset not built in this checkout
-        pytest.skip(f"built-in dataset cn_provinces not available: {exc}")
+    return D.load("cn_provinces")
 
 
 @pytest.fixture(scope="session")

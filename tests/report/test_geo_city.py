@@ -128,3 +128,17 @@ def test_echarts_option_names_match_geometry(cc):
     assert any(d.get("name") == G.INSET_NAME for d in data)
     plain = [d for d in data if d.get("name") != G.INSET_NAME]
     assert len(plain) == len(s) and {d["name"] for d in plain} <= names
+
+
+def test_city_geometry_never_changes_the_cached_boundaries():
+    """city_geometry shares the cached coordinates (no deep copy, for speed): the merger of 莱芜 (year ≥ 2019)
+    and the national map's removal of the far-south islands must replace geometries, never edit them."""
+    import json
+
+    before = json.dumps(gc._features(), sort_keys=True)
+    national = gc.city_geometry(year=2022)
+    gc.city_geometry("370000", year=2022)
+    assert json.dumps(gc._features(), sort_keys=True) == before
+    assert json.dumps(gc.city_geometry(year=2022), sort_keys=True) == json.dumps(national, sort_keys=True)
+    codes = {f["properties"].get("id") for f in national["features"]}
+    assert "371200" not in codes and "370100" in codes  # 莱芜 merged into 济南 from 2019

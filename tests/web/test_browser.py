@@ -303,3 +303,71 @@ def test_report_map_inset_visible(tmp_path, lang):
         assert all(line in page.locator(".mapnote").inner_text() for line in note)
         browser.close()
     assert not errors, errors
+
+
+# ---------------------------------------------------------------------------------------------- level switch
+# Latin text a Chinese page may show: the language button, the footer's API link and name, run ids, "ms", and
+# the abbreviations Chinese statistics write in Latin letters (GDP, R&D, the CEADs inventory's name)
+ZH_ALLOWED = r"English|API|nqpf|run_[0-9a-f]+|\bms\b|GDP|R&D|CEADs"
+
+
+def _latin_words(page) -> list[str]:
+    """Latin words (two letters or more) of the page's visible text that are not in :data:`ZH_ALLOWED`, each
+    with some context."""
+    import re
+
+    text = re.sub(ZH_ALLOWED, " ", page.inner_text("body"))
+    return sorted({text[max(0, m.start() - 12):m.end() + 12] for m in re.finditer(r"[A-Za-z]{2,}", text)})
+
+
+def test_level_switch_in_both_languages(fresh_server):
+    """Province → city → province in zh and en: the city map (with the inset) and ranking, a city's region
+    page, and no untranslated (Latin) word in the Chinese DOM."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from nqpf import assets
+
+    if not assets.available():
+        pytest.skip("ECharts and its map not fetched (run make setup)")
+    expect.set_options(timeout=60_000)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, bypass_csp=True)  # see the walkthrough
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(fresh_server + "/")
+        page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+        assert _latin_words(page) == []
+        page.select_option("#level-select", "city")
+        page.wait_for_selector("body[data-level='city']", timeout=180_000)
+        page.wait_for_selector("#page-overview[data-shown^='2015|']", timeout=60_000)
+        assert page.evaluate("S.charts.map.getOption().series[0].map") == "nqpf_china_city"
+        n = page.evaluate("S.charts.map.getOption().series[0].data.filter(d => d.unit).length")
+        assert n > 150 and page.evaluate("S.charts.map.getOption().series[0].data.filter(d => d.inset).length") == 1
+        _check_echarts_inset(page, "#map")
+        expect(page.locator("#level-note")).to_be_visible()
+        expect(page.locator("#click-hint")).to_contain_text("城市")
+        assert _latin_words(page) == []
+        page.wait_for_timeout(500)
+        page.screenshot(path=SHOTS / "10_city_zh.png")
+        _not_blank(SHOTS / "10_city_zh.png")
+        # a city's region page, in Chinese
+        page.click("#ranking-table-wrap summary")
+        page.click("#ranking-list button[data-unit]")
+        page.wait_for_selector("#region-body .section[data-section='guide']", timeout=120_000)
+        assert _latin_words(page) == []
+        page.screenshot(path=SHOTS / "11_city_region_zh.png", full_page=True)
+        # English: the same level, English labels; then back to the provinces
+        page.click("#lang-toggle")
+        expect(page.locator("#title")).to_have_text("NQPF dashboard")
+        expect(page.locator("#region-body .section").first.locator("h4")).to_have_text("Scores and ranks")
+        page.click("#tab-overview")
+        expect(page.locator("#level-note")).to_contain_text("City level")
+        page.select_option("#level-select", "province")
+        page.wait_for_selector("body[data-level='province']", timeout=60_000)
+        page.wait_for_function("S.charts.map.getOption().series[0].map === 'nqpf_china'", timeout=60_000)
+        assert page.evaluate("S.charts.map.getOption().series[0].data.filter(d => d.unit).length") == 31
+        expect(page.locator("#level-note")).to_be_hidden()
+        page.screenshot(path=SHOTS / "12_province_en.png")
+        browser.close()
+    assert not errors, errors

@@ -2,8 +2,11 @@
 (kernel density, Markov, spatial Markov), convergence (σ, β, Phillips–Sul clubs), spatial statistics
 (weights, Moran, Geary, LISA, G*), coupling coordination, obstacle degree and forecasts (GM(1,1) + Holt).
 
-Every function takes a pandas DataFrame and returns a tidy DataFrame; settings are in
-``result.attrs["manifest"]``. See ``docs/analysis/`` for formulas and references.
+Every function takes a pandas DataFrame and returns a tidy DataFrame with its manifest (schema
+``nqpf.manifest/1``, :func:`nqpf._protocol.manifest`) in ``result.attrs["manifest"]``; ``df.nqpf`` gives the
+results protocol (``manifest``, ``to_frame``, ``summary``, ``write`` …; pandas drops ``attrs`` in ``merge``).
+Coefficient tables have the columns ``estimate, std_error, t, p_value``. See ``docs/analysis/`` for formulas
+and references.
 """
 
 from __future__ import annotations
@@ -18,14 +21,15 @@ from nqpf.analysis.convergence import (
     log_t,
     sigma,
 )
-from nqpf.analysis.coupling import coupling, coupling_degree, coupling_from_index
+from nqpf.analysis.coupling import coupling, coupling_degree, coupling_from_index, grade_label, grade_level
 from nqpf.analysis.density import bandwidth, kde, kde_over_time
-from nqpf.analysis.forecast import forecast, forecast_panel, gm11
+from nqpf.analysis.forecast import GM11, forecast, forecast_panel, gm11
 from nqpf.analysis.inequality import cv, dagum, gini, mean_abs_diff, theil, within_between
-from nqpf.analysis.markov import markov, spatial_markov, steady_state
-from nqpf.analysis.obstacle import obstacle_degree, top_obstacles
+from nqpf.analysis.markov import markov, quantile_cutoffs, spatial_markov, steady_state
+from nqpf.analysis.obstacle import obstacle_degree, relative_obstacle_degree, top_obstacles
 from nqpf.analysis.spatial import (
     contiguity_weights,
+    distance_matrix,
     distance_weights,
     economic_weights,
     geary,
@@ -34,10 +38,18 @@ from nqpf.analysis.spatial import (
     moran,
     provinces_geo,
     weights_from_geojson,
+    weights_matrix,
 )
 
 __all__ = [
     "levels",
+    "GM11",
+    "distance_matrix",
+    "grade_label",
+    "grade_level",
+    "quantile_cutoffs",
+    "relative_obstacle_degree",
+    "weights_matrix",
     "within_between",
     "bandwidth",
     "beta_cross_section",

@@ -1,13 +1,13 @@
-"""Shared helpers of the analysis layer: input checks and manifests (internal)."""
+"""Shared helpers of the analysis layer: input checks, manifests and coefficient tables (internal)."""
 
 from __future__ import annotations
-
-import datetime as _dt
 
 import numpy as np
 import pandas as pd
 
 import nqpf.index.result  # noqa: F401 - registers the DataFrame.nqpf accessor (summary, to_latex, plot)
+from nqpf._protocol import manifest as _manifest
+from nqpf._util import package_versions
 from nqpf.errors import DataError, MethodError
 
 
@@ -49,16 +49,44 @@ def require_positive(y: np.ndarray, labels: np.ndarray | None, *, strict: bool, 
 
 
 def manifest(method: str, **settings: object) -> dict:
-    """A small manifest of the settings of one analysis call."""
-    from nqpf._util import package_versions
+    """The manifest of one analysis call: :func:`nqpf._protocol.manifest` of kind ``"analysis"`` with
+    ``method`` and ``settings``, and the versions of the analysis libraries too."""
+    return _manifest("analysis", method=method, settings=settings,
+                     versions=package_versions(("statsmodels", "libpysal", "esda", "giddy")))
 
-    return {
-        "method": method,
-        "settings": settings,
-        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "versions": package_versions(("statsmodels", "libpysal", "esda", "giddy")),
-        "warnings": [],
-    }
+
+#: The columns of every coefficient table (one row per term), as in statsmodels' summary frames.
+COEF_COLUMNS = ("estimate", "std_error", "t", "p_value")
+#: Old names kept for one release (``coef``, ``se`` of ``beta_panel``/``beta_panel_sar``, ``se`` of
+#: ``beta_cross_section``): columns holding the same values, removed in the next release.
+LEGACY_COEF = {"coef": "estimate", "se": "std_error"}
+
+
+def coef_table(estimate, std_error, **cols: object) -> pd.DataFrame:
+    """A coefficient table: ``cols`` first (e.g. ``term``), then :data:`COEF_COLUMNS` with t = estimate /
+    std_error and the given ``p_value``, then the :data:`LEGACY_COEF` aliases."""
+    p_value = cols.pop("p_value")
+    est, se = np.asarray(estimate, dtype="float64"), np.asarray(std_error, dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = est / se
+    out = pd.DataFrame({**cols, "estimate": est, "std_error": se, "t": t, "p_value": p_value})
+    for old, new in LEGACY_COEF.items():
+        out[old] = out[new]
+    return out
+
+
+def log_panel(df: pd.DataFrame, value: str, unit: str, period: str) -> pd.DataFrame:
+    """``u`` (unit as text), ``t`` (period), ``ly`` = ln ``value`` of a long table; DataError on repeated
+    (unit, period) rows, MethodError naming the rows with a non-positive value (convergence and clubs)."""
+    require_columns(df, [value, unit, period], what="convergence input")
+    y = numeric_column(df, value, id_cols=[unit, period], what="convergence input")
+    if (y <= 0).any():
+        bad = df.loc[y <= 0, [unit, period]].astype(str).agg("/".join, axis=1).tolist()[:8]
+        raise MethodError(f"convergence: needs positive values to take logs; non-positive at {bad}")
+    x = pd.DataFrame({"u": df[unit].astype(str).to_numpy(), "t": df[period].to_numpy(), "ly": np.log(y)})
+    if x.duplicated(["u", "t"]).any():
+        raise DataError("convergence input: repeated (unit, period) rows")
+    return x
 
 
 def period_groups(df: pd.DataFrame, period: str | None):

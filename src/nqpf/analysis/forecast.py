@@ -169,7 +169,8 @@ def forecast_panel(
     holdout: int = 2,
 ) -> pd.DataFrame:
     """:func:`forecast` for every unit: ``unit, period, kind, actual, gm11, holt, a, b, C, P, grade,
-    gm11_mape, holt_mape``. A unit with fewer than four points raises MethodError naming it."""
+    gm11_mape, holt_mape``; the manifest in ``attrs["manifest"]``. A unit with fewer than four points
+    raises MethodError naming it."""
     require_columns(df, [value, unit, period], what="forecast input")
     out = []
     for u, sub in df.sort_values(period).groupby(unit, sort=True):
@@ -182,4 +183,7 @@ def forecast_panel(
         for k in ("a", "b", "C", "P", "grade", "gm11_mape", "holt_mape"):
             f[k] = d[k]
         out.append(f)
-    return pd.concat(out, ignore_index=True)
+    res = pd.concat(out, ignore_index=True)
+    res.attrs = {"manifest": manifest("forecast_panel", value=value, steps=steps, holdout=holdout,
+                                      baseline="holt-additive", units=len(out))}
+    return res

@@ -9,14 +9,25 @@ A long panel (``unit, period, indicator, value``) also works: ``--value`` then n
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
+from nqpf.cli._analysis_io import (  # noqa: F401  (LONG and read_frame: still importable from here)
+    LONG,
+    _numeric_period,
+    _period_names,
+    _weights,
+    load_input,
+    read_frame,
+    require_unique_rows,
+)
 from nqpf.cli._io import RAW_TEXT, TABLE_OUT_HELP, check_table_out, refuse_overwriting_inputs
+from nqpf.cli._options import LIMITS, OptionGroup, grouped
 from nqpf.cli.main import app, console, lang
-from nqpf.errors import DataError, MethodError
+from nqpf.errors import MethodError
 from nqpf.i18n import t
 
 if TYPE_CHECKING:  # pandas and the analysis layer load inside the commands, so that ``--help`` starts fast
@@ -26,131 +37,6 @@ analyze = typer.Typer(
     help="Inequality, convergence, spatial, coupling, obstacle and forecast analyses.", no_args_is_help=True
 )
 app.add_typer(analyze, name="analyze")
-
-LONG = ["unit", "period", "indicator", "value"]
-
-
-def read_frame(path: Path) -> pd.DataFrame:
-    """Read a flat table; text columns stay text (codes keep leading zeros), numbers are converted later."""
-    import pandas as pd
-
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(2, "no such file", str(path))
-    suf = path.suffix.lower()
-    if suf in (".csv", ".txt", ".tsv"):
-        try:
-            from nqpf.data.io import decode_bytes
-
-            text, _ = decode_bytes(path.read_bytes(), source=str(path))
-        except ImportError:
-            text = path.read_text(encoding="utf-8-sig")
-        import io
-
-        sep = "\t" if suf == ".tsv" else ","
-        return pd.read_csv(io.StringIO(text), dtype=str, sep=sep, keep_default_na=True)
-    if suf in (".xlsx", ".xls"):
-        return pd.read_excel(path, dtype=str)
-    if suf == ".parquet":
-        return pd.read_parquet(path)
-    if suf == ".dta":
-        from nqpf.data.tables import read_stata
-
-        return read_stata(path)  # names nqpf mapped for Stata come back as they were
-    raise DataError(f"{path}: unsupported file type {suf!r}; use .csv, .xlsx, .dta or .parquet")
-
-
-def _numeric_period(df: pd.DataFrame, period: str | None) -> pd.DataFrame:
-    import pandas as pd
-
-    if period and period in df.columns:
-        p = pd.to_numeric(df[period], errors="coerce")
-        if p.notna().all():
-            df = df.assign(**{period: p.astype("int64") if (p == p.round()).all() else p})
-    return df
-
-
-def load_input(
-    path: Path,
-    value: str | None = None,
-    *,
-    groups: Path | None = None,
-    unit: str = "unit",
-    period: str | None = "period",
-    unique: bool = False,
-) -> pd.DataFrame:
-    """The input table; a long panel is widened when ``value`` names an indicator; ``groups`` merged on unit.
-
-    ``unique``: refuse repeated (unit, period) rows — unit alone for a table without period column —
-    naming the unit, period and file rows (:func:`require_unique_rows`)."""
-    df = read_frame(path)
-    if value and value not in df.columns and all(c in df.columns for c in LONG):
-        inds = sorted(df["indicator"].astype(str).unique())
-        if value not in inds:
-            raise DataError(f"{path}: no column or indicator {value!r}; indicators: {inds[:20]}")
-        df = (
-            df[df["indicator"].astype(str) == value]
-            .rename(columns={"value": value})
-            .drop(columns="indicator")
-        )
-    df = _numeric_period(df, period)
-    if unique:
-        require_unique_rows(df, path, unit, period)
-    if groups is not None:
-        g = read_frame(groups)
-        if unit not in g.columns:
-            raise DataError(f"{groups}: needs a column {unit!r} to join the groups on")
-        missing = sorted(set(df[unit].astype(str)) - set(g[unit].astype(str)))
-        if missing:
-            raise DataError(f"{groups}: no group for unit(s) {missing[:20]}; add them to the groups file")
-        df = df.merge(g, on=unit, how="left", suffixes=("", "_grp"))
-    return df
-
-
-def _period_names() -> tuple[str, ...]:
-    """Period-like column names: the library's rule (nqpf.analysis._common.unit_period_keys)."""
-    from nqpf.analysis._common import PERIOD_LIKE
-
-    return PERIOD_LIKE
-
-
-def require_unique_rows(
-    df: pd.DataFrame,
-    path: Path,
-    unit: str | None = None,
-    period: str | None = None,
-    *,
-    keys: list[str] | None = None,
-) -> None:
-    """One row per unit and period, like the index: a repeated pair would count a unit twice.
-
-    Without ``period`` the table must be a cross-section (one row per unit) unless it has a period-like
-    column (period, year, 年份 …), i.e. a deliberately pooled panel; no unit column → nothing to check.
-    ``keys`` checks those columns instead. Raises :class:`DataError` naming the values and file rows."""
-    import pandas as pd
-
-    from nqpf.data.panel import check_unique
-
-    labels = None
-    if keys is None:
-        if unit is None or unit not in df.columns:
-            return
-        if period is None and any(c in df.columns for c in _period_names()):
-            return
-        keys = [unit] + ([period] if period else [])
-        labels = ["unit", "period"][: len(keys)]
-    if not keys:
-        return
-    offset = 1 if Path(path).suffix.lower() == ".parquet" else 2  # spreadsheet row: the header is row 1
-    per = next((k for k in keys if k == period or k in _period_names()), None)
-    check_unique(
-        _numeric_period(df, per),
-        keys,
-        name=str(path),
-        labels=labels,
-        rows=pd.Series(df.index + offset, index=df.index),
-    )
-
 
 def _write(out: Path, res: pd.DataFrame, raw_text: bool = False) -> None:
     from nqpf.data.tables import write_table
@@ -173,61 +59,49 @@ def _guard(out: Path, data: Path, inputs: dict[str, Path | str | None] | None = 
     refuse_overwriting_inputs(out, named)
 
 
-def _weights(spec: str, units: list[str], data: pd.DataFrame | None = None, unit: str = "unit"):
-    """``contiguity`` | ``contiguity-island`` | ``distance`` | ``economic:<column>`` | ``geojson:<path>:<id field>``."""
-    from nqpf.analysis import spatial
-
-    if spec == "contiguity":
-        return spatial.contiguity_weights(units)
-    if spec == "contiguity-island":
-        return spatial.contiguity_weights(units, hainan=None)
-    if spec == "distance":
-        return spatial.distance_weights(units)
-    if spec.startswith("economic:"):
-        return spatial.economic_weights(data, spec.split(":", 1)[1], unit)
-    if spec.startswith("geojson:"):
-        _, p, field = spec.split(":", 2)
-        w = spatial.weights_from_geojson(p, field)
-        keep = [u for u in w.id_order if u in set(units)]
-        unknown = sorted(set(units) - set(map(str, w.id_order)))
-        if unknown:
-            raise DataError(f"{p}: unit(s) {unknown} have no polygon (property {field!r})")
-        from libpysal.weights import w_subset
-
-        ws = w_subset(w, keep)
-        ws.transform = "r"
-        return ws
-    raise MethodError(
-        f"--weights: unknown spec {spec!r}; use contiguity, contiguity-island, distance, "
-        "economic:<column> or geojson:<path>:<id field>"
-    )
-
-
 DATA = typer.Option(..., "--data", exists=False, help="Input table (.csv/.xlsx/.parquet).")
 OUT = typer.Option(..., "--out", help=TABLE_OUT_HELP)
 
 
+#: the options after the variables of ``analyze dagum`` and ``analyze theil``: unit column, group table, output
+#: and the pre-scan limits
+INEQUALITY_TAIL = OptionGroup(
+    {"unit": (str | None, typer.Option(None, "--unit")), "groups": (Path | None, typer.Option(None, "--groups")),
+     "out": (Path, OUT), "raw_text": (bool, RAW_TEXT), **LIMITS.options},
+    lambda unit, groups, out, raw_text, **lim: {"unit": unit, "groups": groups, "out": out, "raw_text": raw_text,
+                                                "limits": LIMITS.build(**lim)},
+)  # fmt: skip
+
+
+def _inequality(name: str, data: Path, value: str, group: str | None, period: str | None, weight: str | None,
+                tail: dict, **kw: Any) -> None:  # fmt: skip
+    """``nqpf.analysis.inequality.<name>`` (dagum, theil) of ``value`` by ``group`` and period, on the table
+    (one row per unit and period, groups merged from ``--groups``) written to ``--out``."""
+    out, unit, groups = tail["out"], tail["unit"], tail["groups"]
+    _guard(out, data, {"--groups": groups})
+    from nqpf.analysis import inequality
+
+    df = load_input(data, value, groups=groups, unit=unit or "unit", period=period, unique=True,
+                    limits=tail["limits"])  # fmt: skip
+    _write(out, getattr(inequality, name)(df, value, group, period, weight, unit=unit, **kw), tail["raw_text"])
+
+
 @analyze.command("dagum")
+@grouped
 def dagum_cmd(
     data: Path = DATA,
     value: str = typer.Option(..., "--value"),
     group: str = typer.Option(..., "--group"),
     period: str | None = typer.Option(None, "--period"),
     weight: str | None = typer.Option(None, "--weight"),
-    unit: str | None = typer.Option(None, "--unit"),
-    groups: Path | None = typer.Option(None, "--groups"),
-    out: Path = OUT,
-    raw_text: bool = RAW_TEXT,
+    tail: dict = INEQUALITY_TAIL,
 ) -> None:
     """Dagum (1997) Gini decomposition → period, component, value."""
-    _guard(out, data, {"--groups": groups})
-    from nqpf.analysis.inequality import dagum
-
-    df = load_input(data, value, groups=groups, unit=unit or "unit", period=period, unique=True)
-    _write(out, dagum(df, value, group, period, weight, unit=unit), raw_text)
+    _inequality("dagum", data, value, group, period, weight, tail)
 
 
 @analyze.command("theil")
+@grouped
 def theil_cmd(
     data: Path = DATA,
     value: str = typer.Option(..., "--value"),
@@ -235,20 +109,14 @@ def theil_cmd(
     period: str | None = typer.Option(None, "--period"),
     weight: str | None = typer.Option(None, "--weight"),
     measure: str = typer.Option("T", "--measure", help="T (GE(1)) or L (mean log deviation)"),
-    unit: str | None = typer.Option(None, "--unit"),
-    groups: Path | None = typer.Option(None, "--groups"),
-    out: Path = OUT,
-    raw_text: bool = RAW_TEXT,
+    tail: dict = INEQUALITY_TAIL,
 ) -> None:
     """Theil T or L with between/within decomposition → period, measure, component, value."""
-    _guard(out, data, {"--groups": groups})
-    from nqpf.analysis.inequality import theil
-
-    df = load_input(data, value, groups=groups, unit=unit or "unit", period=period, unique=True)
-    _write(out, theil(df, value, group, period, weight, measure=measure, unit=unit), raw_text)
+    _inequality("theil", data, value, group, period, weight, tail, measure=measure)
 
 
 @analyze.command("coupling")
+@grouped
 def coupling_cmd(
     data: Path = DATA,
     systems: str = typer.Option(..., "--systems", help="Comma-separated subsystem columns"),
@@ -257,12 +125,13 @@ def coupling_cmd(
     ids: str | None = typer.Option(None, "--id", help="Comma-separated id columns (default: all others)"),
     out: Path = OUT,
     raw_text: bool = RAW_TEXT,
+    limits: Any = LIMITS,
 ) -> None:
     """Coupling coordination → id columns, C, T, D, grade_level, grade."""
     _guard(out, data)
     from nqpf.analysis.coupling import coupling
 
-    df = read_frame(data)
+    df = read_frame(data, limits)
     sys_ = [s.strip() for s in systems.split(",") if s.strip()]
     try:
         alpha = [float(x) for x in weights.split(",")] if weights else None
@@ -277,6 +146,7 @@ def coupling_cmd(
 
 
 @analyze.command("convergence")
+@grouped
 def convergence_cmd(
     data: Path = DATA,
     value: str = typer.Option(..., "--value"),
@@ -297,6 +167,7 @@ def convergence_cmd(
     ),
     out: Path = OUT,
     raw_text: bool = RAW_TEXT,
+    limits: Any = LIMITS,
 ) -> None:
     """σ-, β- (cross-section or panel) or club convergence → one table."""
     _guard(out, data, {"--spatial-lag": spatial_lag})
@@ -308,7 +179,7 @@ def convergence_cmd(
         if se_dof.lower() not in cv.SE_DOF:
             raise MethodError(f"--se-dof {se_dof!r}: use one of {' | '.join(cv.SE_DOF)}")
 
-    df = load_input(data, value, unit=unit, period=period)
+    df = load_input(data, value, unit=unit, period=period, limits=limits)
     if test == "sigma":
         res = cv.sigma(df, value, unit, period)
     elif test == "beta":
@@ -329,12 +200,6 @@ def convergence_cmd(
     _write(out, res, raw_text)
 
 
-def _spatial_common(data, value, unit, period, weights):
-    df = load_input(data, value, unit=unit, period=period)
-    units = sorted(df[unit].astype(str).unique())
-    return df, _weights(weights, units, df, unit)
-
-
 UNIT = typer.Option("unit", "--unit")
 PERIOD = typer.Option("period", "--period")
 WSPEC = typer.Option(
@@ -344,77 +209,106 @@ WSPEC = typer.Option(
 )
 
 
+@dataclass(frozen=True)
+class Panel:
+    """The input of a panel analysis (``--data``, ``--value``, ``--unit``, ``--period``) and, for the spatial
+    statistics, the weights spec, the permutations and the seed of their inference."""
+
+    data: Path
+    value: str
+    unit: str
+    period: str
+    weights: str = "contiguity"
+    permutations: int = 999
+    seed: int = 12345
+
+    def load(self, limits: Any) -> pd.DataFrame:
+        """The table (a long panel widened to ``value``), pre-scanned under ``limits``."""
+        return load_input(self.data, self.value, unit=self.unit, period=self.period, limits=limits)
+
+    def w(self, df: pd.DataFrame, spec: str | None = None):
+        """Spatial weights ``spec`` (default ``--weights``) over the units of ``df``."""
+        return _weights(spec or self.weights, sorted(df[self.unit].astype(str).unique()), df, self.unit)
+
+
+#: ``--data``, ``--value``, ``--unit``, ``--period`` of the panel analyses
+PANEL = OptionGroup(
+    {"data": (Path, DATA), "value": (str, typer.Option(..., "--value")), "unit": (str, UNIT),
+     "period": (str, PERIOD)},
+    Panel,
+)  # fmt: skip
+#: the panel options and ``--weights``, ``--permutations``, ``--seed`` of ``analyze moran`` and ``analyze lisa``
+SPATIAL = OptionGroup(
+    {**PANEL.options, "weights": (str, WSPEC), "permutations": (int, typer.Option(999, "--permutations")),
+     "seed": (int, typer.Option(12345, "--seed"))},
+    Panel,
+)  # fmt: skip
+
+
+def _spatial(name: str, p: Panel, out: Path, raw_text: bool, limits: Any, **kw: Any) -> None:
+    """``nqpf.analysis.spatial.<name>`` (moran, geary, lisa, hotspots) per period on the panel ``p`` with its
+    weights, written to ``out``."""
+    _guard(out, p.data, {"--weights": p.weights})
+    from nqpf.analysis import spatial
+
+    df = p.load(limits)
+    res = getattr(spatial, name)(df, p.value, p.w(df), p.unit, p.period, permutations=p.permutations, seed=p.seed,
+                                 **kw)  # fmt: skip
+    _write(out, res, raw_text)
+
+
 @analyze.command("moran")
+@grouped
 def moran_cmd(
-    data: Path = DATA,
-    value: str = typer.Option(..., "--value"),
-    unit: str = UNIT,
-    period: str = PERIOD,
-    weights: str = WSPEC,
-    permutations: int = typer.Option(999, "--permutations"),
-    seed: int = typer.Option(12345, "--seed"),
+    inputs: Panel = SPATIAL,
     geary: bool = typer.Option(False, "--geary", help="Geary's C instead"),
     out: Path = OUT,
     raw_text: bool = RAW_TEXT,
+    limits: Any = LIMITS,
 ) -> None:
     """Global Moran's I (or Geary's C) per period with permutation inference."""
-    _guard(out, data, {"--weights": weights})
-    from nqpf.analysis import spatial
-
-    df, w = _spatial_common(data, value, unit, period, weights)
-    f = spatial.geary if geary else spatial.moran
-    _write(out, f(df, value, w, unit, period, permutations=permutations, seed=seed), raw_text)
+    _spatial("geary" if geary else "moran", inputs, out, raw_text, limits)
 
 
 @analyze.command("lisa")
+@grouped
 def lisa_cmd(
-    data: Path = DATA,
-    value: str = typer.Option(..., "--value"),
-    unit: str = UNIT,
-    period: str = PERIOD,
-    weights: str = WSPEC,
-    permutations: int = typer.Option(999, "--permutations"),
-    seed: int = typer.Option(12345, "--seed"),
+    inputs: Panel = SPATIAL,
     alpha: float = typer.Option(0.05, "--alpha"),
     hotspots: bool = typer.Option(False, "--hotspots", help="Getis–Ord G* hot/cold spots instead"),
     out: Path = OUT,
     raw_text: bool = RAW_TEXT,
+    limits: Any = LIMITS,
 ) -> None:
     """Local Moran clusters (HH/LL/HL/LH) or Getis–Ord G* hot spots per unit and period."""
-    _guard(out, data, {"--weights": weights})
-    from nqpf.analysis import spatial
-
-    df, w = _spatial_common(data, value, unit, period, weights)
-    f = spatial.hotspots if hotspots else spatial.lisa
-    _write(out, f(df, value, w, unit, period, permutations=permutations, seed=seed, alpha=alpha), raw_text)
+    _spatial("hotspots" if hotspots else "lisa", inputs, out, raw_text, limits, alpha=alpha)
 
 
 @analyze.command("markov")
+@grouped
 def markov_cmd(
-    data: Path = DATA,
-    value: str = typer.Option(..., "--value"),
-    unit: str = UNIT,
-    period: str = PERIOD,
+    panel: Panel = PANEL,
     k: int = typer.Option(4, "--k"),
     spatial_w: str | None = typer.Option(None, "--spatial", help="weights spec"),
     relative: bool = typer.Option(False, "--relative"),
     out: Path = OUT,
     raw_text: bool = RAW_TEXT,
+    limits: Any = LIMITS,
 ) -> None:
     """Markov (or spatial Markov) transition matrices and steady states on pooled quantile classes."""
-    _guard(out, data, {"--spatial": spatial_w})
+    _guard(out, panel.data, {"--spatial": spatial_w})
     from nqpf.analysis.markov import markov, spatial_markov
 
-    df = load_input(data, value, unit=unit, period=period)
+    p, df = panel, panel.load(limits)
     if spatial_w:
-        w = _weights(spatial_w, sorted(df[unit].astype(str).unique()), df, unit)
-        res = spatial_markov(df, value, w, unit, period, k=k, relative=relative)
+        res = spatial_markov(df, p.value, p.w(df, spatial_w), p.unit, p.period, k=k, relative=relative)
     else:
-        res = markov(df, value, unit, period, k=k, relative=relative)
+        res = markov(df, p.value, p.unit, p.period, k=k, relative=relative)
     _write(out, res, raw_text)
 
 
 @analyze.command("kde")
+@grouped
 def kde_cmd(
     data: Path = DATA,
     value: str = typer.Option(..., "--value"),
@@ -428,6 +322,7 @@ def kde_cmd(
     grid: int = typer.Option(200, "--grid"),
     out: Path = OUT,
     raw_text: bool = RAW_TEXT,
+    limits: Any = LIMITS,
 ) -> None:
     """Gaussian kernel density per period on a common grid → period, x, density, bandwidth, n."""
     _guard(out, data)
@@ -443,11 +338,12 @@ def kde_cmd(
     else:
         if not 0 < rule < float("inf"):
             raise MethodError(f"--bw {bw}: a fixed bandwidth must be a positive, finite number")
-    df = load_input(data, value, period=period)
+    df = load_input(data, value, period=period, limits=limits)
     _write(out, kde_over_time(df, value, period, bw=rule, grid_size=grid), raw_text)
 
 
 @analyze.command("obstacle")
+@grouped
 def obstacle_cmd(
     data: Path = DATA,
     weights: Path = typer.Option(..., "--weights", help="weights table: node, parent, effective_weight"),
@@ -455,6 +351,7 @@ def obstacle_cmd(
     top_k: int | None = typer.Option(None, "--top-k"),
     out: Path = OUT,
     raw_text: bool = RAW_TEXT,
+    limits: Any = LIMITS,
 ) -> None:
     """Obstacle degree from normalised values (long) and effective weights → unit, period, level, node, …"""
     _guard(out, data, {"--weights": weights})
@@ -462,27 +359,26 @@ def obstacle_cmd(
 
     from nqpf.analysis.obstacle import obstacle_degree, top_obstacles
 
-    norm = _numeric_period(read_frame(data), "period")
-    wt = read_frame(weights)
+    norm = _numeric_period(read_frame(data, limits), "period")
+    wt = read_frame(weights, limits)
     wt["effective_weight"] = pd.to_numeric(wt.get("effective_weight"), errors="coerce")
     res = obstacle_degree(norm, wt, level=level)
     _write(out, top_obstacles(res, top_k) if top_k else res, raw_text)
 
 
 @analyze.command("forecast")
+@grouped
 def forecast_cmd(
-    data: Path = DATA,
-    value: str = typer.Option(..., "--value"),
-    unit: str = UNIT,
-    period: str = PERIOD,
+    panel: Panel = PANEL,
     steps: int = typer.Option(3, "--steps"),
     holdout: int = typer.Option(2, "--holdout"),
     out: Path = OUT,
     raw_text: bool = RAW_TEXT,
+    limits: Any = LIMITS,
 ) -> None:
     """GM(1,1) with C/P grade beside a Holt baseline, per unit → unit, period, kind, actual, gm11, holt, …"""
-    _guard(out, data)
+    _guard(out, panel.data)
     from nqpf.analysis.forecast import forecast_panel
 
-    df = load_input(data, value, unit=unit, period=period)
-    _write(out, forecast_panel(df, value, unit, period, steps=steps, holdout=holdout), raw_text)
+    p = panel
+    _write(out, forecast_panel(p.load(limits), p.value, p.unit, p.period, steps=steps, holdout=holdout), raw_text)

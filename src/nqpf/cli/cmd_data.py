@@ -16,20 +16,20 @@ from rich.table import Table
 from rich.text import Text
 
 from nqpf.cli._io import refuse_overwriting_inputs
+from nqpf.cli._options import (  # noqa: F401  (the help texts are imported from here by other modules)
+    HEADER_ROWS_HELP,
+    INDICATOR_COL_HELP,
+    LIMITS,
+    SPECIAL_HELP,
+    UNITS_HELP,
+    VALUE_COL_HELP,
+    grouped,
+)
 from nqpf.cli.main import app, cli_terms, console, lang
 from nqpf.errors import DataError, FrameworkError, Problem, ValidationError
 from nqpf.i18n import t
 
-UNITS_HELP = (
-    "auto (default: provinces when ≥80 % of the unit names are provinces, e.g. 北京市/Beijing/110000; "
-    "else ids kept as text) | province | none. National and regional total rows (全国, 东部地区 …) are "
-    "always excluded and reported."
-)
 UNITS_OPTION = typer.Option("auto", "--units", help=UNITS_HELP)
-SPECIAL_HELP = "keep (default) | drop: Hong Kong, Macau and Taiwan rows (reported either way)."
-INDICATOR_COL_HELP = "Long table: name of the indicator column (default: detect 指标/indicator/variable)."
-VALUE_COL_HELP = "Long table: name of the value column (default: detect 数值/value)."
-HEADER_ROWS_HELP = "Number of header rows (default: detect; merged two-row yearbook headers are found)."
 
 
 @dataclass
@@ -77,10 +77,12 @@ def read_user_data(
     value_col: str | None = None,
     header_rows: int | None = None,
     lang_: str | None = None,
+    limits: Any = None,
 ) -> UserData:
     """Read a data file for a command: ``units`` auto/province/none (auto: :func:`nqpf.data.units.detect_scheme`
     on the unit column), aggregate rows (全国, 东部地区 …) excluded and listed in ``excluded``; errors raise
-    :class:`ValidationError` in CLI terms (flags, ``nqpf validate``), warnings are returned, never printed."""
+    :class:`ValidationError` in CLI terms (flags, ``nqpf validate``), warnings are returned, never printed.
+    ``limits``: the pre-scan limits (:class:`nqpf.data.prescan.Limits`; None = defaults or ``NQPF_MAX_*``)."""
     from nqpf.data.io import load
     from nqpf.data.units import detect_scheme, is_aggregate
 
@@ -91,7 +93,7 @@ def read_user_data(
     check_units_option(units)
     kw = dict(sheet=sheet, encoding=encoding, unit_col=unit_col, period_col=period_col, indicator=indicator,
               layout=layout, lang=L, special_regions=special_regions or "keep", indicator_col=indicator_col,
-              value_col=value_col, header_rows=header_rows)  # fmt: skip
+              value_col=value_col, header_rows=header_rows, limits=limits)  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # everything is in the problems, printed by the command
         res = load(p, units="province" if units == "auto" else units, **kw)
@@ -102,10 +104,7 @@ def read_user_data(
             if scheme == "none":
                 res = load(p, units="none", **kw)
     data = res.data
-    excluded: dict[str, list[int]] = {}
-    for pr in res.problems:
-        if pr.code == "unit_aggregate" and pr.unit:
-            excluded.setdefault(str(pr.unit), []).append(int(pr.row or 0))
+    excluded = _aggregate_rows(res.problems)
     if scheme == "none" and len(data):
         agg = data["unit"].map(is_aggregate).astype(bool)
         if agg.any() and res.cells is not None:
@@ -128,12 +127,26 @@ def read_user_data(
     )  # fmt: skip
 
 
+def _aggregate_rows(problems: list[Problem]) -> dict[str, list[int]]:
+    """Rows of the national/regional total units (problems ``unit_aggregate``): unit → file rows."""
+    excluded: dict[str, list[int]] = {}
+    for pr in problems:
+        if pr.code == "unit_aggregate" and pr.unit:
+            excluded.setdefault(str(pr.unit), []).append(int(pr.row or 0))
+    return excluded
+
+
+def _print_excluded(excluded: dict[str, list], L: str) -> None:
+    """One line naming the excluded total units and how many rows each had."""
+    if excluded:
+        parts = [t("data.cli.excluded_item", L, name=k, n=len(v)) for k, v in excluded.items()]
+        console.print(Text(t("data.cli.excluded", L, rows=t("data.cli.list_sep", L).join(parts)), style="yellow"))
+
+
 def print_notices(ud: UserData, L: str, *, limit: int = 8) -> None:
     """The reading notices of a command: unit scheme, excluded aggregate rows, warnings grouped by kind."""
     console.print(Text(t(f"data.cli.scheme_{ud.scheme}", L), style="dim"))
-    if ud.excluded:
-        parts = [t("data.cli.excluded_item", L, name=k, n=len(v)) for k, v in ud.excluded.items()]
-        console.print(Text(t("data.cli.excluded", L, rows=t("data.cli.list_sep", L).join(parts)), style="yellow"))
+    _print_excluded(ud.excluded, L)
     if ud.warnings:
         for w in ud.warnings[:limit]:
             console.print(Text(f"{t('common.warning', L)}: {_where(w, L)}: {cli_terms(w.message)}", style="yellow"))
@@ -210,6 +223,7 @@ def datasets_cmd() -> None:
 
 @app.command("validate", help="Check a data file (CSV/XLSX/DTA/Parquet): every problem with file, row, column, "
              "unit and indicator; exit 1 on errors.")  # fmt: skip
+@grouped
 def validate_cmd(
     path: Path = typer.Argument(..., help="Data file: .csv (UTF-8/GBK), .xlsx, .dta or .parquet."),
     sheet: str | None = typer.Option(
@@ -234,9 +248,9 @@ def validate_cmd(
     indicator_col: str | None = typer.Option(None, "--indicator-col", help=INDICATOR_COL_HELP),
     value_col: str | None = typer.Option(None, "--value-col", help=VALUE_COL_HELP),
     header_rows: int | None = typer.Option(None, "--header-rows", help=HEADER_ROWS_HELP),
+    limits: Any = LIMITS,
 ) -> None:
     from nqpf._util import write_json_atomic
-    from nqpf.data.validate import validate
 
     L = lang()
     if not path.is_file():
@@ -245,76 +259,15 @@ def validate_cmd(
     refuse_overwriting_inputs(json_out, {"PATH": path, "--catalogue": catalogue}, option="--json")
     kw = dict(layout=layout, sheet=sheet, encoding=encoding, unit_col=unit_col, period_col=period_col,
               indicator=indicator, special_regions=special_regions, indicator_col=indicator_col, value_col=value_col,
-              header_rows=header_rows)  # fmt: skip
+              header_rows=header_rows, limits=limits)  # fmt: skip
     if units == "auto":
         units = detect_file_scheme(path, **kw)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        rep = validate(path, catalogue=catalogue, units=units, lang=L, **kw)
+    rep = _validate(path, catalogue, units, L, kw)
     console.print(Text(t(f"data.cli.scheme_{units}", L), style="dim"))
-    excluded: dict[str, list[int]] = {}
-    for pr in rep.problems:  # one line for the total rows instead of one warning per row
-        if pr.code == "unit_aggregate" and pr.unit:
-            excluded.setdefault(str(pr.unit), []).append(int(pr.row or 0))
-    if units == "none" and rep.data is not None and len(rep.data):
-        from nqpf.data.units import is_aggregate
-
-        for u in rep.data["unit"].astype(str).unique():
-            if is_aggregate(u):
-                excluded[u] = sorted(set(rep.data.loc[rep.data["unit"].astype(str) == u, "period"]))
-    if excluded:
-        parts = [t("data.cli.excluded_item", L, name=k, n=len(v)) for k, v in excluded.items()]
-        console.print(Text(t("data.cli.excluded", L, rows=t("data.cli.list_sep", L).join(parts)), style="yellow"))
-    shown = [p for p in rep.problems if p.code != "unit_aggregate"]
-    probs = sorted(shown, key=lambda p: (p.severity != "error", p.row if p.row is not None else 10**9))
-    limit = len(probs) if show_all else 200
-    if probs:
-        table = Table(title=t("data.cli.problems", L), show_lines=True)
-        table.add_column(t("data.cli.severity", L), no_wrap=True)
-        table.add_column(t("data.cli.message", L), overflow="fold")
-        for p in probs[:limit]:
-            style = "bold red" if p.severity == "error" else "yellow"
-            left = Text(t(f"data.cli.{p.severity}", L), style=style)
-            left.append("\n" + p.code, style="dim")
-            right = Text(_where(p, L), style="bold")
-            right.append("\n" + cli_terms(p.message))
-            table.add_row(left, right)
-        console.print(table)
-        if len(probs) > limit:
-            console.print(Text(t("data.cli.more", L, n=len(probs) - limit)))
-    cov = rep.coverage
-    if cov is not None and not cov.empty:
-        ctab = Table(title=t("data.cli.coverage", L))
-        ctab.add_column(t("common.indicator", L), overflow="fold")
-        cols = list(cov.columns)
-        if len(cols) > 16:
-            cols = cols[-16:]
-        for c in cols:
-            ctab.add_column(str(c), justify="right")
-        for ind, row in cov.head(60).iterrows():
-            ctab.add_row(Text(str(ind)), *(_pct(row[c]) for c in cols))
-        console.print(ctab)
-    data = rep.data
-    if data is not None and len(data):
-        periods = f"{int(data['period'].min())}–{int(data['period'].max())}"
-        n, k, u = int(data["value"].notna().sum()), data["indicator"].nunique(), data["unit"].nunique()
-    else:
-        periods, n, k, u = "-", 0, 0, 0
-    console.print(
-        Text(
-            t(
-                "data.cli.summary",
-                L,
-                file=path.name,
-                errors=len(rep.errors),
-                warnings=len(rep.warnings),
-                n=n,
-                k=k,
-                u=u,
-                periods=periods,
-            )  # fmt: skip
-        )
-    )
+    _print_excluded(_validation_excluded(rep, units), L)
+    _print_problems(rep.problems, show_all, L)
+    _print_coverage(rep.coverage, L)
+    _print_summary(rep, path, L)
     if json_out is not None:
         write_json_atomic(json_out, rep.to_dict())
         console.print(Text(t("data.cli.json_written", L, path=str(json_out))))
@@ -322,6 +275,78 @@ def validate_cmd(
         console.print(Text(t("data.cli.failed", L), style="bold red"))
         raise typer.Exit(code=1)
     console.print(Text(t("data.cli.ok", L), style="green"))
+
+
+def _validate(path: Path, catalogue: Path | None, units: str, L: str, kw: dict):
+    """:func:`nqpf.data.validate.validate` of ``path`` with the reading options ``kw``; its warnings are in
+    the report, none printed."""
+    from nqpf.data.validate import validate
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return validate(path, catalogue=catalogue, units=units, lang=L, **kw)
+
+
+def _validation_excluded(rep, units: str) -> dict[str, list]:
+    """The total units (全国 …) of a validation: their file rows, or, without a unit scheme, their periods."""
+    excluded: dict[str, list] = dict(_aggregate_rows(rep.problems))
+    if units == "none" and rep.data is not None and len(rep.data):
+        from nqpf.data.units import is_aggregate
+
+        for u in rep.data["unit"].astype(str).unique():
+            if is_aggregate(u):
+                excluded[u] = sorted(set(rep.data.loc[rep.data["unit"].astype(str) == u, "period"]))
+    return excluded
+
+
+def _print_problems(problems: list[Problem], show_all: bool, L: str) -> None:
+    """The problems, errors first then by row (the first 200 unless ``show_all``); total rows left out."""
+    shown = [p for p in problems if p.code != "unit_aggregate"]
+    probs = sorted(shown, key=lambda p: (p.severity != "error", p.row if p.row is not None else 10**9))
+    limit = len(probs) if show_all else 200
+    if not probs:
+        return
+    table = Table(title=t("data.cli.problems", L), show_lines=True)
+    table.add_column(t("data.cli.severity", L), no_wrap=True)
+    table.add_column(t("data.cli.message", L), overflow="fold")
+    for p in probs[:limit]:
+        style = "bold red" if p.severity == "error" else "yellow"
+        left = Text(t(f"data.cli.{p.severity}", L), style=style)
+        left.append("\n" + p.code, style="dim")
+        right = Text(_where(p, L), style="bold")
+        right.append("\n" + cli_terms(p.message))
+        table.add_row(left, right)
+    console.print(table)
+    if len(probs) > limit:
+        console.print(Text(t("data.cli.more", L, n=len(probs) - limit)))
+
+
+def _print_coverage(cov, L: str) -> None:
+    """Share of values present per indicator (rows, at most 60) and period (the last 16 columns)."""
+    if cov is None or cov.empty:
+        return
+    ctab = Table(title=t("data.cli.coverage", L))
+    ctab.add_column(t("common.indicator", L), overflow="fold")
+    cols = list(cov.columns)
+    if len(cols) > 16:
+        cols = cols[-16:]
+    for c in cols:
+        ctab.add_column(str(c), justify="right")
+    for ind, row in cov.head(60).iterrows():
+        ctab.add_row(Text(str(ind)), *(_pct(row[c]) for c in cols))
+    console.print(ctab)
+
+
+def _print_summary(rep, path: Path, L: str) -> None:
+    """One line: the file, errors, warnings, values, indicators, units and the period range."""
+    data = rep.data
+    if data is not None and len(data):
+        periods = f"{int(data['period'].min())}–{int(data['period'].max())}"
+        n, k, u = int(data["value"].notna().sum()), data["indicator"].nunique(), data["unit"].nunique()
+    else:
+        periods, n, k, u = "-", 0, 0, 0
+    console.print(Text(t("data.cli.summary", L, file=path.name, errors=len(rep.errors), warnings=len(rep.warnings),
+                         n=n, k=k, u=u, periods=periods)))  # fmt: skip
 
 
 def detect_file_scheme(path: Path, **kw: Any) -> str:
@@ -433,6 +458,7 @@ def starter_framework(ud: UserData, name: str, L: str) -> str:
 
 @app.command("init-framework", help="Write a starter framework YAML from a data file's columns (directions "
              "guessed from the names and marked REVIEW); refuses to overwrite without --force.")  # fmt: skip
+@grouped
 def init_framework_cmd(
     path: Path = typer.Argument(..., help="Data file: .csv (UTF-8/GBK), .xlsx, .dta or .parquet."),
     out: Path = typer.Option(None, "--out", help="YAML file to write (default: <data file name>.yaml)."),
@@ -443,6 +469,7 @@ def init_framework_cmd(
     encoding: str | None = typer.Option(None, "--encoding", help="Text encoding of a CSV (default: detect)."),
     unit_col: str | None = typer.Option(None, "--unit-col", help="Name of the unit (province) column."),
     period_col: str | None = typer.Option(None, "--period-col", help="Name of the period (year) column."),
+    limits: Any = LIMITS,
 ) -> None:
     from nqpf._util import atomic_path
     from nqpf.framework import load_framework
@@ -453,7 +480,7 @@ def init_framework_cmd(
     if out.exists() and not force:
         raise DataError(t("data.init.exists", L, path=str(out)))
     ud = read_user_data(path, units=units, sheet=sheet, encoding=encoding, unit_col=unit_col,
-                        period_col=period_col)  # fmt: skip
+                        period_col=period_col, limits=limits)  # fmt: skip
     print_notices(ud, L)
     text = starter_framework(ud, name or path.stem, L)
     fw = load_framework(__import__("yaml").safe_load(text))

@@ -136,7 +136,7 @@ def run_demo(
         for n in dict.fromkeys(str(w.message) for w in notes):
             console.print(f"[dim]note: {n}[/dim]", highlight=False)
         if ext == ".csv":
-            unc.write(out / "uncertainty")
+            unc.write(out / "uncertainty", force=True)
         else:  # the tables of UncertaintyResult.write in the format of --format (as nqpf uncertainty does)
             from nqpf.cli.cmd_uncertainty import _write_tables
 

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from nqpf.cli._io import FORMAT, RAW_TEXT, folder_format, refuse_overwriting_inputs
-from nqpf.cli.cmd_data import (
-    HEADER_ROWS_HELP,
-    INDICATOR_COL_HELP,
-    SPECIAL_HELP,
-    UNITS_HELP,
-    VALUE_COL_HELP,
-    bind_labels,
-    check_series,
-    print_notices,
-)
+from nqpf.cli._options import LIMITS, READING, Reading, grouped
+from nqpf.cli.cmd_data import bind_labels, check_series, print_notices
 from nqpf.cli.main import app, console, lang
 from nqpf.errors import DataError
 from nqpf.i18n import t
@@ -55,14 +48,15 @@ def cli_impute(impute: str | None, fw) -> tuple[str | None, str]:
     return DEFAULT_IMPUTE, DEFAULT_IMPUTE
 
 
-def _data_arg(data: str, units: str = "auto", **kw):
-    """(data for build_index, label, UserData or None): a file read by the one reading rule, else a dataset
-    name. A name that looks like a file (a path or a data-file suffix) but does not exist → file not found."""
+def _data_arg(data: str, units: str = "auto", limits: Any = None, **kw):
+    """(data for build_index, label, UserData or None): a file read by the one reading rule (pre-scanned under
+    ``limits``), else a dataset name. A name that looks like a file (a path or a data-file suffix) but does not
+    exist → file not found."""
     from nqpf.cli.cmd_data import read_user_data
 
     p = Path(data)
     if p.is_file():
-        ud = read_user_data(p, units=units, **kw)
+        ud = read_user_data(p, units=units, limits=limits, **kw)
         return ud.data, str(p), ud
     if p.suffix.lower() in DATA_SUFFIXES or "/" in data or "\\" in data or p.exists():
         raise DataError(t("data.cli.no_file", lang(), path=data))
@@ -184,6 +178,7 @@ def _parse_aggregate(spec: str):
 
 
 @app.command("index")
+@grouped
 def index_cmd(
     data: str = typer.Option(
         ...,
@@ -235,97 +230,133 @@ def index_cmd(
         None, "--minmax-eps", help="Constant added to the min-max denominator (default: the framework's, else 0)"
     ),
     ahp_force: bool = typer.Option(False, "--ahp-force", help="Accept AHP matrices with CR > 0.1"),
-    units: str = typer.Option("auto", "--units", help="Reading a file: " + UNITS_HELP),
-    sheet: str = typer.Option(None, "--sheet", help="Reading an Excel file: sheet name or 0-based number"),
-    encoding: str = typer.Option(None, "--encoding", help="Reading a CSV: text encoding (default: detect)"),
-    unit_col: str = typer.Option(None, "--unit-col", help="Reading a file: name of the unit (province) column"),
-    period_col: str = typer.Option(None, "--period-col", help="Reading a file: name of the period (year) column"),
-    special_regions: str = typer.Option(None, "--special-regions", help="Reading a file: " + SPECIAL_HELP),
-    indicator_col: str = typer.Option(None, "--indicator-col", help=INDICATOR_COL_HELP),
-    value_col: str = typer.Option(None, "--value-col", help=VALUE_COL_HELP),
-    header_rows: int = typer.Option(None, "--header-rows", help=HEADER_ROWS_HELP),
+    reading: Reading = READING,
     out: Path = typer.Option(..., "--out", help="Output folder: scores.csv, weights.csv, manifest.json"),
     excel: bool = typer.Option(False, "--excel", help="Also write index.xlsx"),
     top: int = typer.Option(5, help="Rows of the ranking printed"),
     raw_text: bool = RAW_TEXT,
     fmt: str = FORMAT,
+    limits: Any = LIMITS,
 ) -> None:
     """Build a composite index and write scores, weights, the manifest and the diagnostics."""
     ext = folder_format(fmt)  # scores/weights/diagnostics as .csv, .xlsx, .dta, .parquet or .tex
-    refuse_overwriting_inputs(
-        out,
-        {"--data": data, "--framework": framework},
-        written=[out / f for f in (f"scores{ext}", f"weights{ext}", "manifest.json", f"diagnostics{ext}",
-                                   "index.xlsx")],  # fmt: skip
-    )
-    from rich.table import Table
+    refuse_overwriting_inputs(out, {"--data": data, "--framework": framework},
+                              written=[out / f for f in _index_files(ext)])  # fmt: skip
+    steps = {"normalize": normalize, "weights": weights, "weight_scope": weight_scope, "treat": treat,
+             "aggregate": aggregate}  # fmt: skip
+    numbers = {"base_year": base_year, "ref_unit": ref_unit, "entropy_shift": entropy_shift,
+               "minmax_eps": minmax_eps, "ahp_force": ahp_force or None,
+               "drop_incomplete_units": drop_incomplete_units or None}  # fmt: skip
+    run = _index_inputs(data, framework, impute, reading, limits, numbers)
+    res = _build(run, steps, periods)
+    res.manifest["data"] = run.label
+    res.manifest["cli"] = _cli_record(run, data, framework, impute, periods, steps, res)
+    _write_index(res, out, ext, excel, raw_text)
+    _print_index(res, top)
+    written_names = ", ".join(_index_files(ext)[:4])
+    console.print(f"{t('index.cli.written', lang())}: {out}/{written_names}")
 
-    from nqpf._util import write_json_atomic
+
+def _index_files(ext: str) -> list[str]:
+    """The files ``nqpf index`` writes into ``--out`` (``index.xlsx`` only with ``--excel``)."""
+    return [f"scores{ext}", f"weights{ext}", "manifest.json", f"diagnostics{ext}", "index.xlsx"]
+
+
+@dataclass
+class IndexRun:
+    """What ``nqpf index`` builds from: the framework (labels bound to the file's), the data for
+    :func:`nqpf.index.build_index` (a long panel or a dataset name) and its ``label``, the file as read
+    (``ud``, None for a dataset), the reading options, the gap filling (``impute_arg`` passed on, ``impute_used``
+    the resolved method) and the index options (``opts``)."""
+
+    fw: Any
+    src: Any
+    label: str
+    ud: Any
+    read_kw: dict
+    impute_arg: str | None
+    impute_used: str
+    opts: dict
+
+
+def _index_inputs(data: str, framework: str, impute: str | None, reading: Reading, limits: Any,
+                  numbers: dict) -> IndexRun:  # fmt: skip
+    """Read: the framework, the data (a file by the one reading rule, under ``limits``, or a dataset name),
+    the gap filling and the index options of the flags in ``numbers`` (None = not given)."""
     from nqpf.framework import load_framework
-    from nqpf.index import build_index
 
     fw = load_framework(framework)
-    read_kw = {"sheet": sheet, "encoding": encoding, "unit_col": unit_col, "period_col": period_col,
-               "special_regions": special_regions, "indicator_col": indicator_col, "value_col": value_col,
-               "header_rows": header_rows}
-    src, label, ud = _data_arg(data, _units_mode(units, fw), **read_kw)
+    src, label, ud = _data_arg(data, _units_mode(reading.units, fw), limits=limits, **reading.kw)
     impute_arg, impute_used = cli_impute(impute, fw)
-    opts: dict = {}
+    opts = {k: v for k, v in numbers.items() if v is not None}
     if ud is not None:
         print_notices(ud, lang())
         fw = bind_labels(fw, ud)
         if ud.groups and "group-mean" in impute_used:
             opts["groups"] = ud.groups
     check_series(fw, src, lang())
-    if base_year is not None:
-        opts["base_year"] = base_year
-    if ref_unit is not None:
-        opts["ref_unit"] = _resolve_unit_arg(ref_unit, src)
-    if entropy_shift is not None:
-        opts["entropy_shift"] = entropy_shift
-    if minmax_eps is not None:
-        opts["minmax_eps"] = minmax_eps
-    if ahp_force:
-        opts["ahp_force"] = True
-    if drop_incomplete_units:
-        opts["drop_incomplete_units"] = True
+    if "ref_unit" in opts:
+        opts["ref_unit"] = _resolve_unit_arg(opts["ref_unit"], src)
+    return IndexRun(fw, src, label, ud, dict(reading.kw), impute_arg, impute_used, opts)
+
+
+def _build(run: IndexRun, steps: dict, periods: str | None):
+    """Compute: :func:`nqpf.index.build_index` of ``run``; the gap error in command-line terms."""
     import warnings
 
+    from nqpf.index import build_index
+
+    agg = steps["aggregate"]
     with console.status(t("cli.building_index", lang())), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # warnings are printed below from the manifest
+        warnings.simplefilter("ignore")  # warnings are printed from the manifest
         try:
-            res = build_index(src, fw, impute=impute_arg, treat=treat, normalize=normalize, weights=weights,
-                              weight_scope=weight_scope, periods=periods,
-                              aggregate=None if aggregate is None else _parse_aggregate(aggregate), **opts)  # fmt: skip
+            return build_index(run.src, run.fw, impute=run.impute_arg, treat=steps["treat"],
+                               normalize=steps["normalize"], weights=steps["weights"],
+                               weight_scope=steps["weight_scope"], periods=periods,
+                               aggregate=None if agg is None else _parse_aggregate(agg), **run.opts)  # fmt: skip
         except DataError as exc:
-            raise gap_error(exc, impute_used) from None
-    res.manifest["data"] = label
-    res.manifest["cli"] = run_record(data, framework, ud, impute_used, periods, read_kw)
-    res.manifest["cli"]["impute_source"] = (
-        "--impute" if impute is not None else ("framework" if impute_arg is None else "command-line default")
+            raise gap_error(exc, run.impute_used) from None
+
+
+def _cli_record(run: IndexRun, data: str, framework: str, impute: str | None, periods: str | None,
+                steps: dict, res) -> dict:  # fmt: skip
+    """The manifest's ``cli`` record (:func:`run_record`), with where the gap filling came from, the last
+    period and the index options given, for ``nqpf report --from-run``."""
+    rec = run_record(data, framework, run.ud, run.impute_used, periods, run.read_kw)
+    rec["impute_source"] = (
+        "--impute" if impute is not None else ("framework" if run.impute_arg is None else "command-line default")
     )
-    steps = {"normalize": normalize, "weights": weights, "weight_scope": weight_scope, "treat": treat,
-             "aggregate": aggregate}  # fmt: skip
-    res.manifest["cli"]["last_period"] = int(res.scores["period"].max())
-    res.manifest["cli"]["index_options"] = {
+    rec["last_period"] = int(res.scores["period"].max())
+    rec["index_options"] = {
         **{k: v for k, v in steps.items() if v is not None},
-        **{k: v for k, v in opts.items() if k != "groups"},
+        **{k: v for k, v in run.opts.items() if k != "groups"},
     }
-    from nqpf._util import staged_dir
+    return rec
+
+
+def _write_index(res, out: Path, ext: str, excel: bool, raw_text: bool) -> None:
+    """Write: scores, weights, diagnostics (``ext``), manifest.json and, with ``excel``, index.xlsx — all or
+    nothing (staged beside ``out``, then renamed into it)."""
+    from nqpf._util import staged_dir, write_json_atomic
     from nqpf.data.tables import write_table
 
-    with staged_dir(out) as stage:  # all or nothing: the set is written beside --out, then renamed into it
+    with staged_dir(out) as stage:
         scores = res.scores[["unit", "period", "node", "score", "rank"]]
         scores = with_unit_names(scores, lang())  # province codes get their name in the chosen language
         write_table(scores, stage / f"scores{ext}", raw_text=raw_text, manifest=res.manifest)
         weights = res.weights[["node", "parent", "weight", "effective_weight"]]
         write_table(weights, stage / f"weights{ext}", raw_text=raw_text, manifest=res.manifest)
-        diag = res.diagnostics
-        write_table(with_unit_names(diag.flags, lang()), stage / f"diagnostics{ext}", raw_text=raw_text,
-                    manifest=res.manifest)
+        write_table(with_unit_names(res.diagnostics.flags, lang()), stage / f"diagnostics{ext}",
+                    raw_text=raw_text, manifest=res.manifest)  # fmt: skip
         write_json_atomic(stage / "manifest.json", res.manifest)
         if excel:
             res.to_excel(stage / "index.xlsx", lang=lang(), raw_text=raw_text)
+
+
+def _print_index(res, top: int) -> None:
+    """Print: the ``top`` units of the last period with their dimension scores, the warnings, the diagnostics."""
+    from rich.table import Table
+
     idx = res.index_scores()
     last = int(idx["period"].max())
     head = idx[idx["period"] == last].sort_values("rank").head(top)
@@ -344,150 +375,23 @@ def index_cmd(
     for w in res.manifest["warnings"]:
         console.print(f"[yellow]{t('common.warning', lang())}:[/yellow] ", end="", highlight=False)
         console.print(index_warning(str(w), res, lang()), highlight=False, markup=False)
-    counts = diag.counts()
+    counts = res.diagnostics.counts()
     console.print(
         t("index.cli.diagnostics", lang())
         + ": "
         + ", ".join(f"{t('index.diag.' + k, lang())} {n}" for k, n in counts.items()),
         highlight=False,
     )
-    written_names = f"scores{ext}, weights{ext}, manifest.json, diagnostics{ext}"
-    console.print(f"{t('index.cli.written', lang())}: {out}/{written_names}")
 
 
-def _score_table(arg: str, what: str, series: str | None):
-    """A compare side: a scores.csv written by nqpf index, any unit/period/score table, or dataset:indicator."""
-    import nqpf.datasets as ds
-    from nqpf.errors import DataError
-
-    if ":" in arg and arg.split(":", 1)[0] in ds.names() and not Path(arg).exists():
-        name, ind = arg.split(":", 1)
-        return (ds.load(name), ind)
-    p = Path(arg)
-    if not p.exists():
-        raise DataError(
-            f"compare: {what} {arg!r} is neither a file nor dataset:indicator (e.g. cn_provinces:nqpf_score_127ww)"
-        )
-    import pandas as pd
-
-    try:
-        if p.suffix.lower() in (".xlsx", ".xls"):
-            df = pd.read_excel(p, dtype={"unit": str})
-        elif p.suffix.lower() == ".dta":
-            df = pd.read_stata(p)
-        elif p.suffix.lower() == ".parquet":
-            df = pd.read_parquet(p)
-        else:
-            df = pd.read_csv(p, dtype={"unit": str}, encoding="utf-8-sig")
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise DataError(f"compare: cannot read {what} {arg!r}: {exc}") from None
-    if series:
-        if series not in df.columns:
-            raise DataError(f"compare: {what} has no column {series!r}; columns are {list(df.columns)}")
-        df = df.rename(columns={series: "score"})
-    return df
+#: commands that moved to :mod:`nqpf.cli.cmd_framework` (still importable from here)
+_MOVED = ("compare_cmd", "frameworks_cmd", "framework_app", "framework_check")
 
 
-@app.command("compare")
-def compare_cmd(
-    a: str = typer.Argument(..., help="scores.csv of nqpf index, a table unit,period,score, or dataset:indicator"),
-    b: str = typer.Argument(..., help="the same for the other side, e.g. cn_provinces:nqpf_score_127ww"),
-    a_column: str = typer.Option(None, "--a-column", help="column of A holding the score (default score/value)"),
-    b_column: str = typer.Option(None, "--b-column", help="column of B holding the score (default score/value)"),
-    out: Path = typer.Option(
-        None, "--out", help="write the per-period table here; the format follows the extension: .csv, .xlsx, "
-        ".dta, .parquet or .tex"
-    ),
-    top: int = typer.Option(5, help="largest disagreements printed (latest common period)"),
-    raw_text: bool = RAW_TEXT,
-) -> None:
-    """Rank agreement of two scores per period (Spearman, Kendall, Pearson) and the largest disagreements."""
-    from nqpf.cli._io import check_table_out
+def __getattr__(name: str):
+    """The commands of :data:`_MOVED`, from :mod:`nqpf.cli.cmd_framework` (module size, issue 18)."""
+    if name in _MOVED:
+        import importlib
 
-    check_table_out(out)  # a wrong extension fails before any work
-    refuse_overwriting_inputs(out, {"A": a if Path(a).exists() else None, "B": b if Path(b).exists() else None})
-    from rich.table import Table
-
-    from nqpf.data.tables import write_table
-    from nqpf.index.compare import compare_scores
-
-    c = compare_scores(_score_table(a, "A", a_column), _score_table(b, "B", b_column), names=(a, b))
-    table = Table(title=t("index.cli.compare", lang()))
-    for col in ("period", "n", "spearman", "kendall", "pearson"):
-        table.add_column(t(f"index.compare.{col}", lang()), justify="right")
-    for r in c.by_period.itertuples():
-        table.add_row(str(r.period), str(r.n), f"{r.spearman:.3f}", f"{r.kendall:.3f}", f"{r.pearson:.3f}")
-    console.print(table)
-    last = int(c.by_period["period"].max())
-    dis = Table(title=t("index.cli.disagreements", lang(), period=last))
-    for col in ("unit", "rank_a", "rank_b"):
-        dis.add_column(t(f"index.compare.{col}", lang()))
-    for r in c.disagreements(top, last).itertuples():
-        dis.add_row(unit_label(r.unit, lang()), f"{r.rank_a:g}", f"{r.rank_b:g}")
-    console.print(dis)
-    if any(c.unmatched.values()):
-        console.print(t("index.cli.unmatched", lang(), a=c.unmatched["a"], b=c.unmatched["b"]), highlight=False)
-    if out is not None:
-        from nqpf.cli.cmd_productivity import stata_labels
-
-        labels = stata_labels(c.by_period, out, ("index.compare.",))  # .dta: Spearman, Kendall … as labels
-        write_table(c.by_period, out, raw_text=raw_text, option="--out", labels=labels)
-        console.print(f"{t('index.cli.written', lang())}: {out}")
-
-
-@app.command("frameworks")
-def frameworks_cmd() -> None:
-    """List the built-in frameworks."""
-    from rich.table import Table
-
-    from nqpf.framework import list_frameworks
-
-    df = list_frameworks()
-    table = Table(title=t("index.cli.frameworks", lang()))
-    for c in ("name", "title_zh" if lang() == "zh" else "title_en", "dataset", "nodes", "indicators", "citation"):
-        table.add_column(c)
-    for r in df.itertuples():
-        table.add_row(
-            r.name,
-            str(r.title_zh if lang() == "zh" else r.title_en),
-            str(r.dataset or ""),
-            str(r.nodes),
-            str(r.indicators),
-            str(r.citation or ""),
-        )
-    console.print(table)
-
-
-framework_app = typer.Typer(help="Framework tools (check a YAML against data).", no_args_is_help=True)
-app.add_typer(framework_app, name="framework")
-
-
-@framework_app.command("check")
-def framework_check(
-    path: str = typer.Argument(..., help="Framework YAML path or built-in name"),
-    data: str = typer.Option(
-        None, "--data", help="Data file or dataset name to check the indicators against"
-    ),
-    as_json: bool = typer.Option(False, "--json", help="Print the problems as JSON"),
-    units: str = typer.Option("auto", "--units", help="Reading a file: auto | province | none (see nqpf index)"),
-) -> None:
-    """Validate a framework: structure (parents, cycles, ids, directions, formulas) and, with --data, series."""
-    from nqpf.framework import load_framework
-
-    fw = load_framework(path)
-    available = None
-    if data is not None:
-        src, _, ud = _data_arg(data, _units_mode(units, fw))
-        if ud is not None:
-            fw = bind_labels(fw, ud)
-        if isinstance(src, str):
-            import nqpf.datasets as ds
-
-            src = ds.load(src)
-        available = src
-    probs = fw.problems(available)
-    if as_json:
-        console.print_json(json.dumps([p.__dict__ for p in probs], ensure_ascii=False, default=str))
-    if probs:
-        fw.validate(available)  # raises FrameworkError listing all problems (exit 2)
-    console.print(t("index.cli.check_ok", lang(), name=fw.name, nodes=len(fw.nodes), leaves=len(fw.leaves)))
+        return getattr(importlib.import_module("nqpf.cli.cmd_framework"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

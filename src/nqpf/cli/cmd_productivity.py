@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -16,6 +16,7 @@ from nqpf.cli._io import (
     refuse_overwriting_inputs,
     sidecar_table,
 )
+from nqpf.cli._options import LIMITS, check_size, grouped
 from nqpf.cli.main import app, console, lang
 from nqpf.errors import MethodError
 from nqpf.i18n import t
@@ -35,15 +36,18 @@ def write_json_atomic(path: Path, obj: object) -> Path:
 COLUMN_LABELS = ("productivity.col.", "tfp.col.")
 
 
-def read_frame(path: Path, id_col: str | None = None, period_col: str | None = None) -> pd.DataFrame:
+def read_frame(
+    path: Path, id_col: str | None = None, period_col: str | None = None, limits: Any = None
+) -> pd.DataFrame:
     """Read a wide table (one row per unit, or per unit-period) from CSV, XLSX, DTA or Parquet.
 
     Read with pandas (CSV: UTF-8, else GB18030), not :func:`nqpf.read`: productivity data are wide tables with
     arbitrary unit ids and periods (DEAP-style 1, 2, 3 …), which the panel reader rejects as non-years.
-    The ``id_col`` column is read as text.
+    The ``id_col`` column is read as text. The file is pre-scanned under ``limits`` first (:func:`check_size`).
     """
     from nqpf.data.tables import read_table  # restores names nqpf mapped for Stata
 
+    check_size(path, limits)
     suf = path.suffix.lower()
     # keep text ids such as "0101" intact; ids stored as numbers in .dta/.parquet keep their type
     dtype = {id_col: str} if id_col and suf in (".csv", ".txt", ".xlsx", ".xls") else None
@@ -68,11 +72,15 @@ def stata_labels(
     return labels
 
 
-def _choice(value: str, flag: str, allowed: tuple[str, ...]) -> str:
-    """``value`` lower-cased if it is one of ``allowed``; :class:`MethodError` naming ``flag`` otherwise."""
+def _choice(value: str, flag: str, allowed: tuple[str, ...], *, applies: bool = True, misuse: str = "") -> str:
+    """``value`` lower-cased if it is one of ``allowed``; :class:`MethodError` naming ``flag`` otherwise, or with
+    the message ``misuse`` when the value is not the default (the first of ``allowed``) and does not ``applies``
+    to the rest of the command line."""
     v = str(value).lower()
     if v not in allowed:
         raise MethodError(f"{flag} {value!r}: use one of {' | '.join(allowed)}")
+    if v != allowed[0] and not applies:
+        raise MethodError(misuse)
     return v
 
 
@@ -82,6 +90,22 @@ def _split(v: str | None) -> list[str]:
 
 def _manifest_path(out: Path) -> Path:
     return out.with_suffix(out.suffix + ".manifest.json")
+
+
+def _with_progress(fn, total: int, label: str, *args: Any, **kw: Any):
+    """``fn(*args, progress=<callback>, **kw)`` under a progress bar of ``total`` steps titled ``label``
+    (shown for 2000 steps or more)."""
+    prog, cb = _progress(total, label)
+    with prog:
+        return fn(*args, progress=cb, **kw)
+
+
+def _write_with_manifest(table: pd.DataFrame, out: Path, man: dict, raw_text: bool) -> None:
+    """The result table at ``out`` (a .dta gets the catalogue's column labels) and its manifest beside it."""
+    from nqpf.data.tables import write_table
+
+    write_table(table, out, raw_text=raw_text, manifest=man, option="--out", labels=stata_labels(table, out))
+    write_json_atomic(_manifest_path(out), man)
 
 
 def _progress(total: int, label: str):
@@ -105,6 +129,7 @@ def _progress(total: int, label: str):
     help="Data envelopment analysis (CCR/BCC, SBM, super-efficiency, DDF). Writes the scores table (format by "
     "--out's extension) and <stem>_peers.<ext>: one row per unit and peer with λ at full precision.",
 )
+@grouped
 def dea_cmd(
     data: Path = typer.Option(
         ..., "--data", help="Input table (.csv/.xlsx/.dta/.parquet), one row per unit."
@@ -132,57 +157,34 @@ def dea_cmd(
         "(1 − β*·mean g_x/x)/(1 + β*·mean g_y/y); rho needs no --undesirable.",
     ),
     raw_text: bool = RAW_TEXT,
+    limits: Any = LIMITS,
 ) -> None:
-    from nqpf.productivity.dea import dea
-
-    ddf_efficiency = _choice(ddf_efficiency, "--ddf-efficiency", ("output", "rho"))
-    if ddf_efficiency == "rho" and (model.lower() != "ddf" or _split(undesirable)):
-        raise MethodError(
-            "--ddf-efficiency rho (deaR's model_dir efficiency) applies to --model ddf without --undesirable; "
-            "drop --ddf-efficiency or use --model ddf"
-        )
+    ddf_efficiency = _choice(
+        ddf_efficiency, "--ddf-efficiency", ("output", "rho"), applies=model.lower() == "ddf" and not _split(undesirable),
+        misuse="--ddf-efficiency rho (deaR's model_dir efficiency) applies to --model ddf without --undesirable; "
+        "drop --ddf-efficiency or use --model ddf",
+    )  # fmt: skip
     check_table_out(out)
     peers_out = sidecar_table(out, "peers")
     refuse_overwriting_inputs(out, {"--data": data}, written=[_manifest_path(out), peers_out])
-    df = read_frame(data, id, period)
-    prog, cb = _progress(len(df), t("productivity.progress.dea", lang()))
-    with prog:
-        res = dea(
-            df,
-            _split(inputs),
-            _split(outputs),
-            undesirable=_split(undesirable),
-            id=id,
-            model=model,
-            orientation=orientation,
-            rts=rts,
-            super_eff=super_eff,
-            period=period,
-            slacks=not no_slacks,
-            n_jobs=jobs,
-            progress=cb,
-            ddf_efficiency=ddf_efficiency,
-        )
+    df = read_frame(data, id, period, limits)
+    from nqpf.productivity.dea import dea
+
+    res = _with_progress(dea, len(df), t("productivity.progress.dea", lang()), df, _split(inputs), _split(outputs),
+                         undesirable=_split(undesirable), id=id, model=model, orientation=orientation, rts=rts,
+                         super_eff=super_eff, period=period, slacks=not no_slacks, n_jobs=jobs,
+                         ddf_efficiency=ddf_efficiency)  # fmt: skip
+    keys = {"unit": id, "period": period}  # outputs keep the user's column names (they merge onto the input)
+    _write_with_manifest(match_key_types(keep_key_names(res, keys), df, {id: id}), out, res.attrs["manifest"],
+                         raw_text)  # fmt: skip
     from nqpf.data.tables import write_table
 
-    man = res.attrs["manifest"]
-    keys = {"unit": id, "period": period}  # outputs keep the user's column names (they merge onto the input)
-    table = match_key_types(keep_key_names(res, keys), df, {id: id})
-    write_table(table, out, raw_text=raw_text, manifest=man, option="--out", labels=stata_labels(table, out))
     peers = match_key_types(keep_key_names(res.attrs["peer_weights"].frame(), keys), df, {id: id, "peer": id})
-    write_table(peers, peers_out, raw_text=raw_text, manifest=man, option="--out")
-    write_json_atomic(_manifest_path(out), man)
+    write_table(peers, peers_out, raw_text=raw_text, manifest=res.attrs["manifest"], option="--out")
     ok = res["status"] == "optimal"
     eff = res.loc[ok, "efficiency"]
-    console.print(
-        t(
-            "productivity.summary.mean_eff",
-            lang(),
-            value=float(eff.mean()),
-            n_eff=int((eff >= 1 - 1e-9).sum()),
-            n=len(res),
-        )
-    )
+    console.print(t("productivity.summary.mean_eff", lang(), value=float(eff.mean()),
+                    n_eff=int((eff >= 1 - 1e-9).sum()), n=len(res)))  # fmt: skip
     if (~ok).any():
         console.print(t("productivity.summary.infeasible", lang(), n=int((~ok).sum())))
     console.print(t("productivity.done", lang(), rows=len(res), path=str(out)))
@@ -192,6 +194,7 @@ def dea_cmd(
     "malmquist",
     help="Malmquist / ML / GML / Luenberger productivity indices on a panel (format by --out's extension).",
 )
+@grouped
 def malmquist_cmd(
     data: Path = typer.Option(
         ..., "--data", help="Panel table (.csv/.xlsx/.dta/.parquet), one row per unit-period."
@@ -226,43 +229,31 @@ def malmquist_cmd(
         "default) | farrell = Farrell efficiencies as R Benchmarking's malmq, every index reciprocal (< 1 = growth)",
     ),
     raw_text: bool = RAW_TEXT,
+    limits: Any = LIMITS,
 ) -> None:
-    from nqpf.productivity.malmquist import malmquist
-
-    output_convention = _choice(output_convention, "--output-convention", ("distance", "farrell"))
-    if output_convention == "farrell" and index.lower() != "malmquist":
-        raise MethodError(
-            f"--output-convention farrell applies to --index malmquist (radial distances), not --index {index}"
-        )
+    output_convention = _choice(
+        output_convention, "--output-convention", ("distance", "farrell"), applies=index.lower() == "malmquist",
+        misuse=f"--output-convention farrell applies to --index malmquist (radial distances), not --index {index}",
+    )  # fmt: skip
     check_table_out(out)
     refuse_overwriting_inputs(out, {"--data": data}, written=[_manifest_path(out)])
-    df = read_frame(data, id, period)
-    prog, cb = _progress(len(df) * 4, t("productivity.progress.malmquist", lang()))
-    with prog:
-        res = malmquist(
-            df,
-            _split(inputs),
-            _split(outputs),
-            id=id,
-            period=period,
-            undesirable=_split(undesirable),
-            index=index,
-            rts=rts,
-            technology=technology,
-            window=window,
-            orientation=orientation,
-            n_jobs=jobs,
-            progress=cb,
-            output_convention=output_convention,
-            **({} if index == "malmquist" else {"bad_disposability": bad_disposability}),
-        )
-    from nqpf.data.tables import write_table
+    df = read_frame(data, id, period, limits)
+    from nqpf.productivity.malmquist import malmquist
 
-    man = res.attrs["manifest"]
+    bad = {} if index == "malmquist" else {"bad_disposability": bad_disposability}
+    res = _with_progress(malmquist, len(df) * 4, t("productivity.progress.malmquist", lang()), df, _split(inputs),
+                         _split(outputs), id=id, period=period, undesirable=_split(undesirable), index=index,
+                         rts=rts, technology=technology, window=window, orientation=orientation, n_jobs=jobs,
+                         output_convention=output_convention, **bad)  # fmt: skip
     keys = {"unit": id, "period": period, "period_from": f"{period}_from"}  # the user's names, as in --data
     table = match_key_types(keep_key_names(res, keys, {"period_from": "--period"}), df, {id: id})
-    write_table(table, out, raw_text=raw_text, manifest=man, option="--out", labels=stata_labels(table, out))
-    write_json_atomic(_manifest_path(out), man)
+    _write_with_manifest(table, out, res.attrs["manifest"], raw_text)
+    _print_malmquist(res, index, out)
+
+
+def _print_malmquist(res: pd.DataFrame, index: str, out: Path) -> None:
+    """Mean TFP change (geometric; arithmetic for the additive Luenberger index), pairs without data,
+    infeasible programmes, and what was written."""
     v = res["tfpch"].dropna()
     if index == "luenberger":
         console.print(t("productivity.summary.mean_tfp_add", lang(), value=float(v.mean()), rows=len(v)))

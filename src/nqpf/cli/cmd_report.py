@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from nqpf.cli._io import refuse_overwriting_inputs
-from nqpf.cli.cmd_data import (
-    HEADER_ROWS_HELP,
-    INDICATOR_COL_HELP,
-    SPECIAL_HELP,
-    UNITS_HELP,
-    VALUE_COL_HELP,
-    bind_labels,
-    check_series,
-    print_notices,
-    read_user_data,
-)
+from nqpf.cli._options import LIMITS, READING, Reading, grouped
+from nqpf.cli.cmd_data import bind_labels, check_series, print_notices, read_user_data
 from nqpf.cli.main import app, console, lang
 from nqpf.errors import DataError
 from nqpf.i18n import t
@@ -39,7 +32,25 @@ def _run_record(folder: Path) -> dict:
     return rec
 
 
+@dataclass
+class _Request:
+    """What ``nqpf report`` reports on, from its flags and, with ``--from-run``, an index run's record: the
+    source (``dataset`` or the file ``data``), ``framework``, gap filling, periods, year, the reading options
+    (``units``, ``read_kw``) and the run's index options (``run_opts``)."""
+
+    dataset: str | None
+    data: Path | None
+    framework: str | None
+    impute: str | None
+    periods: str | None
+    year: int | None
+    units: str
+    read_kw: dict
+    run_opts: dict | None = None
+
+
 @app.command("report")
+@grouped
 def report_cmd(
     dataset: str = typer.Option(None, "--dataset", help="Built-in dataset name (e.g. cn_provinces)."),
     data: Path = typer.Option(None, "--data", help="Your data file (long or wide CSV/XLSX/DTA/Parquet)."),
@@ -57,15 +68,7 @@ def report_cmd(
     impute: str = typer.Option(None, "--impute", help="Gap filling, as in nqpf index (default: the framework's "
                                "method, else linear-carry)."),
     periods: str = typer.Option(None, "--periods", help="Index periods, e.g. 2016-2022 (default: all)."),
-    units: str = typer.Option("auto", "--units", help="Reading --data: " + UNITS_HELP),
-    sheet: str = typer.Option(None, "--sheet", help="Reading an Excel file: sheet name or 0-based number."),
-    encoding: str = typer.Option(None, "--encoding", help="Reading a CSV: text encoding (default: detect)."),
-    unit_col: str = typer.Option(None, "--unit-col", help="Reading --data: name of the unit (province) column."),
-    period_col: str = typer.Option(None, "--period-col", help="Reading --data: name of the period (year) column."),
-    special_regions: str = typer.Option(None, "--special-regions", help="Reading a file: " + SPECIAL_HELP),
-    indicator_col: str = typer.Option(None, "--indicator-col", help=INDICATOR_COL_HELP),
-    value_col: str = typer.Option(None, "--value-col", help=VALUE_COL_HELP),
-    header_rows: int = typer.Option(None, "--header-rows", help=HEADER_ROWS_HELP),
+    reading: Reading = READING,
     # None = nqpf.report.build.DEFAULT_UNCERTAINTY_SAMPLES (not imported: the CLI starts lazily); seed: DEFAULT_SEED
     uncertainty: int = typer.Option(None, "--uncertainty", help="Monte Carlo base samples for the rank intervals "
                                     "(default 64; at least 16; 0 = no rank intervals)."),
@@ -73,59 +76,92 @@ def report_cmd(
                              "manifest)."),
     geometry: Path = typer.Option(None, "--geometry", help="GeoJSON of the regions (properties.id = code)."),
     static: bool = typer.Option(False, "--static", help="Static SVG figures instead of interactive charts."),
+    limits: Any = LIMITS,
 ) -> None:
     """Write a report: national (ranking with uncertainty, map, Dagum, convergence, TFP) or regional
     (profile, typology, action guide)."""
     import warnings
 
-    import pandas as pd
-
-    from nqpf.cli.cmd_index import DATA_SUFFIXES, cli_impute, gap_error
-    from nqpf.data.parse import check_period_range
-    from nqpf.data.units import resolve_unit
+    from nqpf.cli.cmd_index import cli_impute, gap_error
     from nqpf.framework import load_framework
     from nqpf.report.build import build_report
 
     L = lang()
-    read_kw = {"sheet": sheet, "encoding": encoding, "unit_col": unit_col, "period_col": period_col,
-               "special_regions": special_regions, "indicator_col": indicator_col, "value_col": value_col,
-               "header_rows": header_rows}
+    req = _Request(dataset, data, framework, impute, periods, year, reading.units, dict(reading.kw))
     if from_run is not None:
-        if dataset is not None or data is not None:
-            raise DataError(t("cli.report.run_and_data", L))
-        rec = _run_record(from_run)
-        run_opts = dict(rec.get("index_options") or {})  # the run's methods (--weights, --normalize …)
-        if year is None and rec.get("last_period") is not None:
-            year = int(rec["last_period"])
-        framework = framework or rec["framework"]
-        impute = impute or rec.get("impute")
-        periods = periods or rec.get("periods")
-        saved = dict(rec.get("read") or {})
-        saved_units = saved.pop("units", None)
-        units = saved_units or units if units == "auto" else units
-        for k, v in saved.items():
-            read_kw[k] = read_kw.get(k) or v
-        src = str(rec["data"])
-        if Path(src).is_file() or Path(src).suffix.lower() in DATA_SUFFIXES:
-            data = Path(src)
-        else:
-            dataset = src
-    if data is not None and dataset is None and not data.is_file() and not data.suffix:
+        _from_run(req, from_run)
+    _check_request(req, out, geometry)
+    fw = load_framework(req.framework)
+    impute_arg, impute_used = cli_impute(req.impute, fw)
+    fw, ud, available = _report_data(req, fw, limits, L)
+    unit = _report_unit(unit, req.dataset, available, L)
+    opts = _report_options(req, impute_arg, impute_used, ud)
+    source = ud.data if ud is not None else req.dataset
+    if req.year is not None:  # an unknown year is named before the index is built
+        _check_year(source, req.year)
+    res = _build(source, fw, opts, impute_used)  # built once: the report consumes it (issue 18.6)
+    year = req.year if req.year is not None else int(res.scores["period"].max())
+    with console.status(t("cli.building_report", L)), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the report's warnings are in its manifest; nothing raw on the terminal
+        try:
+            build_report(result=res, dataset=req.dataset, data=ud.data if ud is not None else None, year=year,
+                         unit=unit, lang=L, fmt=fmt, out=out, uncertainty_samples=uncertainty, seed=seed,
+                         geometry=geometry, static=static, province=province)  # fmt: skip
+        except DataError as exc:
+            raise gap_error(exc, impute_used) from None
+    console.print(t("report.cli.written", L, path=str(out)))
+
+
+def _from_run(req: _Request, folder: Path) -> None:
+    """Fill ``req`` from the record of the ``nqpf index`` run in ``folder``: flags given on this command line
+    win; the run's data, framework, gap filling, periods, last year, reading and index options fill the rest."""
+    from nqpf.cli.cmd_index import DATA_SUFFIXES
+
+    if req.dataset is not None or req.data is not None:
+        raise DataError(t("cli.report.run_and_data", lang()))
+    rec = _run_record(folder)
+    req.run_opts = dict(rec.get("index_options") or {})  # the run's methods (--weights, --normalize …)
+    if req.year is None and rec.get("last_period") is not None:
+        req.year = int(rec["last_period"])
+    req.framework = req.framework or rec["framework"]
+    req.impute = req.impute or rec.get("impute")
+    req.periods = req.periods or rec.get("periods")
+    saved = dict(rec.get("read") or {})
+    saved_units = saved.pop("units", None)
+    req.units = saved_units or req.units if req.units == "auto" else req.units
+    for k, v in saved.items():
+        req.read_kw[k] = req.read_kw.get(k) or v
+    src = str(rec["data"])
+    if Path(src).is_file() or Path(src).suffix.lower() in DATA_SUFFIXES:
+        req.data = Path(src)
+    else:
+        req.dataset = src
+
+
+def _check_request(req: _Request, out: Path, geometry: Path | None) -> None:
+    """Before any work: ``--data <dataset name>`` taken as ``--dataset``; exactly one source and a framework;
+    valid ``--periods``; an ``--out`` that is none of the inputs."""
+    from nqpf.data.parse import check_period_range
+
+    if req.data is not None and req.dataset is None and not req.data.is_file() and not req.data.suffix:
         import nqpf.datasets as ds
 
-        if str(data) in ds.names():  # --data cn_cities, as in nqpf index
-            dataset, data = str(data), None
-    if (dataset is None) == (data is None):
-        raise DataError(t("report.cli.one_source", L))
-    if framework is None:
-        raise DataError(t("cli.report.no_framework", L))
-    check_period_range(periods, option="--periods")
-    refuse_overwriting_inputs(out, {"--data": data, "--framework": framework, "--geometry": geometry})
-    fw = load_framework(framework)
-    impute_arg, impute_used = cli_impute(impute, fw)
+        if str(req.data) in ds.names():  # --data cn_cities, as in nqpf index
+            req.dataset, req.data = str(req.data), None
+    if (req.dataset is None) == (req.data is None):
+        raise DataError(t("report.cli.one_source", lang()))
+    if req.framework is None:
+        raise DataError(t("cli.report.no_framework", lang()))
+    check_period_range(req.periods, option="--periods")
+    refuse_overwriting_inputs(out, {"--data": req.data, "--framework": req.framework, "--geometry": geometry})
+
+
+def _report_data(req: _Request, fw, limits: Any, L: str):
+    """Read: (framework bound to the file's labels, the file as read or None, the unit column of the data);
+    the framework's series checked against the data."""
     ud = None
-    if data is not None:
-        ud = read_user_data(data, units=units, **read_kw)
+    if req.data is not None:
+        ud = read_user_data(req.data, units=req.units, limits=limits, **req.read_kw)
         print_notices(ud, L)
         fw = bind_labels(fw, ud)
         available = ud.data["unit"]
@@ -133,48 +169,69 @@ def report_cmd(
         import nqpf.datasets as ds
 
         try:
-            available = ds.load(dataset).data["unit"]
+            available = ds.load(req.dataset).data["unit"]
         except (KeyError, DataError):
-            raise DataError(t("cli.report.unknown_dataset", L, name=dataset, names=", ".join(ds.names()))) from None
-    check_series(fw, ud.data if ud is not None else dataset, L)
+            raise DataError(t("cli.report.unknown_dataset", L, name=req.dataset,
+                              names=", ".join(ds.names()))) from None  # fmt: skip
+    check_series(fw, ud.data if ud is not None else req.dataset, L)
+    return fw, ud, available
+
+
+def _report_unit(unit: str | None, dataset: str | None, available, L: str) -> str | None:
+    """``--unit`` as the id used by the data: a city of a city dataset, else a province (name or code)."""
+    if unit is None:
+        return None
+    import pandas as pd
+
+    from nqpf.data.units import resolve_unit
     from nqpf.report.city import is_city_units, resolve_city
 
-    city_units = None
+    ids = pd.unique(available.astype(str))
     if dataset is not None:
         import nqpf.datasets as ds
 
         city_units = ds.load(dataset).units
-    if unit is not None and is_city_units(city_units):
-        unit = resolve_city(unit, city_units, pd.unique(available.astype(str)), lang=L)
-    elif unit is not None:
-        unit = resolve_unit(unit, pd.unique(available.astype(str)), lang=L)
+        if is_city_units(city_units):
+            return resolve_city(unit, city_units, ids, lang=L)
+    return resolve_unit(unit, ids, lang=L)
+
+
+def _report_options(req: _Request, impute_arg: str | None, impute_used: str, ud) -> dict:
+    """The index options of the report: gap filling, the run's methods (``--from-run``), periods and, for
+    ``group-mean`` on provinces, their regions."""
     opts: dict = {"impute": impute_arg} if impute_arg is not None else {}
-    if from_run is not None:
+    if req.run_opts is not None:
         from nqpf.cli.cmd_index import _parse_aggregate
 
+        run_opts = dict(req.run_opts)
         if isinstance(run_opts.get("aggregate"), str):
             run_opts["aggregate"] = _parse_aggregate(run_opts["aggregate"])
         opts.update(run_opts)
-    if periods:
-        opts["periods"] = periods
+    if req.periods:
+        opts["periods"] = req.periods
     if ud is not None and ud.groups and "group-mean" in impute_used:
         opts["groups"] = ud.groups
-    if year is None:
-        from nqpf.index import build_index
+    return opts
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                probe = build_index(ud.data if ud is not None else dataset, fw, **opts)
-            except DataError as exc:
-                raise gap_error(exc, impute_used) from None
-        year = int(probe.scores["period"].max())
-    with console.status(t("cli.building_report", L)), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the report's warnings are in its manifest; nothing raw on the terminal
+
+def _check_year(source, year: int) -> None:
+    import nqpf.datasets as ds
+    from nqpf.report.build import check_year
+
+    check_year(ds.load(source).data if isinstance(source, str) else source, year)
+
+
+def _build(source, fw, opts: dict, impute_used: str):
+    """The index the report is about (its latest period is the default ``--year``); a gap error names the
+    ``--impute`` choices."""
+    import warnings
+
+    from nqpf.cli.cmd_index import gap_error
+    from nqpf.index import build_index
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         try:
-            build_report(dataset=dataset, data=ud.data if ud is not None else None, framework=fw, year=year,
-                         unit=unit, lang=L, fmt=fmt, out=out, index_options=opts, uncertainty_samples=uncertainty,
-                         seed=seed, geometry=geometry, static=static, province=province)  # fmt: skip
+            return build_index(source, fw, **opts)
         except DataError as exc:
             raise gap_error(exc, impute_used) from None
-    console.print(t("report.cli.written", L, path=str(out)))

@@ -30,6 +30,14 @@ def serve(
                                         "in MB."),
     max_uploads: int = typer.Option(200, min=1, help="Uploads kept at most; delete old ones to add more."),
     max_store_mb: float = typer.Option(512.0, min=1, help="Stored upload data kept at most, in MB."),
+    max_rows: int = typer.Option(None, "--max-rows", min=1, help="Uploads: refuse a file with more rows than this, "
+                                 "checked before parsing (default 200,000)."),
+    max_cols: int = typer.Option(None, "--max-cols", min=1, help="Uploads: refuse a file with more indicator "
+                                 "columns than this (default 500)."),
+    max_cells: int = typer.Option(None, "--max-cells", min=1, help="Uploads: refuse a sheet whose used range holds "
+                                  "more cells than this (default 500,000)."),
+    max_unzipped_mb: int = typer.Option(None, "--max-unzipped-mb", min=1, help="Uploads: refuse an .xlsx (zip) file "
+                                        "that unpacks to more MB than this (default 256)."),
 ) -> None:
     """Start the dashboard (overview map and ranking, region profiles, methods, productivity, uploads, downloads)."""
     import uvicorn
@@ -43,11 +51,14 @@ def serve(
             console.print("[yellow]note:[/yellow] only loopback Host names are answered; name the address others "
                           "use with --allowed-host")
     hosts = sorted(allowed_host_names([host, *allowed_host]))
+    given = {"max_rows": max_rows, "max_cols": max_cols, "max_cells": max_cells,
+             "max_unzipped_bytes": None if max_unzipped_mb is None else max_unzipped_mb * 1024 * 1024}  # fmt: skip
+    limits = {k: v for k, v in given.items() if v is not None}  # unset: the dashboard's upload limits
     web = create_app(data_dir, max_upload_bytes=int(max_upload_mb * 1024 * 1024), request_timeout=timeout,
                      warm=True, allowed_hosts=hosts, max_parses=max_parses, queue_wait=queue_wait,
                      parse_timeout=parse_timeout,
                      parse_memory_mb=parse_memory_mb, max_uploads=max_uploads,
-                     max_store_bytes=int(max_store_mb * 1024 * 1024))
+                     max_store_bytes=int(max_store_mb * 1024 * 1024), **limits)
     console.print(f"nqpf dashboard on http://{host}:{port}/  (data in {data_dir.resolve()})")
     # no proxy in front of a local server: X-Forwarded-* headers are not trusted
     uvicorn.run(web, host=host, port=port, log_level="warning", proxy_headers=False)

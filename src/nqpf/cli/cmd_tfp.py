@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
@@ -19,6 +19,7 @@ from nqpf.cli._io import (
     refuse_overwriting_inputs,
     sidecar_table,
 )
+from nqpf.cli._options import LIMITS, check_size, grouped
 from nqpf.cli.cmd_productivity import stata_labels
 from nqpf.cli.main import app, console, lang
 from nqpf.errors import DataError, MethodError
@@ -48,9 +49,12 @@ def _split(v: str | None) -> list[str]:
     return [c.strip() for c in v.split(",") if c.strip()] if v else []
 
 
-def _read(path: Path) -> pd.DataFrame:
-    from nqpf.data.tables import read_table  # CSV/XLSX/DTA/Parquet; names nqpf mapped for Stata come back
+def _read(path: Path, limits: Any = None) -> pd.DataFrame:
+    """The table at ``path`` (CSV/XLSX/DTA/Parquet; names nqpf mapped for Stata come back), pre-scanned under
+    ``limits`` first (:func:`nqpf.cli._options.check_size`)."""
+    from nqpf.data.tables import read_table
 
+    check_size(path, limits)
     return read_table(path)
 
 
@@ -95,6 +99,7 @@ def _show(df: pd.DataFrame, title: str, digits: int = 4) -> None:
 @tfp_app.command(
     "growth", help="Growth accounting (Solow residual / Törnqvist) on a panel file or the world dataset."
 )
+@grouped
 def growth_cmd(
     data: str = typer.Option(
         ..., "--data", help="Data file (CSV/XLSX/DTA/Parquet, wide or long) or 'world'."
@@ -114,6 +119,7 @@ def growth_cmd(
     method: str = typer.Option("tornqvist", "--method", help="tornqvist | solow"),
     countries: str = typer.Option(None, "--countries", help="Keep only these units (comma separated)."),
     raw_text: bool = RAW_TEXT,
+    limits: Any = LIMITS,
 ) -> None:
     from nqpf.productivity.growth import growth_accounting
 
@@ -123,25 +129,14 @@ def growth_cmd(
     if data == "world":
         df, id_col, period = _dataset("world"), "unit", "period"
     else:
-        df = _read(Path(data))
+        df = _read(Path(data), limits)
     keep = _split(countries)
     if keep:
         df = df[df[id_col if id_col in df.columns else "unit"].astype(str).isin(keep)]
         if df.empty:
             raise DataError(f"--countries {countries}: none of these units is in the data")
-    res = growth_accounting(
-        df,
-        output=output,
-        capital=capital,
-        labour=labour,
-        hc=hc,
-        hours=hours,
-        share=share_col,
-        labour_share=labour_share,
-        method=method,
-        unit=id_col,
-        period=period,
-    )
+    res = growth_accounting(df, output=output, capital=capital, labour=labour, hc=hc, hours=hours, share=share_col,
+                            labour_share=labour_share, method=method, unit=id_col, period=period)  # fmt: skip
     table = match_key_types(keep_key_names(res.table, {"unit": id_col, "period": period}), df, {id_col: id_col})
     _write(table, out, raw_text, res.manifest)
     write_json_atomic(_sidecar(out, "manifest.json"), res.manifest)
@@ -219,9 +214,8 @@ def digital_cmd(
     console.print(t("tfp.cli.written", lang(), path=str(out), rows=len(by_year)))
 
 
-@tfp_app.command(
-    "firm", help="Firm-level TFP: OLS, FE, Olley-Pakes, Levinsohn-Petrin, Ackerberg-Caves-Frazer."
-)
+@tfp_app.command("firm", help="Firm-level TFP: OLS, FE, Olley-Pakes, Levinsohn-Petrin, Ackerberg-Caves-Frazer.")
+@grouped
 def firm_cmd(
     data: Path = typer.Option(..., "--data", help="Firm panel file (wide: one row per firm-year)."),
     out: Path = typer.Option(
@@ -237,24 +231,15 @@ def firm_cmd(
     bootstrap: int = typer.Option(0, "--bootstrap", help="Bootstrap replications (firm clusters)."),
     seed: int = typer.Option(None, "--seed", help="Seed for the bootstrap."),
     raw_text: bool = RAW_TEXT,
+    limits: Any = LIMITS,
 ) -> None:
     from nqpf.productivity.firm_tfp import firm_tfp
 
     check_table_out(out)
     refuse_overwriting_inputs(out, {"--data": data}, written=_sidecars(out))
-    src = _read(data)
-    res = firm_tfp(
-        src,
-        output=output,
-        capital=capital,
-        labour=labour,
-        unit=id_col,
-        period=period,
-        method=method,
-        proxy=proxy,
-        bootstrap=bootstrap,
-        seed=seed,
-    )
+    src = _read(data, limits)
+    res = firm_tfp(src, output=output, capital=capital, labour=labour, unit=id_col, period=period, method=method,
+                   proxy=proxy, bootstrap=bootstrap, seed=seed)  # fmt: skip
     tab = match_key_types(keep_key_names(res.tfp, {"unit": id_col, "period": period}), src, {id_col: id_col})
     _write(tab, out, raw_text, res.manifest)
     _write(res.params, sidecar_table(out, "params"), raw_text, res.manifest)
@@ -266,6 +251,7 @@ def firm_cmd(
 @app.command(
     "sfa", help="Stochastic frontier (Cobb-Douglas/translog; half/truncated normal; pooled, BC92, BC95)."
 )
+@grouped
 def sfa_cmd(
     data: Path = typer.Option(..., "--data", help="Data file (wide: one row per unit-period)."),
     out: Path = typer.Option(
@@ -285,6 +271,7 @@ def sfa_cmd(
         True, "--eta/--no-eta", help="bc92: time-varying inefficiency (η); --no-eta = time-invariant."
     ),
     raw_text: bool = RAW_TEXT,
+    limits: Any = LIMITS,
 ) -> None:
     from nqpf.productivity.sfa import sfa
 
@@ -293,20 +280,9 @@ def sfa_cmd(
     xs = _split(inputs)
     if not xs:
         raise MethodError("--inputs: give at least one input column")
-    src = _read(data)
-    res = sfa(
-        src,
-        output=output,
-        inputs=xs,
-        unit=id_col,
-        period=period,
-        form=form,
-        dist=dist,
-        model=model,
-        z=_split(z) or None,
-        cost=cost,
-        eta=eta,
-    )
+    src = _read(data, limits)
+    res = sfa(src, output=output, inputs=xs, unit=id_col, period=period, form=form, dist=dist, model=model,
+              z=_split(z) or None, cost=cost, eta=eta)
     eff = res.efficiencies.rename(columns={"efficiency_bc": "efficiency"})
     cols = ["unit", "period", "efficiency", "efficiency_jlms", "u_jlms", "residual"]
     tab = keep_key_names(eff[cols], {"unit": id_col, "period": period})

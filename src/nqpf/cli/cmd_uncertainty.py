@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from nqpf.cli._io import FORMAT, RAW_TEXT, folder_format, refuse_overwriting_inputs
+from nqpf.cli._options import LIMITS, grouped
 from nqpf.cli.main import app, console, lang
 from nqpf.errors import MethodError
 from nqpf.i18n import t
@@ -36,6 +38,7 @@ def _write_tables(res, out: Path, ext: str, raw_text: bool) -> None:
 
 
 @app.command("uncertainty")
+@grouped
 def uncertainty_cmd(
     data: str = typer.Option(..., "--data", help="Data file (long or wide) or a dataset name such as cn_provinces."),
     framework: str = typer.Option(..., "--framework", help="Built-in framework name or a YAML path."),
@@ -69,14 +72,12 @@ def uncertainty_cmd(
     units: str = typer.Option(None, "--units", help="Reading a file: auto (default) | province | none"),
     fmt: str = FORMAT,
     raw_text: bool = RAW_TEXT,
+    limits: Any = LIMITS,
 ) -> None:
     """Rank intervals and sensitivity indices of the index over the pipeline's choices."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-    from rich.table import Table
-
     from nqpf.data.parse import check_period_range
     from nqpf.framework import load_framework
-    from nqpf.uncertainty.montecarlo import OUTPUT_FILES, run_uncertainty
+    from nqpf.uncertainty.montecarlo import OUTPUT_FILES
 
     check_period_range(periods, option="--periods")
     ext = folder_format(fmt)
@@ -88,18 +89,35 @@ def uncertainty_cmd(
         check_scheduler(scheduler)
     fw = load_framework(framework)
     src = data
-    p = Path(data)
-    if p.exists():
+    if Path(data).exists():
         from nqpf.cli.cmd_index import read_table
 
-        mode = units or "auto"  # the one unit rule of every command (nqpf.data.units.detect_scheme)
-        src = read_table(p, mode)
+        src = read_table(Path(data), units or "auto", limits=limits)  # the one unit rule of every command
     options = {k: _list(v) for k, v in (("impute", impute_options), ("treat", treat_options),
                                           ("normalize", normalize_options), ("weights", weights_options),
                                           ("aggregate", aggregate_options)) if v is not None}
     vary_list = _list(vary) or []
     if not vary_list:
         raise MethodError("--vary is empty; name at least one of impute,treat,normalize,weights,perturb,aggregate,exclude")
+    res = _run(src, fw, samples=samples, seed=seed, vary=vary_list, options=options, impute=impute, treat=treat,
+               normalize=normalize, weights=weights, aggregate=aggregate, periods=periods, perturb=perturb,
+               perturb_amount=perturb_amount, dirichlet_concentration=concentration, exclude=exclude, top_k=top_k,
+               n_boot=bootstrap, backend=backend, workers=workers, scheduler=scheduler)  # fmt: skip
+    res.manifest["data"] = str(data)
+    if ext == ".csv":
+        res.write(out, raw_text=raw_text, force=True)  # the command rewrites its own output folder
+    else:
+        _write_tables(res, out, ext, raw_text)
+    _print_uncertainty(res, out)
+
+
+def _run(src, fw, **kw: Any):
+    """:func:`nqpf.uncertainty.montecarlo.run_uncertainty` with a progress bar; its notes are kept in the
+    manifest (printed afterwards), not shown as warnings."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from nqpf.uncertainty.montecarlo import run_uncertainty
+
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=False) as bar:
         task = bar.add_task(t("uncertainty.cli.progress", lang()), total=None)
@@ -107,19 +125,15 @@ def uncertainty_cmd(
         def on_progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        with warnings.catch_warnings():  # notes are printed below and kept in the manifest
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = run_uncertainty(src, fw, samples=samples, seed=seed, vary=vary_list, options=options, impute=impute,
-                                  treat=treat, normalize=normalize, weights=weights, aggregate=aggregate,
-                                  periods=periods, perturb=perturb, perturb_amount=perturb_amount,
-                                  dirichlet_concentration=concentration, exclude=exclude, top_k=top_k,
-                                  n_boot=bootstrap, backend=backend, workers=workers, scheduler=scheduler,
-                                  progress=on_progress)
-    res.manifest["data"] = str(data)
-    if ext == ".csv":
-        res.write(out, raw_text=raw_text)
-    else:
-        _write_tables(res, out, ext, raw_text)
+            return run_uncertainty(src, fw, progress=on_progress, **kw)
+
+
+def _print_uncertainty(res, out: Path) -> None:
+    """The notes, the first- and total-order Sobol' indices with their intervals, and what was written."""
+    from rich.table import Table
+
     for note in res.manifest["notes"]:
         console.print(f"[yellow]{t('uncertainty.cli.note', lang())}:[/yellow] {note}", markup=True, highlight=False)
     table = Table(title=t("uncertainty.cli.sensitivity_title", lang()))

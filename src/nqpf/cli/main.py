@@ -228,14 +228,8 @@ def _frame_words(L: str) -> None:
         setattr(rich_utils, name, tr(en))
 
 
-app = typer.Typer(
-    name="nqpf",
-    help="nqpf — measure, mark, explain and guide New Quality Productive Forces (新质生产力).",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-    cls=_Root,
-)
+app = typer.Typer(name="nqpf", help="nqpf — measure, mark, explain and guide New Quality Productive Forces (新质生产力).",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False, cls=_Root)  # fmt: skip
 
 # Settings shared by every command (set by the root callback).
 STATE: dict[str, str] = {"lang": "en"}
@@ -247,6 +241,7 @@ err_console = Console(stderr=True)
 COMMAND_MODULES = (
     "nqpf.cli.cmd_data",
     "nqpf.cli.cmd_index",
+    "nqpf.cli.cmd_framework",
     "nqpf.cli.cmd_productivity",
     "nqpf.cli.cmd_tfp",
     "nqpf.cli.cmd_analysis",
@@ -322,8 +317,9 @@ def main() -> None:
     try:
         app()
     except NQPFError as exc:
-        err_console.print(f"[bold red]{t('cli.error', L)}:[/bold red] " + _escape(cli_terms(str(exc))),
-                          highlight=False, markup=True, soft_wrap=True)  # fmt: skip
+        msg = cli_terms(str(exc)) + _flag_hint(exc, L)
+        err_console.print(f"[bold red]{t('cli.error', L)}:[/bold red] " + _escape(msg), highlight=False, markup=True,
+                          soft_wrap=True)  # fmt: skip
         problems = getattr(exc, "problems", None)
         if problems:
             for p in problems:
@@ -342,6 +338,20 @@ def main() -> None:
         err_console.print(t("cli.internal", L, what=f"{type(exc).__name__}: {exc}"),
                           highlight=False, markup=False, soft_wrap=True)  # fmt: skip
         sys.exit(3)
+
+
+#: the pre-scan limit (:class:`nqpf.data.prescan.Limits` field) → the flag that sets it (nqpf.cli._options.LIMITS)
+_LIMIT_FLAGS = {"max_rows": "--max-rows", "max_cols": "--max-cols", "max_cells": "--max-cells",
+                "max_unzipped": "--max-unzipped-mb", "max_ratio": "--max-ratio"}  # fmt: skip
+
+
+def _flag_hint(exc: NQPFError, L: str) -> str:
+    """For a file refused by the pre-scan (``TooLarge``, which names the environment variable): the flag that
+    raises its limit on this command line; empty for any other error."""
+    from nqpf.i18n import t
+
+    flag = _LIMIT_FLAGS.get(str(getattr(exc, "knob", "")))
+    return t("cli.limit_flag", L, flag=flag) if flag else ""
 
 
 def _escape(text: str) -> str:

@@ -26,6 +26,9 @@ shipped data and by ``nqpf validate`` for a user's file.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -60,84 +63,112 @@ def find_anomalies(
     d = long[["unit", "period", "indicator", "value"]].dropna(subset=["value"])
     d = d.assign(period=pd.to_numeric(d["period"]).astype(int), unit=d["unit"].astype(str))
     out: list[dict] = []
-    ls, lj = np.log(spike_ratio), np.log(jump_ratio)
     for ind, g in d.groupby("indicator", sort=True):
         w = g.pivot_table(index="unit", columns="period", values="value", aggfunc="first")
         w = w.reindex(columns=range(int(w.columns.min()), int(w.columns.max()) + 1))
-        X = w.to_numpy(dtype=float)
-        units, years = w.index.to_numpy(), w.columns.to_numpy()
-        if X.shape[1] < 2:
+        s = _Series(ind, w.index.to_numpy(), w.columns.to_numpy(), w.to_numpy(dtype=float))
+        if s.X.shape[1] < 2:
             continue
-        # stale: equal to the previous year, non-zero, in runs of at least min_run equal values
-        eq = (X[:, 1:] == X[:, :-1]) & (X[:, 1:] != 0)
-        for u in np.flatnonzero(eq.any(axis=1)):
-            j = 0
-            while j < eq.shape[1]:
-                if not eq[u, j]:
-                    j += 1
-                    continue
-                k = j
-                while k < eq.shape[1] and eq[u, k]:
-                    k += 1
-                if k - j + 1 >= min_run:
-                    for t in range(j + 1, k + 1):
-                        out.append({"check": "stale", "unit": units[u], "indicator": ind, "period": int(years[t]),
-                                    "value": X[u, t], "previous": X[u, t - 1],
-                                    "next": X[u, t + 1] if t + 1 < X.shape[1] else np.nan,
-                                    "run_start": int(years[j]), "run_length": k - j + 1,
-                                    "detail": f"equal to {int(years[t - 1])} ({k - j + 1} equal values from "
-                                              f"{int(years[j])})"})
-                j = k
-        # spikes and jumps on log changes in excess of the year's median change across units (a change every
-        # unit shares — fast growth of the whole series, a national rebasing — is not a unit's anomaly)
-        pos = np.where(X > 0, X, np.nan)
-        if (X <= 0).any(axis=1).all():
+        out += _stale(s, min_run)
+        if (s.X <= 0).any(axis=1).all():
             continue
-        L = np.log(pos)
-        L[(X <= 0).any(axis=1)] = np.nan  # series with zeros/negatives: stale check only
-        D = np.diff(L, axis=1)
-        cnt = (~np.isnan(D)).sum(axis=0)
-        med = np.where(cnt >= min_units_common, np.nan_to_num(_nanmedian(D, axis=0)), 0.0)
-        E = D - med[None, :]
-        # a change (almost) every unit shares: growth of the whole series or a national rebasing/definition break
-        ok_med = cnt >= min_units_common
-        if ok_med.sum() >= 3:
-            mm = np.median(np.abs(med[ok_med]))
-            th_c = max(np.log(common_ratio), volatility_k * mm)
-            for t in np.flatnonzero(ok_med & (np.abs(med) > th_c)):
-                out.append({"check": "common_break", "unit": "", "indicator": ind, "period": int(years[t + 1]),
-                            "value": float(np.exp(med[t])), "previous": np.nan, "next": np.nan,
-                            "ratio": float(np.exp(med[t])), "median_ratio": float(np.exp(mm)),
-                            "detail": f"the median unit changes ×{np.exp(med[t]):.2f} from {int(years[t])} (typical "
-                                      f"×{np.exp(mm):.2f}): a change every unit shares — a rebasing, a definition "
-                                      "break or real nationwide growth; check the source"})
-        ae = np.abs(E[~np.isnan(E)])
-        m = float(np.median(ae)) if ae.size else 0.0  # pooled over units and years: robust to the outlier itself
-        th_s = np.full(len(X), max(ls, volatility_k * m))
-        th_j = np.full(len(X), max(lj, volatility_k * m))
-        e1, e2 = E[:, :-1], -E[:, 1:]  # into year t, and back out of it
-        with np.errstate(invalid="ignore"):
-            spike = (np.sign(e1) == np.sign(e2)) & (np.minimum(np.abs(e1), np.abs(e2)) > th_s[:, None])
-        spike &= ~np.isnan(e1) & ~np.isnan(e2)
-        in_spike = np.zeros_like(E, dtype=bool)
-        for u, t in zip(*np.nonzero(spike), strict=True):  # year t + 1 of the panel
-            in_spike[u, t] = in_spike[u, t + 1] = True
-            y = t + 1
-            out.append({"check": "spike", "unit": units[u], "indicator": ind, "period": int(years[y]),
-                        "value": X[u, y], "previous": X[u, y - 1], "next": X[u, y + 1],
-                        "ratio": float(np.exp(D[u, t])), "median_ratio": float(np.exp(med[t])),
-                        "detail": f"{X[u, y - 1]:.6g} → {X[u, y]:.6g} → {X[u, y + 1]:.6g} (×{np.exp(D[u, t]):.2f} "
-                                  f"then ×{np.exp(D[u, t + 1]):.2f}; other units' median change "
-                                  f"×{np.exp(med[t]):.2f} and ×{np.exp(med[t + 1]):.2f})"})
-        with np.errstate(invalid="ignore"):
-            jump = (np.abs(E) > th_j[:, None]) & ~in_spike
-        for u, t in zip(*np.nonzero(jump), strict=True):
-            y = t + 1
-            out.append({"check": "jump", "unit": units[u], "indicator": ind, "period": int(years[y]),
-                        "value": X[u, y], "previous": X[u, y - 1],
-                        "next": X[u, y + 1] if y + 1 < X.shape[1] else np.nan,
-                        "ratio": float(np.exp(D[u, t])), "median_ratio": float(np.exp(med[t])),
-                        "detail": f"{X[u, y - 1]:.6g} → {X[u, y]:.6g} (×{np.exp(D[u, t]):.2f}; other units' median "
-                                  f"×{np.exp(med[t]):.2f}) and no return: a level break or a definition change?"})
+        out += _changes(s, np.log(spike_ratio), np.log(jump_ratio), volatility_k, min_units_common, common_ratio)
     res = pd.DataFrame(out, columns=COLUMNS)
     return res.sort_values(["indicator", "unit", "period", "check"], kind="stable").reset_index(drop=True)
+
+
+@dataclass
+class _Series:
+    """One indicator as a unit × consecutive-year block ``X`` (NaN = not observed)."""
+
+    ind: Any
+    units: np.ndarray
+    years: np.ndarray
+    X: np.ndarray
+
+    def row(self, check: str, u: int, y: int, **more: Any) -> dict:
+        """A finding at unit ``u``, year position ``y``: value, previous and next (NaN past the end)."""
+        X = self.X
+        return {"check": check, "unit": self.units[u], "indicator": self.ind, "period": int(self.years[y]),
+                "value": X[u, y], "previous": X[u, y - 1], "next": X[u, y + 1] if y + 1 < X.shape[1] else np.nan,
+                **more}  # fmt: skip
+
+
+def _stale(s: _Series, min_run: int) -> list[dict]:
+    """Non-zero values equal to the previous year's, in runs of at least ``min_run`` equal values (one row
+    per repeated year)."""
+    out = []
+    eq = (s.X[:, 1:] == s.X[:, :-1]) & (s.X[:, 1:] != 0)
+    for u in np.flatnonzero(eq.any(axis=1)):
+        j = 0
+        while j < eq.shape[1]:
+            if not eq[u, j]:
+                j += 1
+                continue
+            k = j
+            while k < eq.shape[1] and eq[u, k]:
+                k += 1
+            if k - j + 1 >= min_run:
+                for t in range(j + 1, k + 1):
+                    out.append(s.row("stale", u, t, run_start=int(s.years[j]), run_length=k - j + 1,
+                                     detail=f"equal to {int(s.years[t - 1])} ({k - j + 1} equal values from "
+                                            f"{int(s.years[j])})"))  # fmt: skip
+            j = k
+    return out
+
+
+def _changes(s: _Series, ls: float, lj: float, volatility_k: float, min_units_common: int,
+             common_ratio: float) -> list[dict]:
+    """Common breaks, spikes and jumps on the log changes of the positive series in excess of the year's
+    median change across units (a change every unit shares — fast growth of the whole series, a national
+    rebasing — is not a unit's anomaly); ``ls``/``lj`` the log spike/jump ratios."""
+    X = s.X
+    L = np.log(np.where(X > 0, X, np.nan))
+    L[(X <= 0).any(axis=1)] = np.nan  # series with zeros/negatives: stale check only
+    D = np.diff(L, axis=1)
+    cnt = (~np.isnan(D)).sum(axis=0)
+    med = np.where(cnt >= min_units_common, np.nan_to_num(_nanmedian(D, axis=0)), 0.0)
+    E = D - med[None, :]
+    out = _common_breaks(s, med, cnt >= min_units_common, volatility_k, common_ratio)
+    ae = np.abs(E[~np.isnan(E)])
+    m = float(np.median(ae)) if ae.size else 0.0  # pooled over units and years: robust to the outlier itself
+    th_s, th_j = max(ls, volatility_k * m), max(lj, volatility_k * m)
+    e1, e2 = E[:, :-1], -E[:, 1:]  # into year t, and back out of it
+    with np.errstate(invalid="ignore"):
+        spike = (np.sign(e1) == np.sign(e2)) & (np.minimum(np.abs(e1), np.abs(e2)) > th_s)
+    spike &= ~np.isnan(e1) & ~np.isnan(e2)
+    in_spike = np.zeros_like(E, dtype=bool)
+    for u, t in zip(*np.nonzero(spike), strict=True):  # year t + 1 of the panel
+        in_spike[u, t] = in_spike[u, t + 1] = True
+        y = t + 1
+        out.append(s.row("spike", u, y, ratio=float(np.exp(D[u, t])), median_ratio=float(np.exp(med[t])),
+                         detail=f"{X[u, y - 1]:.6g} → {X[u, y]:.6g} → {X[u, y + 1]:.6g} (×{np.exp(D[u, t]):.2f} "
+                                f"then ×{np.exp(D[u, t + 1]):.2f}; other units' median change "
+                                f"×{np.exp(med[t]):.2f} and ×{np.exp(med[t + 1]):.2f})"))  # fmt: skip
+    with np.errstate(invalid="ignore"):
+        jump = (np.abs(E) > th_j) & ~in_spike
+    for u, t in zip(*np.nonzero(jump), strict=True):
+        y = t + 1
+        out.append(s.row("jump", u, y, ratio=float(np.exp(D[u, t])), median_ratio=float(np.exp(med[t])),
+                         detail=f"{X[u, y - 1]:.6g} → {X[u, y]:.6g} (×{np.exp(D[u, t]):.2f}; other units' median "
+                                f"×{np.exp(med[t]):.2f}) and no return: a level break or a definition change?"))
+    return out
+
+
+def _common_breaks(s: _Series, med: np.ndarray, ok_med: np.ndarray, volatility_k: float,
+                   common_ratio: float) -> list[dict]:
+    """Years whose median log change ``med`` exceeds ``max(ln(common_ratio), k·m̃)`` (``m̃``: the median of
+    ``|med|`` over the years with enough units, ``ok_med``; at least three such years needed)."""
+    if ok_med.sum() < 3:
+        return []
+    mm = np.median(np.abs(med[ok_med]))
+    th_c = max(np.log(common_ratio), volatility_k * mm)
+    return [
+        {"check": "common_break", "unit": "", "indicator": s.ind, "period": int(s.years[t + 1]),
+         "value": float(np.exp(med[t])), "previous": np.nan, "next": np.nan, "ratio": float(np.exp(med[t])),
+         "median_ratio": float(np.exp(mm)),
+         "detail": f"the median unit changes ×{np.exp(med[t]):.2f} from {int(s.years[t])} (typical "
+                   f"×{np.exp(mm):.2f}): a change every unit shares — a rebasing, a definition "
+                   "break or real nationwide growth; check the source"}
+        for t in np.flatnonzero(ok_med & (np.abs(med) > th_c))
+    ]  # fmt: skip

@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from nqpf.data.text import decode_bytes
 from nqpf.errors import DataError, Problem
 
 CATALOGUE_COLUMNS = [
@@ -167,8 +168,6 @@ def load_catalogue(path: str | Path) -> pd.DataFrame:
         df = pd.DataFrame(rows)
     elif suffix in (".csv", ".txt", ".tsv"):
         import io as _io
-
-        from nqpf.data.io import decode_bytes
 
         text, _enc = decode_bytes(p.read_bytes(), source=str(p))
         try:

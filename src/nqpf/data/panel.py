@@ -19,6 +19,8 @@ cells stay missing).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
 from nqpf.errors import DataError
@@ -39,25 +41,23 @@ def check_long(df: pd.DataFrame, *, name: str = "data") -> pd.DataFrame:
     out[UNIT] = out[UNIT].astype(str)
     out[INDICATOR] = out[INDICATOR].astype(str)
     per = pd.to_numeric(out[PERIOD], errors="coerce")
-    bad = out[per.isna() | (per != per.round())]
-    if len(bad):
-        r = bad.index[0]
-        raise DataError(
-            f"{name}: row {r}: period {bad.iloc[0][PERIOD]!r} is not a year; periods must be whole years "
-            f"such as 2020 ({len(bad)} such row(s))"
-        )
+    _refuse_rows(out, per.isna() | (per != per.round()), name, lambda r, n: (
+        f"period {r[PERIOD]!r} is not a year; periods must be whole years such as 2020 ({n} such row(s))"))
     out[PERIOD] = per.astype("int64")
     val = pd.to_numeric(out[VALUE], errors="coerce")
-    bad = out[val.isna() & out[VALUE].notna()]
-    if len(bad):
-        r = bad.index[0]
-        raise DataError(
-            f"{name}: row {r}: unit {bad.iloc[0][UNIT]!r}, indicator {bad.iloc[0][INDICATOR]!r}: value "
-            f"{bad.iloc[0][VALUE]!r} is not a number ({len(bad)} such row(s)); use nqpf.read to parse yearbook cells"
-        )
+    _refuse_rows(out, val.isna() & out[VALUE].notna(), name, lambda r, n: (
+        f"unit {r[UNIT]!r}, indicator {r[INDICATOR]!r}: value {r[VALUE]!r} is not a number ({n} such row(s)); "
+        "use nqpf.read to parse yearbook cells"))
     out[VALUE] = val.astype("float64")
     check_unique(out, [UNIT, PERIOD, INDICATOR], name=name)
     return out.sort_values([UNIT, PERIOD, INDICATOR], kind="mergesort").reset_index(drop=True)
+
+
+def _refuse_rows(df: pd.DataFrame, bad: pd.Series, name: str, what: Callable[[pd.Series, int], str]) -> None:
+    """Raise :class:`DataError` naming the first ``bad`` row (its index label) and ``what(row, n_bad)``."""
+    if bad.any():
+        k = int(bad.to_numpy().argmax())
+        raise DataError(f"{name}: row {df.index[k]}: {what(df.iloc[k], int(bad.sum()))}")
 
 
 def check_unique(

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nqpf._protocol import render
 from nqpf._util import atomic_path, neutralise_frame, write_csv_atomic
 from nqpf.errors import DataError
 
@@ -160,10 +161,8 @@ def write_table(
             with atomic_path(p) as tmp:
                 out.to_parquet(tmp, index=False)
         else:
-            from nqpf.report.tables import write_latex
-
             out = df.rename(columns={c: labels.get(str(c), str(c)) for c in df.columns})
-            write_latex(out, p, caption=caption, digits=digits)
+            render("table_latex", out, path=p, caption=caption, digits=digits)  # booktabs, in the report layer
     except (ValueError, TypeError, OverflowError, UnicodeEncodeError, LookupError) as exc:  # pyarrow's too
         raise DataError(f"cannot write {p.name} as {fmt}: {exc}; choose another format") from None
     except ImportError as exc:

@@ -40,6 +40,7 @@ import pandas as pd
 import yaml
 
 from nqpf.errors import FrameworkError, Problem
+from nqpf.framework import checks
 from nqpf.framework.formula import evaluate_formula, formula_names
 
 # The C-accelerated safe loader when libyaml is present (same safety as yaml.safe_load, ~10x faster).
@@ -209,110 +210,15 @@ class Framework:
 
     # --- validation -------------------------------------------------------------------------------------
     def problems(self, data: Any = None) -> list[Problem]:
-        """All structural problems and, with ``data``, all indicators/series missing from it."""
-        probs: list[Problem] = []
+        """All structural problems and, with ``data``, all indicators/series missing from it
+        (:mod:`nqpf.framework.checks`)."""
         ids = list(self.nodes["id"])
-        seen: set[str] = set()
-        for nid in ids:
-            if not nid:
-                probs.append(Problem("error", "empty_id", "a node has an empty id; give every node an id"))
-            elif nid in seen:
-                probs.append(
-                    Problem(
-                        "error", "duplicate_id", f"node id {nid!r} appears more than once; ids must be unique"
-                    )
-                )
-            seen.add(nid)
-        idset = set(ids)
-        for nid, par in self._parent.items():
-            if par and par not in idset:
-                probs.append(
-                    Problem(
-                        "error",
-                        "unknown_parent",
-                        f"node {nid!r} names parent {par!r}, which is not a node id",
-                    )
-                )
-        roots = [n for n, p in self._parent.items() if not p]
-        if len(ids) == 1:
-            probs.append(
-                Problem("error", "no_indicators", "the framework has a root but no indicators under it")
-            )
-        if len(roots) == 0:
-            probs.append(Problem("error", "no_root", "no root node; exactly one node must have no parent"))
-        elif len(roots) > 1:
-            probs.append(
-                Problem(
-                    "error",
-                    "many_roots",
-                    f"{len(roots)} nodes have no parent {roots}; exactly one root is allowed",
-                )
-            )
-        # cycles: follow parents from each node
-        in_cycle: set[str] = set()
-        for start in ids:
-            path, n = [], start
-            while n and n in self._parent and n not in path:
-                path.append(n)
-                n = self._parent[n]
-            if n and n in path:
-                cyc = tuple(sorted(path[path.index(n) :]))
-                if not in_cycle.intersection(cyc):
-                    probs.append(Problem("error", "cycle", f"nodes {list(cyc)} form a cycle of parents"))
-                    in_cycle.update(cyc)
-        default_dir = self.meta.get("default_direction")
-        for rec in self._records:
-            nid = rec["id"]
-            is_leaf = not self._children.get(nid)
-            d = rec.get("direction")
-            if is_leaf:
-                if _empty(d) and default_dir is None:
-                    probs.append(
-                        Problem(
-                            "error",
-                            "no_direction",
-                            f"indicator {nid!r} has no direction; add direction: 1 or -1",
-                            indicator=nid,
-                        )
-                    )
-                elif not _empty(d) and d not in (1, -1):
-                    probs.append(
-                        Problem(
-                            "error",
-                            "bad_direction",
-                            f"indicator {nid!r}: direction {d!r} must be 1 or -1",
-                            indicator=nid,
-                        )
-                    )
-                if rec.get("formula"):
-                    try:
-                        formula_names(rec["formula"], node=nid)
-                    except FrameworkError as exc:
-                        probs.append(Problem("error", "bad_formula", str(exc), indicator=nid))
-            w = rec.get("weight")
-            if not _empty(w) and (not isinstance(w, int | float) or w < 0):
-                probs.append(
-                    Problem("error", "bad_weight", f"node {nid!r}: weight {w!r} must be a number ≥ 0")
-                )
+        probs = checks.id_problems(ids) + checks.tree_problems(ids, self._parent)
+        probs += checks.record_problems(self._records, lambda nid: not self._children.get(nid),
+                                        self.meta.get("default_direction"))
         if data is not None:
-            available = _series_available(data)
-            for leaf in self.leaves:
-                try:
-                    names = self.series_of(leaf)
-                except FrameworkError:
-                    continue
-                for s in names:
-                    if s not in available:
-                        what = "its formula uses" if self.node(leaf).get("formula") else "needs"
-                        probs.append(
-                            Problem(
-                                "error",
-                                "missing_series",
-                                f"{what} series {s!r}, which is not in the data",
-                                indicator=leaf,
-                                extra={"series": s},
-                            )
-                        )
+            probs += checks.series_problems(self.leaves, self.series_of,
+                                            lambda leaf: bool(self.node(leaf).get("formula")), data)
         return probs
 
     def validate(self, data: Any = None) -> Framework:
@@ -406,24 +312,8 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def _empty(v: Any) -> bool:
-    if v is None:
-        return True
-    if isinstance(v, float) and np.isnan(v):
-        return True
-    if isinstance(v, str) and v == "":
-        return True
-    return False
-
-
-def _series_available(data: Any) -> set[str]:
-    if hasattr(data, "data") and isinstance(data.data, pd.DataFrame):
-        data = data.data
-    if isinstance(data, pd.DataFrame):
-        if "indicator" in data.columns:
-            return set(data["indicator"].astype(str).unique())
-        return {str(c) for c in data.columns if c not in ("unit", "period")}
-    return {str(x) for x in data}
+_empty = checks.empty
+_series_available = checks.series_available  # imported by nqpf.framework.formula and the CLI
 
 
 def _from_dict(spec: dict, *, source: str | None = None) -> Framework:

@@ -40,16 +40,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from nqpf.errors import DataError, NQPFError
+from nqpf.guide.evidence import (
+    concept_levels,
+    concept_of,
+    diagnose,
+    exemplar_rule,
+    labels_from_catalogue,
+    peer_trajectories,
+    pooled_normalise,
+    region_cases,
+    source_obstacles,
+)
 from nqpf.guide.knowledge import KnowledgeBase, concept_indicators, default_knowledge
 from nqpf.guide.sources import cite
+from nqpf.guide.targets import target_distances
+
+__all__ = ["ActionGuide", "Recommendation", "action_guide", "pooled_normalise", "source_obstacles"]
 
 
 @dataclass
@@ -155,50 +166,6 @@ class ActionGuide:
 TRIGGER_COLUMNS = ["indicator", "concept", "value", "peer_mean", "gap", "obstacle", "reason"]
 
 
-@lru_cache(maxsize=1)
-def source_obstacles() -> list[dict]:
-    """The obstacles the sources diagnose (``obstacles.yaml``)."""
-    text = resources.files("nqpf.guide").joinpath("obstacles.yaml").read_text(encoding="utf-8")
-    return list((yaml.safe_load(text) or {}).get("obstacles") or [])
-
-
-def pooled_normalise(data: pd.DataFrame, indicators: list[str], directions: dict[str, int]) -> pd.DataFrame:
-    """Wide (unit, period) × indicator table min–max normalised over all units and years, direction applied."""
-    d = data[data["indicator"].isin(indicators)]
-    w = d.pivot_table(index=["unit", "period"], columns="indicator", values="value", aggfunc="first")
-    out = {}
-    for c in w.columns:
-        s = w[c].astype(float)
-        lo, hi = s.min(), s.max()
-        if not np.isfinite(lo) or hi <= lo:
-            continue
-        z = (s - lo) / (hi - lo)
-        out[c] = 1.0 - z if directions.get(c, 0) < 0 else z
-    return pd.DataFrame(out, index=w.index)
-
-
-def _concept_levels(cur: pd.DataFrame, cmap: dict) -> pd.DataFrame:
-    """Within-year percentile p = (r − 1)/(n − 1) (average ranks) of each unit's mean pooled-normalised value
-    over a concept's indicators; units × concepts (NaN where a unit has none of them)."""
-    out = {}
-    for c, inds in cmap.items():
-        cols = [i for i in inds if i in cur.columns]
-        if not cols:
-            continue
-        m = cur[cols].mean(axis=1, skipna=True).dropna()
-        if len(m) < 2:
-            continue
-        out[c] = ((m.rank(method="average") - 1.0) / (len(m) - 1.0)).reindex(cur.index)
-    return pd.DataFrame(out, index=cur.index)
-
-
-def _labels_from_catalogue(catalogue: pd.DataFrame | None, lang: str) -> dict[str, str]:
-    col = "name_zh" if lang == "zh" else "name_en"
-    if catalogue is None or col not in catalogue:
-        return {}
-    return dict(zip(catalogue["indicator"].astype(str), catalogue[col].astype(str), strict=True))
-
-
 def action_guide(profile, placement, data: pd.DataFrame, *, catalogue: pd.DataFrame | None = None,
                  kb: KnowledgeBase | None = None, lang: str = "en", min_gap: float = 0.05,
                  k_obstacles: int = 5, window: int = 5, off_type_factor: float = 0.6,
@@ -216,149 +183,176 @@ def action_guide(profile, placement, data: pd.DataFrame, *, catalogue: pd.DataFr
     placement is given) — used to pick exemplars of the region's type.
     """
     kb = kb or default_knowledge()
-    unit, year = profile.unit, profile.year
-    data = data.assign(unit=data["unit"].astype(str), period=data["period"].astype(int))
-    avail = set(data["indicator"].unique())
-    cmap = concept_indicators(kb, avail)
-    labels = {**_labels_from_catalogue(catalogue, lang), **(labels or {})}
+    knobs = {"min_gap": min_gap, "window": window, "off_type_factor": off_type_factor, "max_peers": max_peers,
+             "generic_factor": generic_factor}
+    c = _context(profile, placement, data, catalogue, kb, lang, labels, directions_override, leaf_series,
+                 k_obstacles, types_all, start_ranks, behind_ranks)
+    recs, not_trig, not_assess, not_appl = [], [], [], []
+    for path in kb.paths:
+        kind, item = _assess(path, c, kb, lang, knobs)
+        {"rec": recs, "not_triggered": not_trig, "not_assessable": not_assess, "not_applicable": not_appl}[kind] \
+            .append(item)
+    recs = _order(recs, covered_factor)
+    ev = c["ev"]
+    strengths = ev[ev["gap"] >= min_gap].sort_values("gap", ascending=False, kind="mergesort").head(5)
+    strengths = strengths.assign(label=strengths["indicator"].map(lambda i: c["labels"].get(i, i))) \
+        .reset_index(drop=True)
+    unit, facts = c["unit"], c["facts"]
+    # the sources' targets concern China: shown for province codes (GB/T 2260) only
+    targets = target_distances(unit=unit, data=c["data"], lang=lang) if re.fullmatch(r"\d{6}", str(unit)) else None
+    manifest = {"min_gap": min_gap, "k_obstacles": k_obstacles, "window": window, "off_type_factor": off_type_factor,
+                "generic_factor": generic_factor, "covered_factor": covered_factor,
+                "normalisation": "min-max pooled over units and years, catalogue direction", "peers": c["peers"],
+                "knowledge_base": kb.source, "obstacles": c["ob_kind"],
+                "exemplar_rule": {"pool": "same digital-real type or nearest peers", "start_ranks": start_ranks,
+                                  "behind_ranks": behind_ranks, "window": window},
+                "indicators_without_direction": c["no_direction"], "causal_claims": "none", "lang": lang}
+    return ActionGuide(
+        unit=unit, year=c["year"], region_types=c["types"], recommendations=recs, not_triggered=not_trig,
+        not_assessable=not_assess, evidence_matrix=ev.sort_values("gap").reset_index(drop=True),
+        not_applicable=not_appl, diagnosis=diagnose(c["ob_src"], ev, c["cmap"], c["ls"], lang, c["labels"], min_gap),
+        strengths=strengths, cases=region_cases(kb, unit, c["peers"], c["same_type"], lang, {r.path_id for r in recs[:5]}),
+        facts=[{"fact": f, "label": kb.facts[f]["label"][lang], "citation": cite(kb.facts[f]["citation"], lang)}
+               for f in facts],
+        concept_levels=c["levels"], targets=targets, manifest=manifest)
+
+
+def _directions(catalogue: pd.DataFrame | None, override: dict[str, int] | None) -> dict[str, int]:
+    """Indicator → +1/−1/0 from the catalogue's ``direction_hint``, overridden by ``override``."""
     directions: dict[str, int] = {}
     if catalogue is not None and "direction_hint" in catalogue:
         directions = {str(i): int(d) if np.isfinite(d) else 0
                       for i, d in zip(catalogue["indicator"], catalogue["direction_hint"].astype(float), strict=True)}
-    if directions_override:
-        directions.update({str(k): int(v) for k, v in directions_override.items()})
+    if override:
+        directions.update({str(k): int(v) for k, v in override.items()})
+    return directions
+
+
+def _context(profile, placement, data, catalogue, kb, lang, labels, directions_override, leaf_series, k_obstacles,
+             types_all, start_ranks, behind_ranks) -> dict:
+    """Everything the paths are assessed against: the pooled-normalised panel ``Z``, the region's values ``v``
+    and its peers' means ``pm``, the gaps, concept levels, obstacles, types, facts and the exemplar rule."""
+    unit, year = profile.unit, profile.year
+    data = data.assign(unit=data["unit"].astype(str), period=data["period"].astype(int))
+    cmap = concept_indicators(kb, set(data["indicator"].unique()))
+    directions = _directions(catalogue, directions_override)
     used = sorted({i for v in cmap.values() for i in v if directions.get(i, 0) != 0})
-    no_direction = sorted({i for v in cmap.values() for i in v if directions.get(i, 0) == 0})
     Z = pooled_normalise(data, used, directions)
     if (unit, year) not in Z.index:
         raise DataError(f"unit {unit!r} has no data for the guide's indicators in {year}")
     peers = profile.peers["unit"].astype(str).tolist()
     cur = Z.xs(year, level="period")
-    v = cur.loc[unit]
-    pm = cur.reindex(peers).mean()
+    v, pm = cur.loc[unit], cur.reindex(peers).mean()
     ev = pd.DataFrame({"indicator": Z.columns, "value": v.to_numpy(dtype=float),
                        "peer_mean": pm.reindex(Z.columns).to_numpy(dtype=float)})
     ev["gap"] = ev["value"] - ev["peer_mean"]
     ev["concepts"] = [", ".join(c for c, inds in cmap.items() if i in inds) for i in ev["indicator"]]
-    gap = dict(zip(ev["indicator"], ev["gap"], strict=True))
-    levels_all = _concept_levels(cur, {c: [i for i in inds if i in cur.columns] for c, inds in cmap.items()})
-    levels = {c: float(levels_all.loc[unit, c]) for c in levels_all.columns if np.isfinite(levels_all.loc[unit, c])}
-
-    # obstacles: relative to the peers' frontier when the profile has them, else the classic model
+    levels_all = concept_levels(cur, {c: [i for i in inds if i in cur.columns] for c, inds in cmap.items()})
     ls = leaf_series or {}
-    obst: dict[str, float] = {}
-    ob_src = getattr(profile, "relative_obstacles", None)
-    ob_kind = "relative"
-    if ob_src is None:
+    ob_src, ob_kind = getattr(profile, "relative_obstacles", None), "relative"
+    if ob_src is None:  # relative to the peers' frontier when the profile has them, else the classic model
         ob_src, ob_kind = profile.obstacles, "global"
+    obst: dict[str, float] = {}
     if ob_src is not None:
         ob = ob_src[(ob_src["level"] == "indicator") & (ob_src["rank"] <= k_obstacles) & (ob_src["obstacle"] > 0)]
         obst = {ls.get(n, n): float(o) for n, o in zip(ob["node"].astype(str), ob["obstacle"], strict=True)}
-    types = []
-    if placement is not None:
-        types = [placement.digital_real, *placement.data_economy]
-    tset = set(types)
+    types = [placement.digital_real, *placement.data_economy] if placement is not None else []
     facts = kb.facts_of(unit)
-    fset = set(facts)
+    same_type = _same_type(data, year, unit, peers, placement, types_all)
+    return {"unit": unit, "year": year, "data": data, "cmap": cmap, "Z": Z, "v": v, "pm": pm, "ev": ev,
+            "labels": {**labels_from_catalogue(catalogue, lang), **(labels or {})}, "peers": peers,
+            "no_direction": sorted({i for v in cmap.values() for i in v if directions.get(i, 0) == 0}),
+            "gap": dict(zip(ev["indicator"], ev["gap"], strict=True)), "ls": ls, "obst": obst, "ob_src": ob_src,
+            "ob_kind": ob_kind, "types": types, "tset": set(types), "facts": facts, "fset": set(facts),
+            "levels": {c: float(levels_all.loc[unit, c]) for c in levels_all.columns
+                       if np.isfinite(levels_all.loc[unit, c])},
+            "same_type": same_type, "names": getattr(profile, "unit_names", None) or {},
+            "eligible": exemplar_rule(getattr(profile, "panel", None), unit, year, same_type, start_ranks,
+                                      behind_ranks)}
 
+
+def _same_type(data, year, unit, peers, placement, types_all) -> set[str]:
+    """The exemplar pool: the nearest peers and the units of the region's digital-real type (``types_all``, or
+    :func:`~nqpf.guide.typology.classify_all` when omitted; peers only when it cannot be computed)."""
     if types_all is None and placement is not None:
         from nqpf.guide.typology import classify_all
 
         try:
             types_all = classify_all(data, year)
-        except NQPFError:  # exemplars then come from the nearest peers only
+        except NQPFError:
             types_all = None
-    same_type = set(peers)
+    pool = set(peers)
     if types_all is not None and placement is not None:
         ta = types_all.assign(unit=types_all["unit"].astype(str))
-        same_type |= set(ta.loc[ta["digital_real"] == placement.digital_real, "unit"])
-    same_type.discard(unit)
-    eligible = _exemplar_rule(getattr(profile, "panel", None), unit, year, same_type, start_ranks, behind_ranks)
+        pool |= set(ta.loc[ta["digital_real"] == placement.digital_real, "unit"])
+    pool.discard(unit)
+    return pool
 
-    recs, not_trig, not_assess, not_appl = [], [], [], []
-    for p in kb.paths:
-        inds = [i for c in p.concepts for i in cmap.get(c, [])]
-        inds = list(dict.fromkeys(inds))
-        empty = [c for c in p.concepts if not cmap.get(c)]
-        usable = [i for i in inds if i in gap and np.isfinite(gap[i])]
-        obs_inds = [i for i in obst if i in inds and not (np.isfinite(gap.get(i, np.nan)) and gap[i] > 0)]
-        if not usable and not obs_inds:
-            not_assess.append({"path_id": p.id, "concepts_without_indicators": empty,
-                               "indicators_without_direction": [i for i in inds if i in no_direction]})
-            continue
-        blocked = None
-        for cond in p.not_applicable:
-            lv = levels.get(cond["concept"])
-            if lv is not None and lv <= float(cond["max_pct"]):
-                blocked = {"path_id": p.id, "title": p.title[lang], "concept": cond["concept"],
-                           "concept_label": kb.concept_label(cond["concept"], lang), "percentile": lv,
-                           "max_pct": float(cond["max_pct"]), "reason": cond["reason"][lang],
-                           "citation": cite(cond["citation"], lang), "citation_id": cond["citation"]}
-                break
-        if blocked:
-            not_appl.append(blocked)
-            continue
-        trig = []
-        for i in usable:
-            if gap[i] <= -min_gap:
-                trig.append({"indicator": i, "concept": _concept_of(i, p, cmap), "value": float(v[i]),
-                             "peer_mean": float(pm[i]), "gap": float(gap[i]), "obstacle": obst.get(i, np.nan),
-                             "reason": "below_peers" + ("+obstacle" if i in obst else "")})
-        for i in obs_inds:
-            if not any(t["indicator"] == i for t in trig):
-                trig.append({"indicator": i, "concept": _concept_of(i, p, cmap),
-                             "value": float(v[i]) if i in v.index else np.nan,
-                             "peer_mean": float(pm[i]) if i in pm.index else np.nan,
-                             "gap": float(gap.get(i, np.nan)), "obstacle": obst[i], "reason": "obstacle"})
-        bonus = max([float(kb.facts[f].get("weight", 0.0)) for f in p.applies_if_facts if f in fset], default=0.0)
-        if not trig and bonus <= 0:
-            not_trig.append(p.id)
-            continue
-        tdf = pd.DataFrame(trig, columns=TRIGGER_COLUMNS).sort_values("gap", kind="mergesort").reset_index(drop=True)
-        evidence = float(np.mean([max(0.0, -gap[i]) for i in usable])) if usable else 0.0
-        evidence += float(np.nansum([t["obstacle"] for t in trig if t["reason"] != "below_peers"]))
-        evidence += bonus
-        because = _applies_because(p, tset, fset, levels)
-        fits = bool(because) if types else True
-        specific = any(b["id"] != "all" for b in because)
-        factor = (1.0 if specific else generic_factor) if fits else off_type_factor
-        if not types:
-            factor = 1.0
-        traj = _peer_trajectories(Z, unit, year, tdf, inds, window=window, max_peers=max_peers,
-                                  names=getattr(profile, "unit_names", None) or {}, labels=labels,
-                                  eligible=eligible)
-        recs.append(Recommendation(
-            path_id=p.id, citation=p.cite(lang), title=p.title[lang], summary=p.summary[lang],
-            score=evidence * factor, evidence=evidence, type_factor=factor, suits_region=fits, triggers=tdf,
-            peer_trajectories=traj, why=_why(tdf, fits, types, lang, labels, because, kb),
-            citation_ids=tuple(p.citations), applies_because=because,
-            cautions=[f"{c['text'][lang]}（{cite(c['citation'], lang)}）" if lang == "zh"
-                      else f"{c['text'][lang]} ({cite(c['citation'], lang)})" for c in p.cautions]))
-    recs = _order(recs, covered_factor)
-    diagnosis = _diagnose(ob_src, ev, cmap, ls, lang, labels, min_gap)
-    strengths = ev[ev["gap"] >= min_gap].sort_values("gap", ascending=False, kind="mergesort").head(5)
-    strengths = strengths.assign(label=strengths["indicator"].map(lambda i: labels.get(i, i))).reset_index(drop=True)
-    cases = _cases(kb, unit, peers, same_type, lang, {r.path_id for r in recs[:5]})
-    from nqpf.guide.targets import target_distances
 
-    # the sources' targets concern China: shown for province codes (GB/T 2260) only
-    targets = target_distances(unit=unit, data=data, lang=lang) if re.fullmatch(r"\d{6}", str(unit)) else None
-    fact_rows = [{"fact": f, "label": kb.facts[f]["label"][lang], "citation": cite(kb.facts[f]["citation"], lang)}
-                 for f in facts]
-    return ActionGuide(unit=unit, year=year, region_types=types, recommendations=recs, not_triggered=not_trig,
-                       not_assessable=not_assess, evidence_matrix=ev.sort_values("gap").reset_index(drop=True),
-                       not_applicable=not_appl, diagnosis=diagnosis, strengths=strengths, cases=cases,
-                       facts=fact_rows, concept_levels=levels, targets=targets,
-                       manifest={"min_gap": min_gap, "k_obstacles": k_obstacles, "window": window,
-                                 "off_type_factor": off_type_factor, "generic_factor": generic_factor,
-                                 "covered_factor": covered_factor,
-                                 "normalisation": "min-max pooled over units "
-                                 "and years, catalogue direction", "peers": peers, "knowledge_base": kb.source,
-                                 "obstacles": ob_kind, "exemplar_rule": {
-                                     "pool": "same digital-real type or nearest peers", "start_ranks": start_ranks,
-                                     "behind_ranks": behind_ranks, "window": window},
-                                 "indicators_without_direction": no_direction, "causal_claims": "none",
-                                 "lang": lang})
+def _blocked(path, c: dict, kb: KnowledgeBase, lang: str) -> dict | None:
+    """The first ``not_applicable`` condition of ``path`` that holds for the region (the sources' own argument
+    against the path), as a row of ``ActionGuide.not_applicable``; None when none holds."""
+    for cond in path.not_applicable:
+        lv = c["levels"].get(cond["concept"])
+        if lv is not None and lv <= float(cond["max_pct"]):
+            return {"path_id": path.id, "title": path.title[lang], "concept": cond["concept"],
+                    "concept_label": kb.concept_label(cond["concept"], lang), "percentile": lv,
+                    "max_pct": float(cond["max_pct"]), "reason": cond["reason"][lang],
+                    "citation": cite(cond["citation"], lang), "citation_id": cond["citation"]}
+    return None
+
+
+def _triggers(path, c: dict, usable: list[str], obs_inds: list[str], min_gap: float) -> list[dict]:
+    """Trigger rows: indicators at least ``min_gap`` below the peers' mean, then obstacle-only indicators."""
+    v, pm, gap, obst, cmap = c["v"], c["pm"], c["gap"], c["obst"], c["cmap"]
+    trig = [{"indicator": i, "concept": concept_of(i, path, cmap), "value": float(v[i]), "peer_mean": float(pm[i]),
+             "gap": float(gap[i]), "obstacle": obst.get(i, np.nan),
+             "reason": "below_peers" + ("+obstacle" if i in obst else "")}
+            for i in usable if gap[i] <= -min_gap]
+    for i in obs_inds:
+        if not any(t["indicator"] == i for t in trig):
+            trig.append({"indicator": i, "concept": concept_of(i, path, cmap),
+                         "value": float(v[i]) if i in v.index else np.nan,
+                         "peer_mean": float(pm[i]) if i in pm.index else np.nan,
+                         "gap": float(gap.get(i, np.nan)), "obstacle": obst[i], "reason": "obstacle"})
+    return trig
+
+
+def _assess(path, c: dict, kb: KnowledgeBase, lang: str, knobs: dict) -> tuple[str, object]:
+    """One path: ``("rec", Recommendation)``, or why not — ``not_assessable`` (no usable indicator),
+    ``not_applicable`` (a condition against it holds) or ``not_triggered`` (no evidence)."""
+    gap, obst, cmap = c["gap"], c["obst"], c["cmap"]
+    inds = list(dict.fromkeys(i for k in path.concepts for i in cmap.get(k, [])))
+    usable = [i for i in inds if i in gap and np.isfinite(gap[i])]
+    obs_inds = [i for i in obst if i in inds and not (np.isfinite(gap.get(i, np.nan)) and gap[i] > 0)]
+    if not usable and not obs_inds:
+        return "not_assessable", {"path_id": path.id,
+                                  "concepts_without_indicators": [k for k in path.concepts if not cmap.get(k)],
+                                  "indicators_without_direction": [i for i in inds if i in c["no_direction"]]}
+    blocked = _blocked(path, c, kb, lang)
+    if blocked:
+        return "not_applicable", blocked
+    trig = _triggers(path, c, usable, obs_inds, knobs["min_gap"])
+    bonus = max([float(kb.facts[f].get("weight", 0.0)) for f in path.applies_if_facts if f in c["fset"]], default=0.0)
+    if not trig and bonus <= 0:
+        return "not_triggered", path.id
+    tdf = pd.DataFrame(trig, columns=TRIGGER_COLUMNS).sort_values("gap", kind="mergesort").reset_index(drop=True)
+    evidence = float(np.mean([max(0.0, -gap[i]) for i in usable])) if usable else 0.0
+    evidence += float(np.nansum([t["obstacle"] for t in trig if t["reason"] != "below_peers"]))
+    evidence += bonus  # a separate addition: (e + o) + b, bit-identical to earlier releases
+    because = _applies_because(path, c["tset"], c["fset"], c["levels"])
+    fits = bool(because) if c["types"] else True
+    specific = any(b["id"] != "all" for b in because)
+    factor = ((1.0 if specific else knobs["generic_factor"]) if fits else knobs["off_type_factor"]) if c["types"] else 1.0
+    traj = peer_trajectories(c["Z"], c["unit"], c["year"], tdf, inds, window=knobs["window"],
+                             max_peers=knobs["max_peers"], names=c["names"], labels=c["labels"], eligible=c["eligible"])
+    return "rec", Recommendation(
+        path_id=path.id, citation=path.cite(lang), title=path.title[lang], summary=path.summary[lang],
+        score=evidence * factor, evidence=evidence, type_factor=factor, suits_region=fits, triggers=tdf,
+        peer_trajectories=traj, why=_why(tdf, fits, c["types"], lang, c["labels"], because, kb),
+        citation_ids=tuple(path.citations), applies_because=because,
+        cautions=[f"{k['text'][lang]}（{cite(k['citation'], lang)}）" if lang == "zh"
+                  else f"{k['text'][lang]} ({cite(k['citation'], lang)})" for k in path.cautions])
 
 
 def _order(recs: list[Recommendation], covered_factor: float) -> list[Recommendation]:
@@ -392,142 +386,6 @@ def _applies_because(p, types: set[str], facts: set[str], levels: dict) -> list[
         if lv is not None and lv >= float(c["min_pct"]):
             out.append({"kind": "concept", "id": c["concept"], "value": lv, "min_pct": float(c["min_pct"])})
     return out
-
-
-def _exemplar_rule(panel: pd.DataFrame | None, unit: str, year: int, pool: set[str], start_ranks: int,
-                   behind_ranks: int):
-    """A predicate (u, t0) -> bool: u is in the pool, its index rank at t0 is within ``start_ranks`` of the
-    region's rank at t0, its rank in ``year`` is at most ``behind_ranks`` below the region's, and its index score
-    rose at least as much as the region's from t0 to ``year`` (a better trajectory)."""
-    if panel is None or panel.empty:
-        return lambda u, t0: u in pool
-    pn = panel.assign(unit=panel["unit"].astype(str), period=panel["period"].astype(int)).set_index(["unit", "period"])
-    rk = pn["rank"].astype(float).to_dict()
-    sc = pn["score"].astype(float).to_dict()
-
-    def ok(u: str, t0: int) -> bool:
-        if u not in pool:
-            return False
-        a0, b0 = rk.get((unit, t0)), rk.get((u, t0))
-        a1, b1 = rk.get((unit, year)), rk.get((u, year))
-        if None in (a0, b0, a1, b1):
-            return False
-        better = sc[(u, year)] - sc[(u, t0)] >= sc[(unit, year)] - sc[(unit, t0)]
-        return abs(b0 - a0) <= start_ranks and b1 <= a1 + behind_ranks and better
-
-    return ok
-
-
-def _diagnose(ob: pd.DataFrame | None, ev: pd.DataFrame, cmap: dict, ls: dict, lang: str, labels: dict,
-              min_gap: float) -> pd.DataFrame:
-    """Which source obstacles (obstacles.yaml) the region shows: the sum of its obstacle degrees over the
-    indicators mapped to each, and the indicators below the peers' mean by at least ``min_gap``."""
-    obi = {}
-    if ob is not None:
-        o = ob[ob["level"] == "indicator"]
-        obi = {ls.get(n, n): float(x) for n, x in zip(o["node"].astype(str), o["obstacle"], strict=True)}
-    g = dict(zip(ev["indicator"], ev["gap"], strict=True))
-    sep = "、" if lang == "zh" else ", "
-    rows = []
-    for so in source_obstacles():
-        inds = list(dict.fromkeys([i for c in so.get("concepts") or [] for i in cmap.get(c, [])]
-                                  + list(so.get("indicators") or [])))
-        share = float(sum(obi.get(i, 0.0) for i in inds))
-        below = [i for i in inds if np.isfinite(g.get(i, np.nan)) and g[i] <= -min_gap]
-        measurable = any(i in obi or i in g for i in inds)
-        items = sorted([(obi[i], i) for i in inds if obi.get(i, 0) > 0], reverse=True)[:3]
-        evid = sep.join(f"{labels.get(i, i)} ({x:.1%})" for x, i in items)
-        if below:
-            evid += ("；" if lang == "zh" else "; ") if evid else ""
-            evid += sep.join(f"{labels.get(i, i)} ({g[i]:+.2f})" for i in below[:3])
-        rows.append({"id": so["id"], "label": so["label"][lang], "citation": cite(so["citation"], lang),
-                     "citation_id": so["citation"], "share": share if measurable else np.nan,
-                     "n_below_peers": len(below), "measurable": measurable, "evidence": evid})
-    mapped = {i for so in source_obstacles() for c in so.get("concepts") or [] for i in cmap.get(c, [])} | {
-        i for so in source_obstacles() for i in so.get("indicators") or []}
-    rest = sorted([(x, i) for i, x in obi.items() if i not in mapped and x > 0], reverse=True)
-    if obi:
-        from nqpf.i18n import t
-
-        rows.append({"id": "unmapped", "label": t("guide.diagnosis.unmapped", lang), "citation": "",
-                     "citation_id": "", "share": float(sum(x for x, _ in rest)), "n_below_peers": 0,
-                     "measurable": True,
-                     "evidence": sep.join(f"{labels.get(i, i)} ({x:.1%})" for x, i in rest[:3])})
-    df = pd.DataFrame(rows)
-    df["rank"] = df["share"].rank(ascending=False, method="first")
-    df["shown"] = df["measurable"] & ((df["share"] >= 0.15) | (df["n_below_peers"] >= 2))
-    return df.sort_values(["rank"], na_position="last", kind="mergesort").reset_index(drop=True)
-
-
-def _cases(kb: KnowledgeBase, unit: str, peers: list[str], same_type: set[str], lang: str,
-           top_paths: set[str]) -> pd.DataFrame:
-    """The region's own cases and those of comparable regions (nearest peers or the same type) that illustrate
-    one of its top paths."""
-    rows = []
-    for c in kb.cases:
-        if unit in c.units:
-            rel = "own"
-        elif set(c.units) & (set(peers) | same_type) and set(c.paths) & top_paths:
-            rel = "comparable"
-        else:
-            continue
-        rows.append({"case": c.id, "relation": rel, "title": c.title[lang], "industry": c.industry[lang],
-                     "units": ", ".join(c.units), "paths": ", ".join(c.paths),
-                     "shared_paths": ", ".join(p for p in c.paths if p in top_paths),
-                     "mechanism": c.mechanism[lang], "indicators": ", ".join(c.indicators),
-                     "source_figures": (c.source_figures or {}).get(lang, ""), "citation": cite(c.citation, lang)})
-    df = pd.DataFrame(rows, columns=["case", "relation", "title", "industry", "units", "paths", "shared_paths",
-                                     "mechanism", "indicators", "source_figures", "citation"])
-    return df.sort_values("relation", key=lambda s: s.map({"own": 0, "comparable": 1}), kind="mergesort") \
-        .reset_index(drop=True)
-
-
-def _concept_of(indicator: str, p, cmap: dict) -> str:
-    for c in p.concepts:
-        if indicator in cmap.get(c, []):
-            return c
-    return ""
-
-
-def _peer_trajectories(Z: pd.DataFrame, unit: str, year: int, triggers: pd.DataFrame, path_inds: list[str], *,
-                       window: int, max_peers: int, names: dict, labels: dict | None = None,
-                       eligible=None) -> pd.DataFrame:
-    """Plausible peers (``eligible(u, t0)``) that started at or below the region's current value and gained at
-    least the gap within ``window`` years (descriptive)."""
-    rows = []
-    for t in triggers.head(3).itertuples():
-        i = t.indicator
-        if i not in Z.columns or not np.isfinite(t.gap) or t.gap >= 0:
-            continue
-        need = -t.gap
-        cands = []
-        by_unit = Z[i].dropna().unstack("period")  # one row per unit: years as plain dict lookups below
-        for u, su in zip(by_unit.index, by_unit.to_dict("records"), strict=True):
-            if u == unit:
-                continue
-            for t0 in range(year - window, year):
-                t1 = min(year, t0 + window)
-                v0, v1 = su.get(t0, np.nan), su.get(t1, np.nan)
-                if not (np.isfinite(v0) and np.isfinite(v1)):
-                    continue
-                if v0 <= t.value + 1e-12 and v1 - v0 >= need and (eligible is None or eligible(str(u), t0)):
-                    cands.append((v1 - v0, u, t0, t1, v0, v1))
-                    break
-        cands.sort(reverse=True)
-        for gain, u, t0, t1, v0, v1 in cands[:max_peers]:
-            co = []
-            for j in path_inds:
-                if j == i or j not in Z.columns:
-                    continue
-                a, b = Z[j].get((u, t0), np.nan), Z[j].get((u, t1), np.nan)
-                if np.isfinite(a) and np.isfinite(b):
-                    co.append((b - a, j))
-            co.sort(reverse=True)
-            rows.append({"indicator": i, "peer": u, "peer_name": names.get(u, u), "start_year": t0,
-                         "start_value": v0, "end_year": t1, "end_value": v1, "gain": gain,
-                         "co_movers": ", ".join(f"{(labels or {}).get(j, j)} (+{d:.2f})" for d, j in co[:3] if d > 0)})
-    return pd.DataFrame(rows, columns=["indicator", "peer", "peer_name", "start_year", "start_value", "end_year",
-                                       "end_value", "gain", "co_movers"])
 
 
 def _why(tdf: pd.DataFrame, fits: bool, types: list[str], lang: str, labels: dict[str, str],

@@ -11,7 +11,9 @@ against it, and the cautions the sources attach. Concepts map to candidate indic
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -200,69 +202,87 @@ def validate_knowledge(raw: dict, *, known_types: set[str], file: str | None = N
     by_concepts: dict[frozenset, str] = {}
     for i, e in enumerate(raw["paths"] or []):
         pid = e.get("id") or f"#{i}"
+        perr = functools.partial(err, where=pid)
         for key in ("id", "citations", "title", "summary", "concepts", "suits"):
             if not e.get(key):
-                err("kb.missing", f"path {pid!r} lacks {key!r}", pid)
+                perr("kb.missing", f"path {pid!r} lacks {key!r}")
         if pid in seen:
-            err("kb.duplicate", f"path id {pid!r} is used twice", pid)
+            perr("kb.duplicate", f"path id {pid!r} is used twice")
         seen.add(pid)
-        cs = e.get("citations") or []
-        if not isinstance(cs, list):
-            err("kb.citation", f"path {pid!r}: 'citations' must be a list of citation ids", pid)
-            cs = []
-        for c in cs:
-            try:
-                parse(c)
-            except ValueError as exc:
-                err("kb.citation", f"path {pid!r}: {exc}", pid)
-        if len(set(cs)) != len(cs):
-            err("kb.citation", f"path {pid!r} cites the same passage twice", pid)
-        for key in ("title", "summary"):
-            if not _bilingual(e.get(key)):
-                err("kb.lang", f"path {pid!r}: {key} needs zh and en text", pid)
-        for c in e.get("concepts") or []:
-            if c not in concepts:
-                err("kb.concept", f"path {pid!r} names unknown concept {c!r}; define it under 'concepts'", pid)
+        _check_text(e, pid, concepts, perr)
         key = frozenset(e.get("concepts") or [])
         if key and key in by_concepts:
-            err("kb.same_concepts", f"paths {by_concepts[key]!r} and {pid!r} act on the same concepts; merge them "
-                                    "into one path with several citations", pid)
+            perr("kb.same_concepts", f"paths {by_concepts[key]!r} and {pid!r} act on the same concepts; merge them "
+                                     "into one path with several citations")
         by_concepts.setdefault(key, pid)
-        for s in e.get("suits") or []:
-            if s != "all" and s not in known_types:
-                err("kb.type", f"path {pid!r} suits unknown region type {s!r}; known: {sorted(known_types)}", pid)
-        for f in e.get("applies_if_facts") or []:
-            if known_facts is not None and f not in known_facts:
-                err("kb.fact", f"path {pid!r} names unknown fact {f!r}; known: {sorted(known_facts)}", pid)
-        for c in e.get("applies_if_concepts") or []:
-            if c.get("concept") not in concepts or not isinstance(c.get("min_pct"), int | float):
-                err("kb.condition", f"path {pid!r}: applies_if_concepts entries need a known concept and min_pct", pid)
-        for c in e.get("not_applicable") or []:
-            if c.get("concept") not in concepts or not isinstance(c.get("max_pct"), int | float):
-                err("kb.condition", f"path {pid!r}: not_applicable entries need a known concept and max_pct", pid)
-            if not _bilingual(c.get("reason")):
-                err("kb.lang", f"path {pid!r}: not_applicable reason needs zh and en text", pid)
-            try:
-                parse(c.get("citation", ""))
-            except ValueError as exc:
-                err("kb.citation", f"path {pid!r} (not_applicable): {exc}", pid)
-        for c in e.get("cautions") or []:
-            if not _bilingual(c.get("text")):
-                err("kb.lang", f"path {pid!r}: caution text needs zh and en text", pid)
-            try:
-                parse(c.get("citation", ""))
-            except ValueError as exc:
-                err("kb.citation", f"path {pid!r} (caution): {exc}", pid)
+        _check_links(e, pid, concepts, known_types, known_facts, perr)
         if seed_texts:
-            texts = [(e.get("summary") or {}).get("zh", ""), (e.get("title") or {}).get("zh", "")]
-            texts += [((c.get("reason") or {}).get("zh", "")) for c in e.get("not_applicable") or []]
-            texts += [((c.get("text") or {}).get("zh", "")) for c in e.get("cautions") or []]
-            for tx in texts:
-                piece = _copied(tx, seed_texts, min_copy)
-                if piece:
-                    err("kb.copied", f"path {pid!r}: text repeats source text {piece!r}; paraphrase it", pid)
-                    break
+            _check_copies(e, pid, seed_texts, min_copy, perr)
     return out
+
+
+def _check_text(e: dict, pid: str, concepts: dict, err: Callable[[str, str], None]) -> None:
+    """One path's citations, bilingual title and summary, and known concepts."""
+    cs = e.get("citations") or []
+    if not isinstance(cs, list):
+        err("kb.citation", f"path {pid!r}: 'citations' must be a list of citation ids")
+        cs = []
+    for c in cs:
+        _check_citation(c, f"path {pid!r}", err)
+    if len(set(cs)) != len(cs):
+        err("kb.citation", f"path {pid!r} cites the same passage twice")
+    for key in ("title", "summary"):
+        if not _bilingual(e.get(key)):
+            err("kb.lang", f"path {pid!r}: {key} needs zh and en text")
+    for c in e.get("concepts") or []:
+        if c not in concepts:
+            err("kb.concept", f"path {pid!r} names unknown concept {c!r}; define it under 'concepts'")
+
+
+def _check_links(e: dict, pid: str, concepts: dict, known_types: set[str], known_facts: set[str] | None,
+                 err: Callable[[str, str], None]) -> None:
+    """One path's suited types, facts, conditions (for and against) and cautions."""
+    for s in e.get("suits") or []:
+        if s != "all" and s not in known_types:
+            err("kb.type", f"path {pid!r} suits unknown region type {s!r}; known: {sorted(known_types)}")
+    for f in e.get("applies_if_facts") or []:
+        if known_facts is not None and f not in known_facts:
+            err("kb.fact", f"path {pid!r} names unknown fact {f!r}; known: {sorted(known_facts)}")
+    for c in e.get("applies_if_concepts") or []:
+        if c.get("concept") not in concepts or not isinstance(c.get("min_pct"), int | float):
+            err("kb.condition", f"path {pid!r}: applies_if_concepts entries need a known concept and min_pct")
+    for c in e.get("not_applicable") or []:
+        if c.get("concept") not in concepts or not isinstance(c.get("max_pct"), int | float):
+            err("kb.condition", f"path {pid!r}: not_applicable entries need a known concept and max_pct")
+        _check_cited_text(c, "reason", f"path {pid!r}: not_applicable reason", f"path {pid!r} (not_applicable)", err)
+    for c in e.get("cautions") or []:
+        _check_cited_text(c, "text", f"path {pid!r}: caution text", f"path {pid!r} (caution)", err)
+
+
+def _check_citation(cid: str, where: str, err: Callable[[str, str], None]) -> None:
+    try:
+        parse(cid)
+    except ValueError as exc:
+        err("kb.citation", f"{where}: {exc}")
+
+
+def _check_cited_text(entry: dict, key: str, what: str, where: str, err: Callable[[str, str], None]) -> None:
+    """A condition or caution: bilingual ``entry[key]`` and a well-formed ``entry['citation']``."""
+    if not _bilingual(entry.get(key)):
+        err("kb.lang", f"{what} needs zh and en text")
+    _check_citation(entry.get("citation", ""), where, err)
+
+
+def _check_copies(e: dict, pid: str, seed_texts: list[str], min_copy: int, err: Callable[[str, str], None]) -> None:
+    """At most one ``kb.copied`` problem per path: its Chinese texts must not repeat ``min_copy`` source chars."""
+    texts = [(e.get("summary") or {}).get("zh", ""), (e.get("title") or {}).get("zh", "")]
+    texts += [((c.get("reason") or {}).get("zh", "")) for c in e.get("not_applicable") or []]
+    texts += [((c.get("text") or {}).get("zh", "")) for c in e.get("cautions") or []]
+    for tx in texts:
+        piece = _copied(tx, seed_texts, min_copy)
+        if piece:
+            err("kb.copied", f"path {pid!r}: text repeats source text {piece!r}; paraphrase it")
+            return
 
 
 def validate_facts(raw: dict, file: str | None = None) -> list[Problem]:

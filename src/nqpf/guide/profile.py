@@ -19,6 +19,7 @@ Anything that cannot be computed is listed in ``missing`` with what it needs —
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -104,139 +105,18 @@ def build_profile(res, unit: str, year: int, *, units: pd.DataFrame | None = Non
     cur = sc[sc["period"] == year]
     wide = cur.pivot(index="unit", columns="node", values="score")
     grp = groups.get(unit)
-
-    # --- peers on the dimension profile
-    X = wide[dims].astype(float)
-    d = np.sqrt(((X - X.loc[unit]) ** 2).sum(axis=1)).drop(unit).sort_values(kind="mergesort")
-    peer_ids = d.index[:n_peers].tolist()
-    peers = pd.DataFrame({"unit": peer_ids, "name": [names.get(u, u) for u in peer_ids],
-                          "group": [groups.get(u) for u in peer_ids], "distance": d.iloc[:n_peers].to_numpy()})
-
-    # --- scores of root and dimensions
-    rows = []
-    hist = sc[(sc["unit"] == unit) & (sc["node"].isin([root, *dims]))]
-    lo_year = year - trend_years + 1
-    for lvl, node in [(0, root)] + [(1, n) for n in dims]:
-        r = cur[(cur["unit"] == unit) & (cur["node"] == node)].iloc[0]
-        h = hist[(hist["node"] == node) & (hist["period"] <= year)].sort_values("period")
-        prev = h[h["period"] == year - 1]["score"]
-        hw = h[h["period"] >= lo_year]
-        col = wide[node]
-        rows.append({
-            "node": node, "level": lvl, "score": float(r["score"]), "rank": int(r["rank"]),
-            "n_units": int(col.notna().sum()),
-            "change": float(r["score"] - prev.iloc[0]) if len(prev) else np.nan,
-            "slope": _slope(hw["period"].to_numpy(), hw["score"].to_numpy(dtype=float)),
-            "national_mean": float(col.mean()),
-            "group_mean": float(col[[u for u in col.index if groups.get(u) == grp]].mean()) if grp else np.nan,
-            "peer_mean": float(col.loc[peer_ids].mean()) if peer_ids else np.nan,
-        })
-    scores = pd.DataFrame(rows)
-    scores["rank_p05"] = np.nan
-    scores["rank_p95"] = np.nan
-    if uncertainty is not None:
-        u = uncertainty.copy()
-        need = {"unit", "rank_p05", "rank_p95"}
-        if not need <= set(u.columns):
-            raise DataError(f"uncertainty table needs columns {sorted(need)}; it has {list(u.columns)}")
-        u = u[u["unit"].astype(str) == unit]
-        if "period" in u:
-            u = u[u["period"].astype(int) == year]
-        for i, node in enumerate(scores["node"]):
-            m = u[u["node"] == node] if "node" in u else (u if node == root else u.iloc[0:0])
-            if len(m):
-                scores.loc[i, "rank_p05"] = float(m["rank_p05"].iloc[0])
-                scores.loc[i, "rank_p95"] = float(m["rank_p95"].iloc[0])
-    else:
-        missing.append({"section": "uncertainty", "what": "rank intervals",
-                        "needs": ["an uncertainty result (nqpf.uncertainty) with rank_p05, rank_p95"], "reason": ""})
-
-    # --- indicators: normalised value vs peers
+    peer_ids, peers = _peers(wide[dims].astype(float), unit, n_peers, names, groups)
+    scores = _score_rows(sc, wide, unit, year, [root, *dims], trend_years, groups, peer_ids)
+    _attach_intervals(scores, uncertainty, unit, year, root, missing)
     nz = res.normalized.assign(unit=res.normalized["unit"].astype(str), period=res.normalized["period"].astype(int))
-    nw = nz[nz["period"] == year].pivot(index="unit", columns="indicator", values="value")
-    dim_of = {}
-    for dd in dims:
-        for leaf in fw.leaves_of(dd):
-            dim_of[leaf] = dd
-    ind = pd.DataFrame({
-        "indicator": nw.columns,
-        "dimension": [dim_of.get(c, root) for c in nw.columns],
-        "value": nw.loc[unit].to_numpy(dtype=float),
-        "national_mean": nw.mean().to_numpy(dtype=float),
-        "peer_mean": nw.loc[peer_ids].mean().to_numpy(dtype=float) if peer_ids else np.nan,
-    })
-    ind["gap_peers"] = ind["value"] - ind["peer_mean"]
-    ind["rank"] = pd.array(nw.rank(ascending=False, method="min").loc[unit].to_numpy(dtype=float), dtype="Int64")
-    ind = ind.sort_values("gap_peers", ascending=False, kind="mergesort").reset_index(drop=True)
+    nz = nz[nz["period"] == year]
+    ind = _indicator_table(nz, fw, unit, peer_ids)
     strengths = ind[ind["gap_peers"] > 0].head(n_items).reset_index(drop=True)
     weaknesses = ind[ind["gap_peers"] < 0].sort_values("gap_peers", kind="mergesort").head(n_items).reset_index(drop=True)
-
-    # --- obstacles
-    obstacles = None
-    try:
-        from nqpf.analysis.obstacle import obstacle_degree
-
-        ob = obstacle_degree(nz[(nz["period"] == year)], res.weights, level=1)
-        ob = ob[(ob["unit"].astype(str) == unit)]
-        obstacles = ob[["node", "level", "obstacle", "deviation", "rank"]].reset_index(drop=True)
-    except ImportError:
-        missing.append({"section": "obstacles", "what": "obstacle degree", "needs": ["nqpf.analysis.obstacle"],
-                        "reason": "module not installed"})
-    except NQPFError as exc:
-        missing.append({"section": "obstacles", "what": "obstacle degree", "needs": [], "reason": str(exc)})
-    rel = None
-    try:
-        import warnings as _w
-
-        from nqpf.analysis.obstacle import relative_obstacle_degree
-
-        ref = [str(u) for u in (reference_units if reference_units is not None else peer_ids)]
-        with _w.catch_warnings():
-            _w.simplefilter("ignore")
-            ro = relative_obstacle_degree(nz[nz["period"] == year], res.weights, {unit: ref}, level=1)
-        rel = ro[["node", "level", "value", "frontier", "frontier_unit", "deviation", "obstacle", "rank"]] \
-            .reset_index(drop=True)
-    except ImportError:
-        pass
-    except NQPFError as exc:
-        missing.append({"section": "obstacles", "what": "obstacle degree relative to peers", "needs": [],
-                        "reason": str(exc)})
-
-    # --- coupling of digital and real-economy dimensions
-    coup = None
-    try:
-        from nqpf.analysis.coupling import coupling_from_index
-
-        cdf = coupling_from_index(res, systems=coupling_systems, lang=lang)
-        row = cdf[(cdf["unit"].astype(str) == unit) & (cdf["period"].astype(int) == year)]
-        if len(row):
-            r = row.iloc[0]
-            systems = [c for c in cdf.columns if c not in ("unit", "period", "C", "T", "D", "grade_level", "grade")]
-            coup = {"systems": systems, "U": [float(r[s]) for s in systems], "C": float(r["C"]), "T": float(r["T"]),
-                    "D": float(r["D"]), "grade": str(r["grade"]),
-                    "D_national_mean": float(cdf[cdf["period"].astype(int) == year]["D"].mean())}
-    except ImportError:
-        missing.append({"section": "coupling", "what": "coupling coordination", "needs": ["nqpf.analysis.coupling"],
-                        "reason": "module not installed"})
-    except NQPFError as exc:
-        missing.append({"section": "coupling", "what": "coupling coordination",
-                        "needs": ["two dimensions: digital economy and real economy"], "reason": str(exc)})
-
-    # --- TFP / efficiency from the data, when present
-    prod = None
-    if data is not None:
-        dd = data.assign(unit=data["unit"].astype(str), period=data["period"].astype(int))
-        have = [c for c in TFP_CANDIDATES if c in set(dd["indicator"].unique())]
-        prow = []
-        for c in have:
-            s = dd[(dd["indicator"] == c) & (dd["period"] == year)].set_index("unit")["value"].dropna()
-            if unit not in s.index:
-                continue
-            prev = dd[(dd["indicator"] == c) & (dd["period"] == year - 1) & (dd["unit"] == unit)]["value"]
-            prow.append({"indicator": c, "value": float(s[unit]), "rank": int(s.rank(ascending=False, method="min")[unit]),
-                         "n_units": int(len(s)), "national_mean": float(s.mean()),
-                         "change": float(s[unit] - prev.iloc[0]) if len(prev) and np.isfinite(prev.iloc[0]) else np.nan})
-        prod = pd.DataFrame(prow) if prow else None
+    ref = [str(u) for u in (reference_units if reference_units is not None else peer_ids)]
+    obstacles, rel = _obstacles(nz, res.weights, unit, ref, missing)
+    coup = _coupling(res, coupling_systems, lang, unit, year, missing)
+    prod = _productivity(data, unit, year) if data is not None else None
     if prod is None:
         missing.append({"section": "productivity", "what": "TFP / efficiency",
                         "needs": [f"one of {list(TFP_CANDIDATES)} for this unit and year"], "reason": ""})
@@ -250,3 +130,137 @@ def build_profile(res, unit: str, year: int, *, units: pd.DataFrame | None = Non
                    manifest={"unit": unit, "year": year, "n_peers": n_peers, "trend_years": trend_years,
                              "peer_metric": "euclidean on dimension scores", "framework": fw.name,
                              "index_result_hash": res.manifest.get("result_hash")})
+
+
+def _peers(X: pd.DataFrame, unit: str, n_peers: int, names: dict, groups: dict) -> tuple[list[str], pd.DataFrame]:
+    """The ``n_peers`` units nearest to ``unit`` on the dimension scores ``X`` (Euclidean; ties by order)."""
+    d = np.sqrt(((X - X.loc[unit]) ** 2).sum(axis=1)).drop(unit).sort_values(kind="mergesort")
+    ids = d.index[:n_peers].tolist()
+    return ids, pd.DataFrame({"unit": ids, "name": [names.get(u, u) for u in ids],
+                              "group": [groups.get(u) for u in ids], "distance": d.iloc[:n_peers].to_numpy()})
+
+
+def _score_rows(sc: pd.DataFrame, wide: pd.DataFrame, unit: str, year: int, nodes: list[str], trend_years: int,
+                groups: dict, peer_ids: list[str]) -> pd.DataFrame:
+    """Score, rank, one-year change, trend slope and national/group/peer means of the root and dimensions."""
+    grp = groups.get(unit)
+    cur = sc[sc["period"] == year]
+    hist = sc[(sc["unit"] == unit) & (sc["node"].isin(nodes))]
+    lo_year = year - trend_years + 1
+    rows = []
+    for lvl, node in enumerate(nodes):
+        r = cur[(cur["unit"] == unit) & (cur["node"] == node)].iloc[0]
+        h = hist[(hist["node"] == node) & (hist["period"] <= year)].sort_values("period")
+        prev = h[h["period"] == year - 1]["score"]
+        hw = h[h["period"] >= lo_year]
+        col = wide[node]
+        rows.append({
+            "node": node, "level": min(lvl, 1), "score": float(r["score"]), "rank": int(r["rank"]),
+            "n_units": int(col.notna().sum()),
+            "change": float(r["score"] - prev.iloc[0]) if len(prev) else np.nan,
+            "slope": _slope(hw["period"].to_numpy(), hw["score"].to_numpy(dtype=float)),
+            "national_mean": float(col.mean()),
+            "group_mean": float(col[[u for u in col.index if groups.get(u) == grp]].mean()) if grp else np.nan,
+            "peer_mean": float(col.loc[peer_ids].mean()) if peer_ids else np.nan,
+        })
+    scores = pd.DataFrame(rows)
+    scores["rank_p05"] = np.nan
+    scores["rank_p95"] = np.nan
+    return scores
+
+
+def _attach_intervals(scores: pd.DataFrame, uncertainty: pd.DataFrame | None, unit: str, year: int, root: str,
+                      missing: list[dict]) -> None:
+    """Fill ``rank_p05``/``rank_p95`` of ``scores`` in place from an uncertainty table, or note it missing."""
+    if uncertainty is None:
+        missing.append({"section": "uncertainty", "what": "rank intervals",
+                        "needs": ["an uncertainty result (nqpf.uncertainty) with rank_p05, rank_p95"], "reason": ""})
+        return
+    need = {"unit", "rank_p05", "rank_p95"}
+    if not need <= set(uncertainty.columns):
+        raise DataError(f"uncertainty table needs columns {sorted(need)}; it has {list(uncertainty.columns)}")
+    u = uncertainty[uncertainty["unit"].astype(str) == unit]
+    if "period" in u:
+        u = u[u["period"].astype(int) == year]
+    for i, node in enumerate(scores["node"]):
+        m = u[u["node"] == node] if "node" in u else (u if node == root else u.iloc[0:0])
+        if len(m):
+            scores.loc[i, "rank_p05"] = float(m["rank_p05"].iloc[0])
+            scores.loc[i, "rank_p95"] = float(m["rank_p95"].iloc[0])
+
+
+def _indicator_table(nz: pd.DataFrame, fw, unit: str, peer_ids: list[str]) -> pd.DataFrame:
+    """Normalised value of every indicator for ``unit`` against the national and peer means, sorted by the gap
+    to the peers (largest strength first)."""
+    nw = nz.pivot(index="unit", columns="indicator", values="value")
+    dim_of = {leaf: dd for dd in fw.children(fw.root) for leaf in fw.leaves_of(dd)}
+    ind = pd.DataFrame({
+        "indicator": nw.columns,
+        "dimension": [dim_of.get(c, fw.root) for c in nw.columns],
+        "value": nw.loc[unit].to_numpy(dtype=float),
+        "national_mean": nw.mean().to_numpy(dtype=float),
+        "peer_mean": nw.loc[peer_ids].mean().to_numpy(dtype=float) if peer_ids else np.nan,
+    })
+    ind["gap_peers"] = ind["value"] - ind["peer_mean"]
+    ind["rank"] = pd.array(nw.rank(ascending=False, method="min").loc[unit].to_numpy(dtype=float), dtype="Int64")
+    return ind.sort_values("gap_peers", ascending=False, kind="mergesort").reset_index(drop=True)
+
+
+def _obstacles(nz: pd.DataFrame, weights: pd.DataFrame, unit: str, ref: list[str],
+               missing: list[dict]) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """Obstacle degrees of ``unit``'s dimensions: absolute (distance to the ideal) and relative to the frontier
+    of the reference units ``ref``; a failure is noted in ``missing``."""
+    from nqpf.analysis.obstacle import obstacle_degree, relative_obstacle_degree
+
+    obstacles = rel = None
+    try:
+        ob = obstacle_degree(nz, weights, level=1)
+        obstacles = ob[ob["unit"].astype(str) == unit][["node", "level", "obstacle", "deviation", "rank"]] \
+            .reset_index(drop=True)
+    except NQPFError as exc:
+        missing.append({"section": "obstacles", "what": "obstacle degree", "needs": [], "reason": str(exc)})
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ro = relative_obstacle_degree(nz, weights, {unit: ref}, level=1)
+        rel = ro[["node", "level", "value", "frontier", "frontier_unit", "deviation", "obstacle", "rank"]] \
+            .reset_index(drop=True)
+    except NQPFError as exc:
+        missing.append({"section": "obstacles", "what": "obstacle degree relative to peers", "needs": [],
+                        "reason": str(exc)})
+    return obstacles, rel
+
+
+def _coupling(res, systems: list[str] | None, lang: str, unit: str, year: int, missing: list[dict]) -> dict | None:
+    """Coupling coordination of the digital and real-economy dimensions for ``unit`` in ``year``."""
+    from nqpf.analysis.coupling import coupling_from_index
+
+    try:
+        cdf = coupling_from_index(res, systems=systems, lang=lang)
+    except NQPFError as exc:
+        missing.append({"section": "coupling", "what": "coupling coordination",
+                        "needs": ["two dimensions: digital economy and real economy"], "reason": str(exc)})
+        return None
+    row = cdf[(cdf["unit"].astype(str) == unit) & (cdf["period"].astype(int) == year)]
+    if not len(row):
+        return None
+    r = row.iloc[0]
+    names = [c for c in cdf.columns if c not in ("unit", "period", "C", "T", "D", "grade_level", "grade")]
+    return {"systems": names, "U": [float(r[s]) for s in names], "C": float(r["C"]), "T": float(r["T"]),
+            "D": float(r["D"]), "grade": str(r["grade"]),
+            "D_national_mean": float(cdf[cdf["period"].astype(int) == year]["D"].mean())}
+
+
+def _productivity(data: pd.DataFrame, unit: str, year: int) -> pd.DataFrame | None:
+    """The TFP/efficiency indicators of :data:`TFP_CANDIDATES` present in the long panel ``data`` for ``unit``."""
+    dd = data.assign(unit=data["unit"].astype(str), period=data["period"].astype(int))
+    rows = []
+    for c in [c for c in TFP_CANDIDATES if c in set(dd["indicator"].unique())]:
+        s = dd[(dd["indicator"] == c) & (dd["period"] == year)].set_index("unit")["value"].dropna()
+        if unit not in s.index:
+            continue
+        prev = dd[(dd["indicator"] == c) & (dd["period"] == year - 1) & (dd["unit"] == unit)]["value"]
+        rows.append({"indicator": c, "value": float(s[unit]), "rank": int(s.rank(ascending=False, method="min")[unit]),
+                     "n_units": int(len(s)), "national_mean": float(s.mean()),
+                     "change": float(s[unit] - prev.iloc[0]) if len(prev) and np.isfinite(prev.iloc[0]) else np.nan})
+    return pd.DataFrame(rows) if rows else None

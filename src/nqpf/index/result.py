@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nqpf._util import atomic_path
+from nqpf._protocol import ResultProtocol, ensure_manifest, render, result_kind
 from nqpf.errors import MethodError
 from nqpf.framework import Framework
 from nqpf.index.log import Log
@@ -51,12 +51,27 @@ def display_rank(values, *, digits: int = DISPLAY_DIGITS, ascending: bool = Fals
     return r.astype("Int64")
 
 
+def province_names(units, lang: str = "en") -> dict[str, str]:
+    """unit → GB/T 2260 province name in ``lang`` when every unit is a province code, else {}."""
+    from nqpf.data.units import province
+    from nqpf.errors import NQPFError
+
+    out = {}
+    for u in dict.fromkeys(str(u) for u in units):
+        try:
+            p = province(u)
+        except (KeyError, ValueError, NQPFError):
+            return {}
+        out[u] = p.name_zh if lang == "zh" else p.name_en
+    return out
+
+
 def _str_col(labels, codes: np.ndarray) -> pd.Series:
     """A pandas string column ``labels[codes]`` built without per-element Python work."""
     return pd.Series(pd.array(np.asarray(labels, dtype=object), dtype="str").take(codes))
 
 
-class IndexResult:
+class IndexResult(ResultProtocol):
     """Scores of every node × unit × period with everything needed to explain and regenerate them.
 
     ``scores``: unit, period, node, score, rank (rank 1 = best within node and period, ties share the best
@@ -67,8 +82,11 @@ class IndexResult:
     ``manifest``: settings, hashes, versions, warnings, imputation log. The long tables are built on first
     access. Array views for re-use (e.g. uncertainty analysis): ``units``, ``periods`` (row labels of the
     blocks, unit-major), ``Z`` (rows × leaves, normalised), ``S`` (rows × nodes in ``node_ids`` order),
-    ``R`` (ranks, same shape), ``X`` (rows × leaves, values fed to normalisation).
+    ``R`` (ranks, same shape), ``X`` (rows × leaves, values fed to normalisation). The results protocol
+    (:class:`nqpf._protocol.ResultProtocol`): :meth:`to_frame` = ``scores``, :meth:`write`, the renderers.
     """
+
+    kind = "index"
 
     def __init__(
         self,
@@ -92,7 +110,7 @@ class IndexResult:
     ):
         self.framework = framework
         self.weights = weights
-        self.manifest = manifest
+        self.manifest = ensure_manifest(manifest, "index")
         self.settings = settings
         self.imputation_log = imputation_log
         self.unit_labels = np.asarray(unit_labels, dtype=object)
@@ -322,30 +340,25 @@ class IndexResult:
             pd.concat(rows, ignore_index=True).sort_values(["unit", "kind", "order"]).reset_index(drop=True)
         )
 
-    # --- paper-ready outputs (nqpf.report.results, imported when called: the report layer sits above) ---
+    # --- paper-ready outputs (renderers of the report layer, looked up by name: nqpf._protocol.RENDERERS) ---
     def summary(self, period: int | None = None, *, lang: str = "en", top: int | None = None,
                 uncertainty=None, unit_names: dict | None = None) -> pd.DataFrame:
         """Paper-ready ranking of ``period`` (default latest): rank (ties as shown, 4 decimals), code, name,
         score, the first-level dimensions, and the 5 %/95 % rank quantiles when ``uncertainty`` is given;
         caption, notes and column formats in ``.attrs``."""
-        from nqpf.report.results import summary
-
-        return summary(self, lang=lang, period=period, top=top, uncertainty=uncertainty, unit_names=unit_names)
+        return render("summary", self, lang=lang, period=period, top=top, uncertainty=uncertainty,
+                      unit_names=unit_names)
 
     def to_latex(self, path: str | os.PathLike | None = None, *, lang: str = "en", caption: str | None = None,
                  label: str = "", notes: list[str] | None = None, **kw) -> str:
         """Booktabs LaTeX of :meth:`summary` with its notes (written atomically to ``path`` when given)."""
-        from nqpf.report.results import latex
-
-        return latex(self, path, lang=lang, caption=caption, label=label, notes=notes, **kw)
+        return render("latex", self, path=path, lang=lang, caption=caption, label=label, notes=notes, **kw)
 
     def plot(self, kind: str = "ranking", *, lang: str = "en", path: str | os.PathLike | None = None,
              fmt: str | None = None, **kw):
         """Standard figures: 'ranking' (bars, or rank intervals with ``uncertainty=``), 'trend' (``units=``),
         'radar' (``unit=``), 'map' (China map with the 南海诸岛 inset) — PNG/SVG at ``path`` or bytes."""
-        from nqpf.report.results import plot
-
-        return plot(self, kind, lang=lang, path=path, fmt=fmt, **kw)
+        return render("plot", self, kind=kind, lang=lang, path=path, fmt=fmt, **kw)
 
     def unit_names(self, lang: str = "en", units: pd.DataFrame | dict | None = None) -> dict[str, str]:
         """unit → name in ``lang``: from ``units`` (a dict, or a table with unit and name_zh/name_en), else from
@@ -357,7 +370,6 @@ class IndexResult:
         col = "name_zh" if lang == "zh" else "name_en"
         if isinstance(units, pd.DataFrame) and {"unit", col} <= set(units.columns):
             return dict(zip(units["unit"].astype(str), units[col].astype(str), strict=True))
-        from nqpf.data.units import province
         from nqpf.errors import NQPFError
 
         name = str(self.manifest.get("data", ""))
@@ -370,233 +382,55 @@ class IndexResult:
                     return dict(zip(tab["unit"].astype(str), tab[col].astype(str), strict=True))
         except (ImportError, KeyError, NQPFError):
             pass
-        out = {}
-        for u in ids:
-            try:
-                p = province(u)
-            except (KeyError, ValueError, NQPFError):
-                return {}
-            out[u] = p.name_zh if lang == "zh" else p.name_en
-        return out
+        return province_names(ids, lang)
 
     def to_excel(self, path: str | os.PathLike, *, lang: str = "en", raw_text: bool = False,
                  units: pd.DataFrame | dict | None = None) -> str:
-        """Write a reader's workbook atomically (the quality of the report workbook): README (framework, data,
-        settings, sources, what each sheet holds), scores and ranks (wide: code, name, year, one column per
-        node under its label in ``lang``; ranks tie on the scores as shown, 4 decimals — :func:`display_rank`),
-        weights (labels, parent, direction, weight and effective weight as %), contributions (when it fits),
-        normalized, imputation_log, nodes (id, label) and manifest (key/value). Number formats per column,
-        frozen panes below the header and right of the id columns, column widths from the contents. Unit names
-        from ``units`` (see :meth:`unit_names`). Text cells starting with = + - @ get a leading ' (no live
-        formulas from unit or indicator names) unless ``raw_text``."""
-        from openpyxl import Workbook
-        from openpyxl.styles import Font
+        """Write a reader's workbook atomically: README (framework, data, settings, sources, sheets), scores and
+        ranks (wide, labels in ``lang``; ranks tie on the scores as shown), weights, contributions (when it
+        fits), normalized, imputation_log, nodes and manifest (renderer ``workbook``,
+        :func:`nqpf.report.results_workbook.index_workbook`). Unit names from ``units`` (see
+        :meth:`unit_names`). Text cells starting with = + - @ get a leading ' unless ``raw_text``."""
+        return render("workbook", self, path=path, lang=lang, raw_text=raw_text, units=units)
 
-        from nqpf.i18n import t
-        from nqpf.report.excel import safe_text, write_table
+    # --- results protocol (nqpf._protocol) ------------------------------------------------------------------
+    def to_frame(self) -> pd.DataFrame:
+        """The tidy scores table (:attr:`scores`): unit, period, node, score, rank."""
+        return self.scores
 
-        fw = self.framework
-        L = lambda k, **kw: t(k, lang, **kw)  # noqa: E731
-        keep = (lambda v: v) if raw_text else safe_text  # noqa: E731
-        names = self.unit_names(lang, units)
-        lab = {n: fw.label(n, lang) for n in self.node_ids}
-        c_unit, c_name, c_per = L("report.col.unit"), L("report.col.name"), L("common.period")
-        ids = pd.DataFrame({c_unit: self.units.astype(str), c_name: [names.get(str(u), str(u)) for u in self.units],
-                            c_per: self.periods})
-        if not names:
-            ids = ids.drop(columns=[c_name])
-        nid = ids.shape[1]
-
-        def wide(M, cols):
-            heads = _unique([lab.get(c, c) for c in cols])
-            return pd.concat([ids, pd.DataFrame(M, columns=heads)], axis=1), heads
-
-        scores, sh = wide(self.S, self.node_ids)
-        disp = self.display_scores()
-        Rd = disp["rank"].to_numpy(dtype=float).reshape(self.S.shape)
-        ranks, rh = wide(Rd, self.node_ids)
-        norm, nh = wide(self.Z, fw.leaves)
-        w = self.weights
-        c_w, c_ew = L("report.xlsx.weight"), L("report.xlsx.effective_weight")
-        weights = pd.DataFrame({
-            L("report.xlsx.node"): w["node"].astype(str), L("report.col.indicator"): [lab.get(n, n) for n in w["node"]],
-            L("report.xlsx.parent"): ["" if p is None or (isinstance(p, float) and p != p) else lab.get(p, str(p))
-                                      for p in w["parent"]],
-            L("report.ind.col.direction"): [L("report.ind.direction." + ("neg" if fw.direction(n) < 0 else "pos"))
-                                            if n in fw.leaves else "" for n in w["node"]],
-            c_w: w["weight"].astype(float).to_numpy(), c_ew: w["effective_weight"].astype(float).to_numpy()})
-        sheets = [("scores", L("report.xlsx.sheet_scores"), scores, {h: "0.0000" for h in sh}),
-                  ("ranks", L("report.xlsx.sheet_ranks"), ranks, {h: "0" for h in rh}),
-                  ("weights", L("report.xlsx.sheet_weights"), weights, {c_w: "0.0%", c_ew: "0.0%"}),
-                  ("normalized", L("report.xlsx.sheet_normalized"), norm, {h: "0.0000" for h in nh})]
-        if len(self.contributions) <= EXCEL_MAX_ROWS:
-            sheets.append(self._contributions_sheet(L, names, lab, (c_unit, c_name, c_per)))
-        wb = Workbook()
-        readme = wb.active
-        readme.title = "README"
-        self._readme(readme, lang, keep, [(name, what) for name, what, _, _ in sheets])
-        for name, _what, df, fmts in sheets:
-            ws = wb.create_sheet(name)
-            write_table(ws, _neutral(df, raw_text), formats=fmts,
-                        freeze_cols=nid if name != "weights" else 2)
-        if len(self.imputation_log) and len(self.imputation_log) <= EXCEL_MAX_ROWS:
-            write_table(wb.create_sheet("imputation_log"), _neutral(self.imputation_log, raw_text))
-        nodes = pd.DataFrame({"node": self.node_ids, "label": [lab[n] for n in self.node_ids]})
-        write_table(wb.create_sheet("nodes"), _neutral(nodes, raw_text))
-        man = pd.DataFrame(
-            [{"key": k, "value": _flat(v)} for k, v in self.manifest.items() if k not in ("imputation_log",)]
-        )
-        write_table(wb.create_sheet("manifest"), _neutral(man, raw_text), widths={"key": 26, "value": 100})
-        for ws in wb.worksheets[1:]:
-            ws.sheet_properties.tabColor = "2C7FB8"
-        readme.cell(row=1, column=1).font = Font(bold=True, size=13)
-        with atomic_path(path) as tmp:
-            wb.save(tmp)
-        return str(path)
-
-    def _contributions_sheet(self, L, names: dict, lab: dict, id_cols: tuple[str, str, str]) -> tuple:
-        """The contributions sheet of :meth:`to_excel`: (name, description, table, number formats)."""
-        c, (c_unit, c_name, c_per) = self.contributions, id_cols
-        c_ct, c_sh = L("report.xlsx.contribution"), L("report.xlsx.share")
-        ct = pd.DataFrame({c_unit: c["unit"].astype(str)})
-        if names:
-            ct[c_name] = [names.get(u, u) for u in ct[c_unit]]
-        ct[c_per] = c["period"].to_numpy()
-        ct[L("report.xlsx.parent")] = [lab.get(n, n) for n in c["node"]]
-        ct[L("report.xlsx.child")] = [lab.get(n, n) for n in c["child"]]
-        ct[c_ct], ct[c_sh] = c["contribution"].to_numpy(), c["share"].to_numpy()
-        return "contributions", L("report.xlsx.sheet_contributions"), ct, {c_ct: "0.0000", c_sh: "0.0%"}
-
-    def _readme(self, ws, lang: str, keep, sheets: list[tuple[str, str]]) -> None:
-        """The README sheet: title, framework, data, units and years, settings in words, sources, sheets."""
-        from openpyxl.styles import Alignment, Font
-
-        from nqpf.i18n import t
-
-        L = lambda k, **kw: t(k, lang, **kw)  # noqa: E731
-        fw = self.framework
-        st = self.manifest.get("settings", {})
-        rows: list[tuple[str, str]] = [
-            (L("report.meta.framework"), f"{fw.label(fw.root, lang)} ({fw.name})"),
-            (L("report.meta.data"), str(self.manifest.get("data", ""))),
-            (L("report.meta.units"), str(len(self.unit_labels))),
-            (L("report.xlsx.years"), f"{int(self.years.min())}–{int(self.years.max())}"),
-        ]
-        try:
-            from nqpf.report.build import _setting_label
-        except ImportError:  # pragma: no cover - the report layer ships with the package
-            _setting_label = None
-        for k in ("impute", "treat", "normalize", "weights", "weight_scope", "aggregate"):
-            if k in st:
-                step = t("index.step." + ("weights" if k == "weight_scope" else k), lang)
-                val = _setting_label(k, st[k], lang) if _setting_label else str(st[k])
-                rows.append((step, val))
-        rows.append((L("report.xlsx.rank_rule_key"), L("report.xlsx.rank_rule")))
-        ws.cell(row=1, column=1, value=keep(L("report.xlsx.title", framework=fw.label(fw.root, lang))))
-        r = 3
-        for k, v in rows:
-            ws.cell(row=r, column=1, value=keep(k)).font = Font(bold=True)
-            ws.cell(row=r, column=2, value=keep(v)).alignment = Alignment(wrap_text=True, vertical="top")
-            r += 1
-        cites = self._sources(lang)
-        if cites:
-            r += 1
-            ws.cell(row=r, column=1, value=keep(L("report.section.sources"))).font = Font(bold=True)
-            for i, (c, inds) in enumerate(cites, 1):
-                r += 1
-                ws.cell(row=r, column=1, value=f"[{i}]")
-                ws.cell(row=r, column=2, value=keep(f"{c} — {inds}")).alignment = Alignment(wrap_text=True)
-        r += 2
-        ws.cell(row=r, column=1, value=keep(L("report.xlsx.sheets"))).font = Font(bold=True)
-        for name, what in [*sheets, ("nodes", L("report.xlsx.sheet_nodes")),
-                           ("manifest", L("report.xlsx.sheet_manifest"))]:
-            r += 1
-            ws.cell(row=r, column=1, value=name)
-            ws.cell(row=r, column=2, value=keep(what)).alignment = Alignment(wrap_text=True)
-        ws.column_dimensions["A"].width = 24
-        ws.column_dimensions["B"].width = 110
-
-    def _sources(self, lang: str) -> list[tuple[str, str]]:
-        """(citation, indicators it supplies) for the leaves, from the built-in dataset's catalogue."""
-        name = str(self.manifest.get("data", ""))
-        try:
-            import nqpf.datasets as D
-
-            if name not in D.names():
-                return []
-            cat = D.load(name).indicators
-            from nqpf.report.build import Inputs, _leaf_sources
-        except (ImportError, KeyError, AttributeError):
-            return []
-        per, order, _ = _leaf_sources(self, Inputs(pd.DataFrame(), None, cat, name))
-        sep = "、" if lang == "zh" else "; "
-        fw = self.framework
-        return [(c, sep.join(fw.label(x, lang) for x in fw.leaves if c in per[x])) for c in order]
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables of :meth:`write`'s folder form: scores, weights, normalized and, when any cell was
+        filled, imputation_log."""
+        out = {"scores": self.scores, "weights": self.weights, "normalized": self.normalized}
+        if len(self.imputation_log):
+            out["imputation_log"] = self.imputation_log
+        return out
 
 
 @pd.api.extensions.register_dataframe_accessor("nqpf")
-class ResultAccessor:
-    """``df.nqpf``: the paper-ready outputs of the tidy results of ``dea``, ``malmquist``, ``sigma``,
-    ``beta_cross_section``, ``beta_panel``, ``dagum``, ``kde_over_time`` and rank-interval tables (recognised by
-    their columns, :func:`nqpf.report.results.result_kind`): ``summary()``, ``to_latex()``, ``to_excel()``,
-    ``plot()``. Registered when :mod:`nqpf.index.result` is imported (the productivity and analysis modules do)."""
+class ResultAccessor(ResultProtocol):
+    """``df.nqpf``: the results protocol for the tidy results of ``dea``, ``malmquist``, ``sigma``,
+    ``beta_cross_section``, ``beta_panel``, ``dagum``, ``kde_over_time``, the other analysis functions and
+    rank-interval tables (kind recognised by their columns, :func:`nqpf._protocol.result_kind`): ``manifest``
+    (``df.attrs["manifest"]`` completed to the common schema; pandas drops ``attrs`` in ``merge``, so take it
+    before merging), ``to_frame()``, ``summary()``, ``to_latex()``, ``to_excel()``, ``plot()``, ``write()``.
+    Registered when :mod:`nqpf.index.result` is imported (the productivity and analysis modules do)."""
 
     def __init__(self, df: pd.DataFrame):
         self._df = df
 
     @property
-    def kind(self) -> str:
-        from nqpf.report.results import result_kind
-
+    def kind(self) -> str:  # type: ignore[override]
         return result_kind(self._df)
 
-    def summary(self, *, lang: str = "en", **kw) -> pd.DataFrame:
-        from nqpf.report.results import summary
+    @property
+    def manifest(self) -> dict:  # type: ignore[override]
+        """``df.attrs["manifest"]`` with the common keys (an empty manifest of this kind when there is none)."""
+        return ensure_manifest(self._df.attrs.get("manifest"), self.kind)
 
-        return summary(self._df, lang=lang, **kw)
+    def _target(self) -> pd.DataFrame:
+        return self._df
 
-    def to_latex(self, path: str | os.PathLike | None = None, *, lang: str = "en", **kw) -> str:
-        from nqpf.report.results import latex
-
-        return latex(self._df, path, lang=lang, **kw)
-
-    def to_excel(self, path: str | os.PathLike, *, lang: str = "en", **kw):
-        from nqpf.report.results import excel
-
-        return excel(self._df, path, lang=lang, **kw)
-
-    def plot(self, kind: str | None = None, *, lang: str = "en", path: str | os.PathLike | None = None,
-             fmt: str | None = None, **kw):
-        from nqpf.report.results import plot
-
-        return plot(self._df, kind, lang=lang, path=path, fmt=fmt, **kw)
-
-
-def _unique(heads: list[str]) -> list[str]:
-    """Column headers made unique (a label used twice gets ' (2)')."""
-    seen: dict[str, int] = {}
-    out = []
-    for h in heads:
-        k = seen.get(h, 0) + 1
-        seen[h] = k
-        out.append(h if k == 1 else f"{h} ({k})")
-    return out
-
-
-def _neutral(df: pd.DataFrame, raw_text: bool) -> pd.DataFrame:
-    """``write_table`` neutralises text cells; with ``raw_text`` the caller wants them as they are, so the frame
-    is wrapped to skip that (see ``nqpf.report.excel.write_table``)."""
-    df = df.copy()
-    df.attrs["raw_text"] = bool(raw_text)
-    return df
-
-
-def _flat(v: Any) -> str:
-    import json
-
-    from nqpf._util import _json_default
-
-    if isinstance(v, str):
-        return v
-    s = json.dumps(v, ensure_ascii=False, default=_json_default)
-    return s if len(s) < 32000 else s[:32000] + "…"
+    def to_frame(self) -> pd.DataFrame:
+        """The table itself (a copy, ``attrs`` included)."""
+        return self._df.copy()

@@ -34,11 +34,17 @@ import pandas as pd
 import nqpf.index.result  # noqa: F401 - registers the DataFrame.nqpf accessor (summary, to_latex, plot)
 from nqpf.errors import DataError, MethodError
 from nqpf.productivity import _lp
+from nqpf.productivity._lp_dea import (  # noqa: F401 - _parse_direction: imported from here by malmquist_setup
+    _ddf,
+    _parse_direction,
+    _Problem,
+    _radial,
+    _sbm,
+)
 
 MODELS = ("ccr", "bcc", "sbm", "ddf")
 ORIENTATIONS = ("input", "output", "none")
 RTS = ("crs", "vrs", "nirs", "ndrs")
-EFF_TOL = 1e-9
 
 REASON_SUPER = (
     "super-efficiency LP infeasible: the unit lies outside the technology spanned by the other units "
@@ -128,79 +134,6 @@ def check_data(
     return warns
 
 
-def _parse_direction(
-    direction, model_orientation: str, m: int, s: int, k: int, names: list[str], scale: np.ndarray
-) -> tuple[str, np.ndarray | None]:
-    """Return ('proportional', mask of m+s+k flags) or ('fixed', scaled vector)."""
-    if direction is None or direction == "proportional":
-        flags = np.zeros(m + s + k)
-        if model_orientation in ("input", "none"):
-            flags[:m] = 1.0
-        if model_orientation in ("output", "none"):
-            flags[m:] = 1.0
-        return "proportional", flags
-    if isinstance(direction, Mapping):
-        unknown = [c for c in direction if c not in names]
-        if unknown:
-            raise MethodError(f"DDF direction names {unknown} are not among the model's variables {names}")
-        g = np.array([float(direction.get(c, 0.0)) for c in names])
-        if np.any(g < 0) or not np.any(g > 0):
-            raise MethodError(
-                "DDF direction must be ≥ 0 in every variable and > 0 in at least one "
-                "(a bad output's entry is the amount it is reduced)"
-            )
-        return "fixed", g / scale
-    raise MethodError(
-        f"DDF direction must be None, 'proportional' or a mapping column→value, got {direction!r}"
-    )
-
-
-def _polish_lambdas(A: np.ndarray, lam: np.ndarray, target: np.ndarray, m: int, vrs: bool) -> np.ndarray:
-    """λ of the slack stage corrected onto its binding constraints (a λ set to 0 is dropped by the caller).
-
-    The LP meets ``A λ = target`` on the rows without slack (and Σλ = 1 under VRS) only to HiGHS' feasibility
-    tolerance (~1e-8); the smallest correction δ with ``A_b (λ + δ) = target_b`` (least squares, min-norm) makes
-    them exact, so that the peers reproduce the projection θ*x_o − s⁻, y_o + s⁺ to rounding. ``m``: the first
-    m rows are inputs (slack target − Aλ), the others outputs (slack Aλ − target); a row binds when its slack
-    is < 1e-7 (below that the slack is reported as 0). A λ driven to ≤ 0 is set to 0 and the rest re-solved,
-    and a row whose slack the correction makes negative joins the binding rows (each at most 3 times). The
-    result is kept only if it stays feasible (no slack < −1e-12), every |δ| < 1e-4 and the binding residual
-    does not grow; otherwise the LP's λ are returned."""
-    sign = np.r_[np.ones(m), -np.ones(A.shape[0] - m)]  # slack = sign * (target - Aλ)
-    slack0 = sign * (target - A @ lam)
-    bind = slack0 < 1e-7
-    if vrs:
-        A, target, sign = np.vstack([A, np.ones(lam.size)]), np.r_[target, 1.0], np.r_[sign, 1.0]
-        bind = np.r_[bind, True]
-    if not bind.any():
-        return lam
-    before = np.abs(target - A @ lam)[bind].max()
-    for _ in range(3):  # a row whose small slack the correction turns negative binds too: add it, re-solve
-        new, act = lam.copy(), np.ones(lam.size, bool)
-        for _ in range(3):
-            d = np.linalg.lstsq(A[bind][:, act], (target - A @ new)[bind], rcond=None)[0]
-            new[act] += d
-            if (new[act] > 0).all():
-                break
-            new[new <= 0] = 0.0
-            act = new > 0
-            if not act.any():
-                return lam
-        viol = ~bind & (sign * (target - A @ new) < -1e-12)
-        if not viol.any():
-            break
-        bind = bind | viol
-    slack = sign * (target - A @ new)
-    if (
-        (new[act] > 0).all()
-        and np.abs(new - lam).max() < 1e-4
-        and (slack[:-1] if vrs else slack).min() > -1e-12
-        and np.abs(target - A @ new)[bind].max() <= max(before, 1e-15)
-    ):
-        return new
-    return lam
-
-
 def dea_arrays(
     Z: np.ndarray,
     m: int,
@@ -224,185 +157,26 @@ def dea_arrays(
     Returns a dict of arrays: efficiency, phi/beta, status, reason, slacks (n × (m+s+k), data units),
     lam_idx/lam_val (lists).
     """
-    n = Z.shape[0]
     scale = Z.mean(axis=0)
     scale[scale == 0] = 1.0
     Zs = Z / scale
     seeds = _lp.default_seeds(Zs, m, s, k)
-    status = np.array(["optimal"] * n, dtype=object)
-    reason = np.array([""] * n, dtype=object)
-    out: dict[str, object] = {}
-    slack = np.full((n, m + s + k), np.nan)
-    lam_idx: list[np.ndarray] = [np.zeros(0, int)] * n
-    lam_val: list[np.ndarray] = [np.zeros(0)] * n
-    kw = dict(mode=mode, seeds=seeds, n_jobs=n_jobs, progress=progress)
-
+    pb = _Problem(Zs, scale, m, s, k, rts, orientation, super_eff, mode, n_jobs, progress, seeds)
     if model in ("ccr", "bcc"):
-        fam = _lp.radial_family(m, s, rts, orientation)
-        T = _lp.tech_matrix(fam, Zs)
-        res = _lp.solve_points(fam, T, Zs, **kw)
-        val = res.obj if orientation == "input" else -res.obj
-        excl = np.full(n, -1)
-        if super_eff:
-            eff0 = val if orientation == "input" else 1.0 / val
-            redo = np.flatnonzero(eff0 >= 1.0 - EFF_TOL)
-            if redo.size:
-                r2 = _lp.solve_points(fam, T, Zs[redo], redo, mode=mode, seeds=seeds, n_jobs=n_jobs)
-                v2 = r2.obj if orientation == "input" else -r2.obj
-                val[redo] = v2
-                for q, j in enumerate(redo):
-                    res.status[j] = r2.status[q]
-                    res.lam_idx[j], res.lam_val[j] = r2.lam_idx[q], r2.lam_val[q]
-                excl[redo] = redo
-        status[:] = res.status
-        ok = status == "optimal"
-        val = np.where(ok, val, np.nan)
-        if orientation == "input":
-            out["efficiency"] = val
-        else:
-            out["phi"] = val
-            out["efficiency"] = 1.0 / val
-        lam_idx, lam_val = list(res.lam_idx), list(res.lam_val)
-        if slacks:
-            sf = _lp.slack_family(m, s, rts)
-            cost = Zs[:, :m].sum(1) - Zs[:, m : m + s].sum(1)
-            P = Zs[:, : m + s].copy()
-            if orientation == "input":
-                P[:, :m] *= (val * (1 + 1e-9))[:, None]
-            else:
-                P[:, m:] *= (val * (1 - 1e-9))[:, None]
-            idx = np.flatnonzero(ok)
-            if not super_eff and mode in ("auto", "full") and idx.size and _lp._batchable(fam, T, Zs, None):
-                # small CRS/VRS: both stages by the lock-step simplex (exact θ*x / φ*y bounds, vertex λ: no
-                # polishing needed); the points it cannot certify go on to HiGHS below (issue 19)
-                ok2, li2, lv2 = _lp.batch_slack(
-                    fam,
-                    T,
-                    Zs[idx, : m + s],
-                    val[idx],
-                    cost,
-                    [lam_idx[j] for j in idx],
-                    [lam_val[j] for j in idx],
-                )
-                for q in np.flatnonzero(ok2):
-                    j, li, lv = idx[q], li2[q], lv2[q]
-                    lam_idx[j], lam_val[j] = li, lv
-                    exact = Zs[j, : m + s].copy()
-                    exact[:m] *= val[j] if orientation == "input" else 1.0
-                    exact[m:] *= 1.0 if orientation == "input" else val[j]
-                    sl = lv @ Zs[li, : m + s] - exact
-                    sl[:m] *= -1.0
-                    sl[np.abs(sl) < 1e-7] = 0.0
-                    slack[j, : m + s] = np.maximum(sl, 0.0) * scale[: m + s]
-                idx = idx[~ok2]
-            # units with the same stage-1 peers share the stage-2 basis: solve them consecutively (hot start)
-            peer_key = np.array([",".join(map(str, sorted(lam_idx[j]))) for j in idx])
-            idx = idx[np.argsort(peer_key, kind="stable")]
-            r3 = _lp.solve_points(
-                sf, T, P[idx], excl[idx], lam_cost=cost, mode=mode, seeds=seeds, n_jobs=n_jobs
-            )
-            for q, j in enumerate(idx):
-                if r3.status[q] != "optimal":
-                    continue
-                li, lv = r3.lam_idx[q], r3.lam_val[q]
-                keep = lv > 1e-8
-                li, lv = li[keep], lv[keep]
-                exact = Zs[j, : m + s].copy()  # radial target with the exact θ*/φ*
-                if orientation == "input":
-                    exact[:m] *= val[j]
-                else:
-                    exact[m:] *= val[j]
-                if li.size:
-                    lv = _polish_lambdas(Zs[li, : m + s].T, lv, exact, m, rts == "vrs")
-                    li, lv = li[lv > 0], lv[lv > 0]
-                lam_idx[j], lam_val[j] = li, lv
-                proj = lv @ Zs[li, : m + s] if li.size else np.zeros(m + s)
-                sl = np.empty(m + s)
-                sl[:m] = exact[:m] - proj[:m]
-                sl[m:] = proj[m:] - exact[m:]
-                sl[np.abs(sl) < 1e-7] = 0.0
-                slack[j, : m + s] = np.maximum(sl, 0.0) * scale[: m + s]
+        sol = _radial(pb, slacks)
     elif model == "sbm":
-        fam = _lp.sbm_family(m, s, k, rts, orientation, super_eff=False)
-        T = _lp.tech_matrix(fam, Zs)
-        res = _lp.solve_points(fam, T, Zs, **kw)
-        t = res.extra[:, 0]
-        S = res.extra[:, 1:] / t[:, None]
-        if orientation == "output":
-            rho = 1.0 / (1.0 - res.obj)
-        else:
-            rho = res.obj.copy()
-        status[:] = res.status
-        lam_idx = list(res.lam_idx)
-        lam_val = [lv / t[j] for j, lv in enumerate(res.lam_val)]
-        slack = S * scale
-        slack[np.abs(S) < 1e-9] = 0.0
-        if super_eff:
-            sfam = _lp.sbm_family(m, s, k, rts, orientation, super_eff=True)
-            Ts = _lp.tech_matrix(sfam, Zs)
-            redo = np.flatnonzero(rho >= 1.0 - EFF_TOL)
-            if redo.size:
-                r2 = _lp.solve_points(sfam, Ts, Zs[redo], redo, mode=mode, seeds=seeds, n_jobs=n_jobs)
-                for q, j in enumerate(redo):
-                    status[j] = r2.status[q]
-                    if r2.status[q] != "optimal":
-                        rho[j] = np.nan
-                        slack[j] = np.nan
-                        lam_idx[j], lam_val[j] = np.zeros(0, int), np.zeros(0)
-                        continue
-                    tt = r2.extra[q, 0]
-                    rho[j] = r2.obj[q] if orientation != "output" else 1.0 / (1.0 - r2.obj[q])
-                    Sq = r2.extra[q, 1:] / tt
-                    Sq[np.abs(Sq) < 1e-9] = 0.0
-                    slack[j] = Sq * scale  # super-SBM slacks: input increase, output decrease, bad increase
-                    lam_idx[j], lam_val[j] = r2.lam_idx[q], r2.lam_val[q] / tt
-        out["efficiency"] = np.where(status == "optimal", rho, np.nan)
+        sol = _sbm(pb)
     elif model == "ddf":
-        fam = _lp.ddf_family(m, s, k, rts, weak=True)
-        T = _lp.tech_matrix(fam, Zs)
-        kind, g = _parse_direction(direction, orientation, m, s, k, names or [], scale)
-        G = Zs * g if kind == "proportional" else np.broadcast_to(g, Zs.shape)
-        P = np.hstack([Zs, G])
-        res = _lp.solve_points(fam, T, P, **kw)
-        beta = -res.obj
-        if super_eff:
-            redo = np.flatnonzero(np.abs(beta) <= 1e-9)
-            if redo.size:
-                r2 = _lp.solve_points(fam, T, P[redo], redo, mode=mode, seeds=seeds, n_jobs=n_jobs)
-                for q, j in enumerate(redo):
-                    res.status[j] = r2.status[q]
-                    beta[j] = -r2.obj[q]
-                    res.lam_idx[j], res.lam_val[j] = r2.lam_idx[q], r2.lam_val[q]
-        status[:] = res.status
-        ok = status == "optimal"
-        beta = np.where(ok, beta, np.nan)
-        out["beta"] = beta + 0.0  # no negative zero
-        if ddf_efficiency == "rho":  # deaR model_dir: (1 − β·mean g_x/x_o) / (1 + β·mean g_y/y_o)
-            gx = (G[:, :m] / Zs[:, :m]).mean(axis=1)
-            gy = (G[:, m : m + s] / Zs[:, m : m + s]).mean(axis=1)
-            out["efficiency"] = (1.0 - beta * gx) / (1.0 + beta * gy)
-        else:
-            out["efficiency"] = 1.0 / (1.0 + beta)
-        lam_idx, lam_val = list(res.lam_idx), list(res.lam_val)
-        for j in np.flatnonzero(ok):
-            li, lv = lam_idx[j], lam_val[j]
-            proj = lv @ Zs[li] if li.size else np.zeros(m + s + k)
-            tgt = Zs[j] + beta[j] * G[j] * np.r_[-np.ones(m), np.ones(s), -np.ones(k)]
-            sl = np.r_[tgt[:m] - proj[:m], proj[m : m + s] - tgt[m : m + s], tgt[m + s :] - proj[m + s :]]
-            sl[np.abs(sl) < 1e-9] = 0.0
-            slack[j] = sl * scale
+        sol = _ddf(pb, direction, names or [], ddf_efficiency)
     else:
         raise MethodError(f"unknown DEA model {model!r}; use one of {MODELS}")
-
-    for j in np.flatnonzero(status != "optimal"):
-        if super_eff:
-            reason[j] = REASON_SUPER
-        else:
-            reason[j] = (
-                f"LP {status[j]} (check the unit's data: zero outputs/inputs make some models undefined)"
-            )
-    out.update(status=status, reason=reason, slack=slack, lam_idx=lam_idx, lam_val=lam_val)
-    return out
+    reason = np.array([""] * pb.n, dtype=object)
+    for j in np.flatnonzero(sol.status != "optimal"):
+        reason[j] = REASON_SUPER if super_eff else (
+            f"LP {sol.status[j]} (check the unit's data: zero outputs/inputs make some models undefined)"
+        )  # fmt: skip
+    return {**sol.out, "status": sol.status, "reason": reason, "slack": sol.slack,
+            "lam_idx": sol.lam_idx, "lam_val": sol.lam_val}  # fmt: skip
 
 
 class PeerWeights(list):
@@ -421,6 +195,151 @@ class PeerWeights(list):
         df = pd.DataFrame(list(self), columns=["unit", "period", "peer", "lambda"])
         df["lambda"] = df["lambda"].astype("float64")
         return df if self.with_period else df.drop(columns="period")
+
+
+def _settings(
+    model: str,
+    orientation: str,
+    rts: str | None,
+    ddf_efficiency: str,
+    inputs: list[str],
+    outputs: list[str],
+    bads: list[str],
+) -> tuple[str, str, str]:
+    """Validated ``(model, orientation, rts)`` (lower case; rts defaults: bcc ⇒ vrs, otherwise crs); refuses
+    an empty input or output list and a column used twice."""
+    model, orientation = model.lower(), orientation.lower()
+    if model not in MODELS:
+        raise MethodError(f"unknown DEA model {model!r}; use one of {MODELS}")
+    if orientation not in ORIENTATIONS:
+        raise MethodError(f"unknown orientation {orientation!r}; use one of {ORIENTATIONS}")
+    rts = ("vrs" if model == "bcc" else "crs") if rts is None else rts.lower()
+    if rts not in RTS:
+        raise MethodError(f"unknown returns to scale {rts!r}; use one of {RTS}")
+    if model == "ccr" and rts == "vrs":
+        raise MethodError("model 'ccr' is the constant-returns model; use model='bcc' for VRS")
+    if model == "bcc" and rts != "vrs":
+        raise MethodError(
+            "model 'bcc' is the variable-returns model; use model='ccr' (crs) or rts='nirs' with ccr"
+        )
+    if ddf_efficiency not in ("output", "rho"):
+        raise MethodError(
+            f"ddf_efficiency must be 'output' (1/(1+β)) or 'rho' (deaR), got {ddf_efficiency!r}"
+        )
+    if ddf_efficiency == "rho" and (model != "ddf" or bads):
+        raise MethodError(
+            "ddf_efficiency='rho' (deaR's model_dir efficiency) applies to model='ddf' without undesirable outputs"
+        )
+    if model in ("ccr", "bcc"):
+        if orientation == "none":
+            raise MethodError("radial models (ccr/bcc) need orientation 'input' or 'output'")
+        if bads:
+            raise MethodError(
+                "radial models do not take undesirable outputs; use model='sbm' (Tone 2004) or 'ddf'"
+            )
+    if not inputs or not outputs:
+        raise MethodError("DEA needs at least one input and one (good) output")
+    cols = inputs + outputs + bads
+    if len(set(cols)) != len(cols):
+        raise MethodError(f"a column is used twice among inputs/outputs/undesirable: {cols}")
+    return model, orientation, rts
+
+
+def _groups(df: pd.DataFrame, period: str | None) -> list[tuple[object, pd.DataFrame]]:
+    """``(period value, rows)`` of every frontier, periods sorted (one group ``(None, df)``)."""
+    if period is None:
+        return [(None, df)]
+    if period not in df.columns:
+        raise DataError(f"period column {period!r} not in the data; available: {list(df.columns)}")
+    return list(df.groupby(period, sort=True))
+
+
+def _check_group(ids: np.ndarray, Z: np.ndarray, per: object, m: int, s: int, k: int, model: str) -> None:
+    """Refuse a frontier with repeated unit ids, fewer units than variables, or a unit with all inputs
+    (or all good outputs) zero (except SBM, whose data are strictly positive)."""
+    where = f" in period {per}" if per is not None else ""
+    if len(set(ids)) != len(ids):
+        dup = pd.Series(ids)[pd.Series(ids).duplicated()].unique().tolist()
+        raise DataError(f"unit id(s) {dup[:10]} occur more than once{where}; ids must be unique")
+    if len(ids) < m + s + k:
+        raise MethodError(
+            f"only {len(ids)} units{where} for {m + s + k} inputs+outputs; DEA cannot discriminate — "
+            "use more units or fewer variables (rule of thumb n ≥ 3(m+s))"
+        )
+    if model != "sbm":
+        for label, block in (("input", Z[:, :m]), ("output", Z[:, m : m + s])):
+            zero = block.sum(1) <= 0
+            if zero.any():
+                raise DataError(f"unit(s) {ids[zero].tolist()[:10]} have all {label}s zero; drop them")
+
+
+def _peer_lists(res: dict) -> list[tuple[list, list]]:
+    """λ indices and values of every unit as Python lists (formatting NumPy scalars one by one is slow)."""
+    return [
+        (np.asarray(li).tolist(), np.asarray(lv).tolist())
+        for li, lv in zip(res["lam_idx"], res["lam_val"], strict=False)
+    ]
+
+
+def _unit_columns(
+    res: dict, peers: list[tuple[list, list]], ids: np.ndarray, per: object, cols: list[str], slack_cols: bool
+) -> dict[str, object]:
+    """The output columns of one frontier: unit, [period], efficiency, [phi | beta], status, reason,
+    [slack_<col>…], peers ("unit:λ;…", largest λ first, 6 significant digits; ``peers`` = λ indices and
+    values of every unit as Python lists)."""
+    out: dict[str, object] = {"unit": ids}
+    if per is not None:
+        out["period"] = [per] * len(ids)
+    out["efficiency"] = res["efficiency"]
+    for extra in ("phi", "beta"):
+        if extra in res:
+            out[extra] = res[extra]
+    out["status"] = res["status"]
+    out["reason"] = res["reason"]
+    if slack_cols:
+        for c, col in enumerate(cols):
+            out[f"slack_{col}"] = res["slack"][:, c]
+    out["peers"] = [
+        ";".join(f"{ids[i]}:{v:.6g}" for i, v in sorted(zip(li, lv, strict=False), key=lambda t: -t[1]))
+        for li, lv in peers
+    ]
+    return out
+
+
+def _frame(parts: list[dict[str, object]]) -> pd.DataFrame:
+    """One DataFrame from the column dicts of every frontier (built once: per-frontier frames and a concat
+    cost ~0.2 ms each)."""
+    cols: dict[str, object] = {}
+    for c in parts[0]:
+        vals = [p[c] for p in parts]
+        cols[c] = [v for part in vals for v in part] if isinstance(vals[0], list) else np.concatenate(vals)
+    return pd.DataFrame(cols)
+
+
+def _manifest(result: pd.DataFrame, model: str, orientation: str, rts: str, super_eff: bool, inputs: list[str],
+              outputs: list[str], bads: list[str], period: str | None, direction, ddf_efficiency: str, mode: str,
+              warns: list[str]) -> dict[str, object]:  # fmt: skip
+    """``attrs["manifest"]`` of a :func:`dea` result: the settings, warnings and infeasible units."""
+    return {
+        "method": "dea",
+        "model": model,
+        "orientation": orientation,
+        "rts": rts,
+        "super_eff": super_eff,
+        "inputs": inputs,
+        "outputs": outputs,
+        "undesirable": bads,
+        "period": period,
+        "direction": direction if not isinstance(direction, Mapping) else dict(direction),
+        "ddf_efficiency": ("1/(1+beta)" if ddf_efficiency == "output" else "deaR rho")
+        if model == "ddf"
+        else None,
+        "mode": mode,
+        "scaling": "each column divided by its mean before solving",
+        "solver": "HiGHS (highspy)",
+        "warnings": warns,
+        "infeasible_units": result.loc[result.status != "optimal", "unit"].tolist(),
+    }
 
 
 def dea(
@@ -454,131 +373,51 @@ def dea(
 
     Returns a DataFrame: ``unit, [period], efficiency, [phi | beta], status, reason, slack_<col>…, peers``;
     ``.attrs["manifest"]`` holds the settings and warnings, ``.attrs["peer_weights"].frame()`` the λ table.
+
+    Examples
+    --------
+    Coelli (1996), *A Guide to DEAP Version 2.1*, example EG1 (5 firms, 1 output, 2 inputs, CRS
+    input-oriented): EG1.OUT prints te = 0.500, 1.000, 0.833, 0.714, 1.000, an input-2 slack of 0.5 for
+    firm 1 and the peers 2 (firm 1), 5 and 2 with weights 0.286 and 0.214 (firm 4).
+
+    >>> import pandas as pd
+    >>> eg1 = pd.DataFrame({"firm": list("12345"), "y": [1, 2, 3, 1, 2], "x1": [2, 2, 6, 3, 6],
+    ...                     "x2": [5, 4, 6, 2, 2]})
+    >>> r = dea(eg1, ["x1", "x2"], ["y"], id="firm", model="ccr", orientation="input")
+    >>> r["efficiency"].round(3).tolist(), round(float(r["slack_x2"].iloc[0]), 3), r["peers"].iloc[3]
+    ([0.5, 1.0, 0.833, 0.714, 1.0], 0.5, '5:0.285714;2:0.214286')
     """
     inputs, outputs, bads = _as_list(inputs), _as_list(outputs), _as_list(undesirable)
-    model = model.lower()
-    orientation = orientation.lower()
-    if model not in MODELS:
-        raise MethodError(f"unknown DEA model {model!r}; use one of {MODELS}")
-    if orientation not in ORIENTATIONS:
-        raise MethodError(f"unknown orientation {orientation!r}; use one of {ORIENTATIONS}")
-    if rts is None:
-        rts = "vrs" if model == "bcc" else "crs"
-    rts = rts.lower()
-    if rts not in RTS:
-        raise MethodError(f"unknown returns to scale {rts!r}; use one of {RTS}")
-    if model == "ccr" and rts == "vrs":
-        raise MethodError("model 'ccr' is the constant-returns model; use model='bcc' for VRS")
-    if model == "bcc" and rts != "vrs":
-        raise MethodError(
-            "model 'bcc' is the variable-returns model; use model='ccr' (crs) or rts='nirs' with ccr"
-        )
-    if ddf_efficiency not in ("output", "rho"):
-        raise MethodError(f"ddf_efficiency must be 'output' (1/(1+β)) or 'rho' (deaR), got {ddf_efficiency!r}")
-    if ddf_efficiency == "rho" and (model != "ddf" or bads):
-        raise MethodError(
-            "ddf_efficiency='rho' (deaR's model_dir efficiency) applies to model='ddf' without undesirable outputs"
-        )
-    if model in ("ccr", "bcc"):
-        if orientation == "none":
-            raise MethodError("radial models (ccr/bcc) need orientation 'input' or 'output'")
-        if bads:
-            raise MethodError(
-                "radial models do not take undesirable outputs; use model='sbm' (Tone 2004) or 'ddf'"
-            )
-    if not inputs or not outputs:
-        raise MethodError("DEA needs at least one input and one (good) output")
+    model, orientation, rts = _settings(model, orientation, rts, ddf_efficiency, inputs, outputs, bads)
     cols = inputs + outputs + bads
-    if len(set(cols)) != len(cols):
-        raise MethodError(f"a column is used twice among inputs/outputs/undesirable: {cols}")
     df = data.reset_index(drop=True) if id is not None else data.reset_index()
     id_col = id if id is not None else df.columns[0]
     if id_col not in df.columns:
         raise DataError(f"id column {id_col!r} not in the data; available: {list(df.columns)}")
     pos = cols if model == "sbm" else []
     warns = check_data(df, cols, id_col, strictly_positive=pos, nonnegative=cols, context=f"DEA ({model})")
-    if period is not None and period not in df.columns:
-        raise DataError(f"period column {period!r} not in the data; available: {list(df.columns)}")
-    groups = [(None, df)] if period is None else list(df.groupby(period, sort=True))
-    frames = []
-    lam_rows: list[tuple] = []
+    groups = _groups(df, period)
+    m, s, k = len(inputs), len(outputs), len(bads)
+    ids_all = df[id_col].astype(str).to_numpy()  # df has a RangeIndex: a group's labels are its positions
+    parts, lam_rows = [], []
     for per, g in groups:
-        ids = g[id_col].astype(str)
-        dup = ids[ids.duplicated()].unique().tolist()
-        if dup:
-            where = f" in period {per}" if per is not None else ""
-            raise DataError(f"unit id(s) {dup[:10]} occur more than once{where}; ids must be unique")
-        n, m, s, k = len(g), len(inputs), len(outputs), len(bads)
-        if n < m + s + k:
-            where = f" in period {per}" if per is not None else ""
-            raise MethodError(
-                f"only {n} units{where} for {m + s + k} inputs+outputs; DEA cannot discriminate — "
-                "use more units or fewer variables (rule of thumb n ≥ 3(m+s))"
-            )
-        Z = g[cols].to_numpy(float)
-        if model != "sbm":
-            for label, block in (("input", Z[:, :m]), ("output", Z[:, m : m + s])):
-                zero = block.sum(1) <= 0
-                if zero.any():
-                    raise DataError(f"unit(s) {ids[zero].tolist()[:10]} have all {label}s zero; drop them")
+        # each frontier's own block: its memory layout decides the order of the column sums (the scaling)
+        ids, Z = ids_all[g.index.to_numpy()], g[cols].to_numpy(float)
+        _check_group(ids, Z, per, m, s, k, model)
         res = dea_arrays(
-            Z,
-            m,
-            s,
-            k,
-            model=model,
-            orientation=orientation,
-            rts=rts,
-            super_eff=super_eff,
-            slacks=slacks,
-            direction=direction,
-            names=cols,
-            mode=mode,
-            n_jobs=n_jobs,
-            progress=progress,
+            Z, m, s, k, model=model, orientation=orientation, rts=rts, super_eff=super_eff, slacks=slacks,
+            direction=direction, names=cols, mode=mode, n_jobs=n_jobs, progress=progress,
             ddf_efficiency=ddf_efficiency,
-        )
-        # columns collected first and the frame built once (inserting them one by one costs ~0.1 ms each)
-        idarr = ids.to_numpy()
-        cols_out: dict[str, object] = {"unit": idarr}
-        if per is not None:
-            cols_out["period"] = per
-        cols_out["efficiency"] = res["efficiency"]
-        for extra in ("phi", "beta"):
-            if extra in res:
-                cols_out[extra] = res[extra]
-        cols_out["status"] = res["status"]
-        cols_out["reason"] = res["reason"]
-        if slacks or model in ("sbm", "ddf"):
-            for c, col in enumerate(cols):
-                cols_out[f"slack_{col}"] = res["slack"][:, c]
-        cols_out["peers"] = [
-            ";".join(f"{idarr[i]}:{v:.6g}" for i, v in sorted(zip(li, lv, strict=False), key=lambda t: -t[1]))
-            for li, lv in zip(res["lam_idx"], res["lam_val"], strict=False)
+        )  # fmt: skip
+        peers = _peer_lists(res)
+        parts.append(_unit_columns(res, peers, ids, per, cols, slacks or model in ("sbm", "ddf")))
+        lam_rows += [
+            (ids[j], per, ids[i], v) for j, (li, lv) in enumerate(peers) for i, v in zip(li, lv, strict=False)
         ]
-        frames.append(pd.DataFrame(cols_out))
-        lam_rows += [(idarr[j], per, idarr[i], float(v)) for j, (li, lv) in enumerate(zip(res["lam_idx"],
-                     res["lam_val"], strict=False)) for i, v in zip(li, lv, strict=False)]  # fmt: skip
-    result = pd.concat(frames, ignore_index=True)
+    result = _frame(parts)
     result.attrs["peer_weights"] = PeerWeights(lam_rows, period is not None)
     for w in warns:
         warnings.warn(w, stacklevel=2)
-    result.attrs["manifest"] = {
-        "method": "dea",
-        "model": model,
-        "orientation": orientation,
-        "rts": rts,
-        "super_eff": super_eff,
-        "inputs": inputs,
-        "outputs": outputs,
-        "undesirable": bads,
-        "period": period,
-        "direction": direction if not isinstance(direction, Mapping) else dict(direction),
-        "ddf_efficiency": ("1/(1+beta)" if ddf_efficiency == "output" else "deaR rho") if model == "ddf" else None,
-        "mode": mode,
-        "scaling": "each column divided by its mean before solving",
-        "solver": "HiGHS (highspy)",
-        "warnings": warns,
-        "infeasible_units": result.loc[result.status != "optimal", "unit"].tolist(),
-    }
+    settings = (model, orientation, rts, super_eff, inputs, outputs, bads, period, direction, ddf_efficiency, mode)
+    result.attrs["manifest"] = _manifest(result, *settings, warns)
     return result

@@ -132,23 +132,8 @@ def _estimate(y, lab, k, proxy, unit, period, method, degree):
     return {"beta_l": float(best.x[0]), "beta_k": float(best.x[1]), "gmm_objective": float(best.fun / 1e4)}
 
 
-def firm_tfp(
-    data: pd.DataFrame,
-    *,
-    output: str,
-    capital: str,
-    labour: str,
-    unit: str,
-    period: str,
-    method: str = "acf",
-    proxy: str | None = None,
-    degree: int = 3,
-    log: bool = True,
-    bootstrap: int = 0,
-    seed: int | None = None,
-) -> FirmTFPResult:
-    """Estimate β_l, β_k and firm TFP (see the module docstring). ``proxy``: investment for ``op``,
-    intermediate inputs for ``lp``/``acf``. ``log``: take logs of output, inputs and proxy (must be > 0)."""
+def _check_settings(method: str, proxy: str | None, bootstrap: int, seed: int | None) -> None:
+    """Refuse an unknown method, a proxy method without proxy, a bootstrap without seed."""
     if method not in METHODS:
         raise MethodError(f"firm TFP: method {method!r} unknown; use one of {METHODS}")
     if method in ("op", "lp", "acf") and not proxy:
@@ -156,7 +141,11 @@ def firm_tfp(
         raise MethodError(f"firm TFP: method {method} needs a proxy column ({what}); pass proxy=… / --proxy")
     if bootstrap and seed is None:
         raise MethodError("firm TFP: bootstrap needs a seed for reproducibility")
-    cols = [output, capital, labour, *([proxy] if proxy else [])]
+
+
+def _validated(data: pd.DataFrame, unit: str, period: str, cols: list[str], log: bool) -> pd.DataFrame:
+    """``unit, period, cols`` sorted by unit and period; refuses missing, non-numeric or (``log``)
+    non-positive values and repeated unit/period rows, naming the unit and period."""
     missing = [c for c in [unit, period, *cols] if c not in data.columns]
     if missing:
         raise DataError(f"firm TFP: column(s) {missing} not found; columns are {list(data.columns)}")
@@ -175,7 +164,65 @@ def firm_tfp(
     if df.duplicated([unit, period]).any():
         d = df[df.duplicated([unit, period], keep=False)].iloc[0]
         raise DataError(f"firm TFP: unit {d[unit]!r} has more than one row for period {d[period]}")
-    df = df.sort_values([unit, period]).reset_index(drop=True)
+    return df.sort_values([unit, period]).reset_index(drop=True)
+
+
+def _ols_se(y: np.ndarray, lab: np.ndarray, k: np.ndarray, est: dict) -> dict[str, float]:
+    """Analytic OLS standard errors of β_l, β_k: √diag(s² (X'X)⁻¹), s² = e'e/(n − 3)."""
+    X = np.column_stack([np.ones(len(y)), lab, k])
+    r = y - X @ np.array([est["const"], est["beta_l"], est["beta_k"]])
+    cov = (r @ r / (len(y) - 3)) * np.linalg.inv(X.T @ X)
+    return {"beta_l": float(np.sqrt(cov[1, 1])), "beta_k": float(np.sqrt(cov[2, 2]))}
+
+
+def _bootstrap_se(
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray],
+    method: str,
+    degree: int,
+    bootstrap: int,
+    seed: int,
+) -> dict[str, float]:
+    """Cluster bootstrap: ``bootstrap`` resamples of whole firms with replacement (local generator seeded
+    with ``seed``); the standard deviation (ddof 1) of the re-estimated β_l, β_k. ``arrays`` = (y, l, k,
+    proxy, unit codes sorted, period)."""
+    y, lab, k, px, u, per = arrays
+    rng = np.random.default_rng(seed)
+    uniq = np.unique(u)
+    starts = np.searchsorted(u, uniq)
+    ends = np.r_[starts[1:], len(u)]
+    draws = []
+    for _ in range(bootstrap):
+        pick = rng.choice(len(uniq), len(uniq), replace=True)
+        idx = np.concatenate([np.arange(starts[p], ends[p]) for p in pick])
+        new_u = np.concatenate([np.full(ends[p] - starts[p], j) for j, p in enumerate(pick)])
+        e = _estimate(
+            y[idx], lab[idx], k[idx], px[idx] if px is not None else None, new_u, per[idx], method, degree
+        )
+        draws.append((e["beta_l"], e["beta_k"]))
+    arr = np.array(draws)
+    return {"beta_l": float(arr[:, 0].std(ddof=1)), "beta_k": float(arr[:, 1].std(ddof=1))}
+
+
+def firm_tfp(
+    data: pd.DataFrame,
+    *,
+    output: str,
+    capital: str,
+    labour: str,
+    unit: str,
+    period: str,
+    method: str = "acf",
+    proxy: str | None = None,
+    degree: int = 3,
+    log: bool = True,
+    bootstrap: int = 0,
+    seed: int | None = None,
+) -> FirmTFPResult:
+    """Estimate β_l, β_k and firm TFP (see the module docstring). ``proxy``: investment for ``op``,
+    intermediate inputs for ``lp``/``acf``. ``log``: take logs of output, inputs and proxy (must be > 0)."""
+    _check_settings(method, proxy, bootstrap, seed)
+    cols = [output, capital, labour, *([proxy] if proxy else [])]
+    df = _validated(data, unit, period, cols, log)
     f = np.log if log else (lambda x: x)
     y, k, lab = (f(df[c].to_numpy(float)) for c in (output, capital, labour))
     px = f(df[proxy].to_numpy(float)) if proxy else None
@@ -184,26 +231,9 @@ def firm_tfp(
     est = _estimate(y, lab, k, px, u, per, method, degree)
     se = {"beta_l": np.nan, "beta_k": np.nan}
     if method == "ols":
-        X = np.column_stack([np.ones(len(y)), lab, k])
-        r = y - X @ np.array([est["const"], est["beta_l"], est["beta_k"]])
-        cov = (r @ r / (len(y) - 3)) * np.linalg.inv(X.T @ X)
-        se = {"beta_l": float(np.sqrt(cov[1, 1])), "beta_k": float(np.sqrt(cov[2, 2]))}
-    draws = []
+        se = _ols_se(y, lab, k, est)
     if bootstrap:
-        rng = np.random.default_rng(seed)
-        uniq = np.unique(u)
-        starts = np.searchsorted(u, uniq)
-        ends = np.r_[starts[1:], len(u)]
-        for _ in range(bootstrap):
-            pick = rng.choice(len(uniq), len(uniq), replace=True)
-            idx = np.concatenate([np.arange(starts[p], ends[p]) for p in pick])
-            new_u = np.concatenate([np.full(ends[p] - starts[p], j) for j, p in enumerate(pick)])
-            e = _estimate(
-                y[idx], lab[idx], k[idx], px[idx] if px is not None else None, new_u, per[idx], method, degree
-            )
-            draws.append((e["beta_l"], e["beta_k"]))
-        arr = np.array(draws)
-        se = {"beta_l": float(arr[:, 0].std(ddof=1)), "beta_k": float(arr[:, 1].std(ddof=1))}
+        se = _bootstrap_se((y, lab, k, px, u, per), method, degree, bootstrap, seed)
     params = pd.DataFrame(
         {
             "name": ["beta_l", "beta_k"],

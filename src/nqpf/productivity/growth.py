@@ -63,6 +63,120 @@ def _as_wide(data: pd.DataFrame, unit: str, period: str, cols: list[str]) -> pd.
     return data[[unit, period, *cols]].copy()
 
 
+_NUMERIC = (
+    "dln_y",
+    "dln_k",
+    "dln_l",
+    "s_l",
+    "contrib_k",
+    "contrib_emp",
+    "contrib_hours",
+    "contrib_hc",
+    "contrib_l",
+    "tfp_growth",
+)
+_COLUMNS = (
+    "unit",
+    "period",
+    "dln_y",
+    "dln_k",
+    "dln_l",
+    "s_l",
+    "contrib_k",
+    "contrib_l",
+    "contrib_emp",
+    "contrib_hours",
+    "contrib_hc",
+    "tfp_growth",
+    "tfp_index",
+    "note",
+)
+
+
+def _check_settings(method: str, share: str | None, labour_share: float | None) -> None:
+    """Refuse an unknown method, both or neither of ``share``/``labour_share``, a share outside (0, 1)."""
+    if method not in METHODS:
+        raise MethodError(f"growth accounting: method {method!r} unknown; use one of {METHODS}")
+    if (share is None) == (labour_share is None):
+        raise MethodError(
+            "growth accounting: give exactly one of share (a column such as labsh) or labour_share (a constant)"
+        )
+    if labour_share is not None and not 0 < labour_share < 1:
+        raise MethodError(f"growth accounting: labour_share must lie in (0, 1), got {labour_share}")
+
+
+def _validated(
+    data: pd.DataFrame, unit: str, period: str, cols: list[str], share: str | None
+) -> pd.DataFrame:
+    """The wide table sorted by unit and period, numeric ``cols``; refuses repeated unit/period rows,
+    non-positive values and a share outside (0, 1), naming the unit and period."""
+    df = _as_wide(data, unit, period, cols)
+    df[period] = period_column(df[period], column=period, context="growth accounting", units=df[unit])
+    if df.duplicated([unit, period]).any():
+        d = df[df.duplicated([unit, period], keep=False)].iloc[0]
+        raise DataError(f"growth accounting: unit {d[unit]!r} has more than one row for period {d[period]}")
+    for c in cols:
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
+        pos_required = c != share
+        bad = df[(df[c] <= 0)] if pos_required else df[(df[c] <= 0) | (df[c] >= 1)]
+        if len(bad):
+            r = bad.iloc[0]
+            need = "positive (logs are taken)" if pos_required else "a share in (0, 1)"
+            raise DataError(
+                f"growth accounting: unit {r[unit]!r}, period {r[period]}: {c} = {r[c]} must be {need} "
+                f"({len(bad)} such row(s)); fix or drop those rows"
+            )
+    return df.sort_values([unit, period]).reset_index(drop=True)
+
+
+def _contributions(
+    df: pd.DataFrame, unit: str, period: str, factors: dict[str, str | None], s_l: pd.Series, method: str
+) -> pd.DataFrame:
+    """Log changes and factor contributions (module docstring); ``factors`` maps y, k, emp, hours, hc to
+    columns (hours, hc may be None)."""
+    lg = {c: np.log(df[c]) for c in factors.values() if c}
+    d = {c: v - v.groupby(df[unit]).shift(1) for c, v in lg.items()}
+    s_prev = s_l.groupby(df[unit]).shift(1)
+    s_bar = (s_l + s_prev) / 2 if method == "tornqvist" else s_prev
+    hours, hc = factors["hours"], factors["hc"]
+    out = pd.DataFrame({"unit": df[unit].astype(str), "period": df[period]})
+    out["dln_y"] = d[factors["y"]]
+    out["dln_k"] = d[factors["k"]]
+    comp = {"emp": d[factors["emp"]], "hours": d[hours] if hours else 0.0, "hc": d[hc] if hc else 0.0}
+    out["dln_l"] = comp["emp"] + comp["hours"] + comp["hc"]
+    out["s_l"] = s_bar
+    out["contrib_k"] = (1 - s_bar) * out["dln_k"]
+    out["contrib_emp"] = s_bar * comp["emp"]
+    out["contrib_hours"] = s_bar * comp["hours"] if hours else 0.0
+    out["contrib_hc"] = s_bar * comp["hc"] if hc else 0.0
+    out["contrib_l"] = s_bar * out["dln_l"]
+    out["tfp_growth"] = out["dln_y"] - out["contrib_k"] - out["contrib_l"]
+    return out
+
+
+def _notes(
+    df: pd.DataFrame, unit: str, period: str, cols: list[str]
+) -> tuple[np.ndarray, pd.Series, pd.Series, pd.Series]:
+    """Per row: the note (first year, gap, missing inputs), whether it has a consecutive previous year, whether
+    an input is missing in either year, and the previous period."""
+    prev_period = df.groupby(unit, sort=False)[period].shift(1)
+    consecutive = (df[period] - prev_period) == 1
+    note = np.where(prev_period.isna(), "first year of unit", "")
+    note = np.where(prev_period.notna() & ~consecutive, "gap in years: no growth computed", note)
+    has_prev = prev_period.notna() & consecutive
+    miss_now = df[cols].isna()
+    miss_prev = miss_now.groupby(df[unit]).shift(1, fill_value=False)
+    missing_any = (miss_now | miss_prev).any(axis=1) & has_prev
+    names = np.array(cols)
+    reasons = [
+        ("missing " + ",".join(names[(miss_now.values[i] | miss_prev.values[i]).astype(bool)]))
+        if missing_any.iloc[i]
+        else ""
+        for i in range(len(df))
+    ]
+    return np.where(missing_any, reasons, note), has_prev, missing_any, prev_period
+
+
 def growth_accounting(
     data: pd.DataFrame,
     *,
@@ -81,103 +195,20 @@ def growth_accounting(
 
     ``share`` names a labour-share column (e.g. PWT ``labsh``); else ``labour_share`` is a constant in (0, 1).
     """
-    if method not in METHODS:
-        raise MethodError(f"growth accounting: method {method!r} unknown; use one of {METHODS}")
-    if (share is None) == (labour_share is None):
-        raise MethodError(
-            "growth accounting: give exactly one of share (a column such as labsh) or labour_share (a constant)"
-        )
-    if labour_share is not None and not 0 < labour_share < 1:
-        raise MethodError(f"growth accounting: labour_share must lie in (0, 1), got {labour_share}")
+    _check_settings(method, share, labour_share)
     cols = [output, capital, labour] + [c for c in (hc, hours, share) if c]
-    df = _as_wide(data, unit, period, cols)
-    df[period] = period_column(df[period], column=period, context="growth accounting", units=df[unit])
-    if df.duplicated([unit, period]).any():
-        d = df[df.duplicated([unit, period], keep=False)].iloc[0]
-        raise DataError(f"growth accounting: unit {d[unit]!r} has more than one row for period {d[period]}")
-    for c in cols:
-        df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
-        pos_required = c != share
-        bad = df[(df[c] <= 0)] if pos_required else df[(df[c] <= 0) | (df[c] >= 1)]
-        if len(bad):
-            r = bad.iloc[0]
-            need = "positive (logs are taken)" if pos_required else "a share in (0, 1)"
-            raise DataError(
-                f"growth accounting: unit {r[unit]!r}, period {r[period]}: {c} = {r[c]} must be {need} "
-                f"({len(bad)} such row(s)); fix or drop those rows"
-            )
-    df = df.sort_values([unit, period]).reset_index(drop=True)
-    s = df[share] if share else pd.Series(labour_share, index=df.index, dtype=float)
-    lg = {c: np.log(df[c]) for c in [output, capital, labour] + [c for c in (hc, hours) if c]}
-    g = df.groupby(unit, sort=False)
-    prev_period = g[period].shift(1)
-    consecutive = (df[period] - prev_period) == 1
-    d = {c: v - v.groupby(df[unit]).shift(1) for c, v in lg.items()}
-    s_prev = s.groupby(df[unit]).shift(1)
-    s_bar = (s + s_prev) / 2 if method == "tornqvist" else s_prev
-    out = pd.DataFrame({"unit": df[unit].astype(str), "period": df[period]})
-    out["dln_y"] = d[output]
-    out["dln_k"] = d[capital]
-    comp = {"emp": d[labour], "hours": d[hours] if hours else 0.0, "hc": d[hc] if hc else 0.0}
-    out["dln_l"] = comp["emp"] + comp["hours"] + comp["hc"]
-    out["s_l"] = s_bar
-    out["contrib_k"] = (1 - s_bar) * out["dln_k"]
-    out["contrib_emp"] = s_bar * comp["emp"]
-    out["contrib_hours"] = s_bar * comp["hours"] if hours else 0.0
-    out["contrib_hc"] = s_bar * comp["hc"] if hc else 0.0
-    out["contrib_l"] = s_bar * out["dln_l"]
-    out["tfp_growth"] = out["dln_y"] - out["contrib_k"] - out["contrib_l"]
-    note = np.where(prev_period.isna(), "first year of unit", "")
-    note = np.where(prev_period.notna() & ~consecutive, "gap in years: no growth computed", note)
-    has_prev = prev_period.notna() & consecutive
-    miss = [c for c in cols if c]
-    miss_now = df[miss].isna()
-    miss_prev = miss_now.groupby(df[unit]).shift(1, fill_value=False)
-    missing_any = (miss_now | miss_prev).any(axis=1) & has_prev
-    names = np.array(miss)
-    reasons = [
-        ("missing " + ",".join(names[(miss_now.values[i] | miss_prev.values[i]).astype(bool)]))
-        if missing_any.iloc[i]
-        else ""
-        for i in range(len(df))
-    ]
-    note = np.where(missing_any, reasons, note)
-    num_cols = [
-        "dln_y",
-        "dln_k",
-        "dln_l",
-        "s_l",
-        "contrib_k",
-        "contrib_emp",
-        "contrib_hours",
-        "contrib_hc",
-        "contrib_l",
-        "tfp_growth",
-    ]
-    out.loc[~has_prev | missing_any, num_cols] = np.nan
+    df = _validated(data, unit, period, cols, share)
+    s_l = df[share] if share else pd.Series(labour_share, index=df.index, dtype=float)
+    factors = {"y": output, "k": capital, "emp": labour, "hc": hc, "hours": hours}
+    out = _contributions(df, unit, period, factors, s_l, method)
+    note, has_prev, missing_any, prev_period = _notes(df, unit, period, cols)
+    out.loc[~has_prev | missing_any, list(_NUMERIC)] = np.nan
     out["note"] = note
     # Chained index from each unit's first year; breaks restart nothing (NaN growth propagates as NaN).
     first = ~has_prev & (prev_period.isna())
     gr = out["tfp_growth"].where(~first, 0.0)
     out["tfp_index"] = np.exp(gr.groupby(out["unit"]).cumsum(skipna=False))
-    out = out[
-        [
-            "unit",
-            "period",
-            "dln_y",
-            "dln_k",
-            "dln_l",
-            "s_l",
-            "contrib_k",
-            "contrib_l",
-            "contrib_emp",
-            "contrib_hours",
-            "contrib_hc",
-            "tfp_growth",
-            "tfp_index",
-            "note",
-        ]
-    ]
+    out = out[list(_COLUMNS)]
     manifest = {
         "method": method,
         "output": output,

@@ -44,94 +44,249 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from nqpf.data.parse import period_column
-from nqpf.errors import DataError, MethodError
-from nqpf.productivity import _lp
-from nqpf.productivity.dea import _as_list, _parse_direction, check_data
+from nqpf.errors import DataError
+from nqpf.productivity.dea import _as_list
+from nqpf.productivity.malmquist_lp import Distances as _Distances  # the name tests patch
+from nqpf.productivity.malmquist_lp import cross_period, same_period, tech_distances, vrs_same
+from nqpf.productivity.malmquist_setup import (
+    BAD_DISPOSABILITY,
+    INDICES,
+    TECHNOLOGIES,
+    Options,
+    Panel,
+    check_options,
+    prepare_panel,
+    tech_members,
+    unit_pairs,
+)
 
-INDICES = ("malmquist", "ml", "gml", "luenberger")
-TECHNOLOGIES = ("contemporaneous", "sequential", "window", "global")
-BAD_DISPOSABILITY = ("equality", "inequality")
+__all__ = ["BAD_DISPOSABILITY", "INDICES", "TECHNOLOGIES", "malmquist", "mean_changes"]
+
 _BAD_TEXT = {
     "equality": "weakly disposable (equality): Y^b λ = b − β g_b",
     "inequality": "freely disposable (inequality): Y^b λ ≤ b − β g_b",
 }
+_COMPONENTS = ("tfpch", "effch", "techch", "pech", "sech")  # the index and its components
 
 
-def _tech_members(per_idx: np.ndarray, n_per: int, technology: str, window: int) -> dict[object, np.ndarray]:
-    """Observation indices spanning each technology (keys: period position, or 'G')."""
-    if technology == "global":
-        return {"G": np.arange(len(per_idx))}
-    out = {}
-    for s in range(n_per):
-        if technology == "contemporaneous":
-            sel = per_idx == s
-        elif technology == "sequential":
-            sel = per_idx <= s
-        else:
-            sel = (per_idx <= s) & (per_idx > s - window)
-        out[s] = np.flatnonzero(sel)
-    return out
+def _add_reason(reason: np.ndarray, q: int, text: str) -> None:
+    """Append ``text`` to the reason of row ``q`` ("; "-separated)."""
+    reason[q] = (reason[q] + "; " if reason[q] else "") + text
 
 
-class _Distances:
-    """Evaluate distance functions of chosen observations against chosen technologies (cached)."""
+class _Flags:
+    """Status, reason and the infeasible-pair list of the rows (one row per unit pair)."""
 
-    def __init__(
-        self,
-        Zs: np.ndarray,
-        m: int,
-        s: int,
-        k: int,
-        kind: str,
-        rts: str,
-        orientation: str,
-        G: np.ndarray | None,
-        mode: str,
-        n_jobs: int | None,
-        progress=None,
-        weak: bool = True,
-    ):
-        self.Zs, self.m, self.s, self.k = Zs, m, s, k
-        self.kind, self.rts, self.orientation, self.G = kind, rts, orientation, G
-        self.mode, self.n_jobs, self.progress = mode, n_jobs, progress
-        self.weak = weak
-        self.lp_count = 0
+    def __init__(self, pan: Panel, o_t: np.ndarray, tt: np.ndarray):
+        self.pan, self.o_t, self.tt = pan, o_t, tt
+        self.status = np.full(len(tt), "optimal", dtype=object)
+        self.reason = np.full(len(tt), "", dtype=object)
+        self.infeasible: list[dict] = []  # one entry per (pair, LP) that has no optimum
 
-    def eval(self, ref: np.ndarray, pts: np.ndarray, rts: str | None = None) -> tuple[np.ndarray, list[str]]:
-        """Distances of observations ``pts`` against the technology spanned by observations ``ref``.
+    def flag(self, vals: np.ndarray, st: np.ndarray | None, what: str) -> None:
+        """Mark the rows where ``vals`` is NaN: LP ``what`` had status ``st`` (None: infeasible)."""
+        periods = self.pan.periods
+        for q in np.flatnonzero(np.isnan(vals)):
+            lp_st = str(st[q]) if st is not None and str(st[q]) != "optimal" else "infeasible"
+            if self.status[q] == "optimal":
+                self.status[q] = lp_st
+            why = "unit outside that technology" if lp_st == "infeasible" else f"solver status {lp_st}"
+            _add_reason(self.reason, q, f"{what} LP {lp_st} ({why})")
+            self.infeasible.append(
+                {
+                    "unit": str(self.pan.ids[self.o_t[q]]),
+                    "period_from": periods[self.tt[q]].item(),
+                    "period": periods[self.tt[q] + 1].item(),
+                    "lp": what,
+                    "status": lp_st,
+                }
+            )
 
-        radial: efficiency θ (input) or 1/φ (output); ddf: β."""
-        rts = rts or self.rts
-        m, s, k = self.m, self.s, self.k
-        Zr = self.Zs[ref]
-        # seeds only matter for column generation (the full LP starts with every column)
-        full = self.mode == "full" or (self.mode == "auto" and len(ref) <= 300)
-        seeds = None if full else _lp.default_seeds(Zr, m, s, k)
-        if self.kind == "radial":
-            fam = _lp.radial_family(m, s, rts, self.orientation)
-            P = self.Zs[pts]
-        else:
-            fam = _lp.ddf_family(m, s, k, rts, weak=self.weak)
-            P = np.hstack([self.Zs[pts], self.G[pts]])
-        T = _lp.tech_matrix(fam, Zr)
-        res = _lp.solve_points(
-            fam,
-            T,
-            P,
-            mode=self.mode,
-            seeds=seeds,
-            n_jobs=self.n_jobs,
-            parallel_min=2000,
-            progress=self.progress,
+
+def _pair_indices(
+    index: str, d_tt: np.ndarray, d_t_t1: np.ndarray, d_t1_t: np.ndarray, d_t1t1: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(tfpch, effch, techch) from the four distances of a pair (Malmquist, ML or Luenberger; module docstring)."""
+    if index == "malmquist":
+        effch = d_t1t1 / d_tt
+        techch = np.sqrt((d_t_t1 / d_t1t1) * (d_tt / d_t1_t))
+        return effch * techch, effch, techch
+    if index == "ml":
+        effch = (1 + d_tt) / (1 + d_t1t1)
+        tfpch = np.sqrt((1 + d_tt) / (1 + d_t_t1) * (1 + d_t1_t) / (1 + d_t1t1))
+        return tfpch, effch, tfpch / effch
+    effch = d_tt - d_t1t1  # luenberger
+    tfpch = 0.5 * ((d_t1_t - d_t1t1) + (d_tt - d_t_t1))
+    return tfpch, effch, tfpch - effch
+
+
+def _indices(
+    dist: _Distances,
+    pan: Panel,
+    opts: Options,
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    flags: _Flags,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Solve every LP and form the indices: ({tfpch, effch, techch[, pech, sech]}, {distance columns})."""
+    o_t, o_t1, tt = pairs
+    n_per, per_idx, index = len(pan.periods), pan.per_idx, opts.index
+    cross = opts.technology != "global"
+    techs = tech_members(per_idx, n_per, opts.technology if cross else "contemporaneous", opts.window)
+    answers = tech_distances(dist, techs, per_idx, pairs, cross)
+    same, same_st = same_period(answers, per_idx, n_per)
+    d_tt, d_t1t1 = same[o_t], same[o_t1]
+    flags.flag(d_tt, same_st[o_t], "same-period D_t(t)")
+    flags.flag(d_t1t1, same_st[o_t1], "same-period D_{t+1}(t+1)")
+    if cross:
+        d_t_t1, st_t_t1, d_t1_t, st_t1_t = cross_period(answers, tt, n_per)
+        flags.flag(d_t_t1, st_t_t1, "cross-period D_t(t+1)")
+        flags.flag(d_t1_t, st_t1_t, "cross-period D_{t+1}(t)")
+        tfpch, effch, techch = _pair_indices(index, d_tt, d_t_t1, d_t1_t, d_t1t1)
+        dcols = {"d_t_t": d_tt, "d_t_t1": d_t_t1, "d_t1_t": d_t1_t, "d_t1_t1": d_t1t1}
+    else:
+        everyone = np.arange(len(per_idx))  # the global technology: all observations
+        dg, dg_st = dist.eval(everyone, everyone)
+        dg_t, dg_t1 = dg[o_t], dg[o_t1]
+        flags.flag(dg_t, dg_st[o_t], "global D^G(t)")
+        flags.flag(dg_t1, dg_st[o_t1], "global D^G(t+1)")
+        if index == "malmquist":
+            tfpch, effch = dg_t1 / dg_t, d_t1t1 / d_tt
+        else:  # gml (ml on the global technology is the same construction)
+            tfpch, effch = (1 + dg_t) / (1 + dg_t1), (1 + d_tt) / (1 + d_t1t1)
+        techch = tfpch / effch
+        dcols = {"d_t_t": d_tt, "d_t1_t1": d_t1t1, "d_g_t": dg_t, "d_g_t1": dg_t1}
+    out = {"tfpch": tfpch, "effch": effch, "techch": techch}
+    if index == "malmquist" and opts.rts == "crs":
+        # V_s(s) against the *same* technology as the CRS E_s(s) of effch (sequential / window /
+        # contemporaneous; contemporaneous for global, whose effch is contemporaneous), so that
+        # sech = effch / pech compares CRS and VRS frontiers of one reference set (deaR: effv vs eff)
+        vv = vrs_same(dist, techs, per_idx)
+        pech = vv[o_t1] / vv[o_t]
+        out["pech"] = pech
+        out["sech"] = effch / pech
+        flags.flag(pech, None, "VRS same-period")
+    if opts.farrell:  # R Benchmarking's malmq: Farrell output efficiencies φ in place of the distances 1/φ
+        out = {c: 1.0 / v for c, v in out.items()}
+        dcols = {c: 1.0 / v for c, v in dcols.items()}
+    return out, dcols
+
+
+def _chains(codes: np.ndarray, tt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows sorted by unit then period (``order``), each sorted row's position in its chain of consecutive
+    pairs (0 = the unit's first pair, or the first after a missing pair) and, per sorted row, whether a
+    chain restarts there after a missing pair."""
+    order = np.lexsort((tt, codes))
+    c_o, t_o = codes[order], tt[order]
+    new_unit = np.r_[True, c_o[1:] != c_o[:-1]]
+    gap = ~new_unit & np.r_[False, t_o[1:] != t_o[:-1] + 1]
+    first = np.flatnonzero(new_unit | gap)
+    pos = np.arange(len(order)) - np.repeat(first, np.diff(np.r_[first, len(order)]))
+    return order, pos, gap
+
+
+def _cumulate(vals: np.ndarray, order: np.ndarray, pos: np.ndarray, additive: bool) -> np.ndarray:
+    """Cumulative index along each chain, in row order: c_1 = s ∘ v_1, c_j = c_{j−1} ∘ v_j (∘ = ×, s = 1;
+    Luenberger: ∘ = +, s = 0), restarting after a missing pair; NaN carries on to the chain's end."""
+    op = np.add if additive else np.multiply
+    v_o = vals[order]
+    c_o = np.empty(len(order))
+    at = np.flatnonzero(pos == 0)
+    c_o[at] = op(0.0 if additive else 1.0, v_o[at])
+    for j in range(1, int(pos.max(initial=0)) + 1):
+        at = np.flatnonzero(pos == j)
+        c_o[at] = op(c_o[at - 1], v_o[at])
+    cum = np.empty(len(order))
+    cum[order] = c_o
+    return cum
+
+
+def _cumulative(
+    out: dict[str, np.ndarray], codes: np.ndarray, tt: np.ndarray, reason: np.ndarray, additive: bool
+) -> np.ndarray:
+    """Add ``cum_tfpch``, ``cum_effch``, ``cum_techch`` to ``out`` and their reasons; returns the row order
+    by unit and period."""
+    order, pos, gap = _chains(codes, tt)
+    for c in ("tfpch", "effch", "techch"):
+        out[f"cum_{c}"] = _cumulate(out[c], order, pos, additive)
+    broken = np.isnan(out["cum_tfpch"]) & np.isfinite(out["tfpch"])
+    restart = np.zeros(len(tt), bool)
+    restart[order[gap]] = True
+    for q in np.flatnonzero(restart | broken).tolist():
+        if restart[q]:
+            _add_reason(reason, q, "cumulative index restarts after a missing pair")
+        # an earlier infeasible pair of this unit breaks the chain: say so instead of a bare NaN
+        if broken[q]:
+            _add_reason(reason, q, "cumulative indices NaN: an earlier pair of this unit is infeasible")
+    return order
+
+
+def _infeasible_warning(opts: Options, k: int, n_bad: int, n_pairs: int, lps: list[str]) -> str:
+    """The warning for pairs whose LPs have no optimum, with the way out (GML, free disposability)."""
+    hint = ""
+    if opts.kind == "ddf" and opts.technology != "global":
+        hint = (
+            " Consider index='gml' (global Malmquist–Luenberger, Oh 2010: the global technology contains"
+            " every observation, so its LPs are always feasible)"
+            + (
+                " or bad_disposability='inequality' (freely disposable bad outputs; a different technology)"
+                if k and opts.bad_disposability == "equality"
+                else ""
+            )
+            + "."
         )
-        self.lp_count += len(pts)
-        if self.kind == "radial":
-            val = res.obj if self.orientation == "input" else 1.0 / (-res.obj)
-        else:
-            val = -res.obj
-        ok = np.array([st == "optimal" for st in res.status])
-        return np.where(ok, val, np.nan), list(res.status)
+    elif opts.kind == "radial" and opts.technology != "global":
+        hint = " Consider technology='global' (Pastor & Lovell 2005), whose LPs are always feasible."
+    return (
+        f"{opts.index}: {n_bad} of {n_pairs} unit-pair(s) ({100 * n_bad / n_pairs:.0f} %) have an LP without"
+        f" optimum ({', '.join(lps)}); their indices are NaN with status/reason set and they are listed in"
+        f" attrs['manifest']['infeasible_pairs'].{hint}"
+    )
+
+
+def _warnings(opts: Options, pan: Panel, missing: list[dict], flags: _Flags) -> tuple[list[str], int]:
+    """The data warnings, then those on skipped (unbalanced) and infeasible pairs; and the number of rows
+    without optimum."""
+    warns = pan.warns
+    if missing:
+        warns.append(
+            f"unbalanced panel: {len(missing)} unit-pair(s) without data in both periods were skipped"
+        )
+    n_bad = int((flags.status != "optimal").sum())
+    if n_bad:
+        lps = sorted({e["lp"] for e in flags.infeasible})
+        warns.append(_infeasible_warning(opts, pan.k, n_bad, len(flags.status), lps))
+    return warns, n_bad
+
+
+def _manifest(
+    opts: Options,
+    pan: Panel,
+    names: tuple[list[str], list[str], list[str]],
+    direction: str | Mapping[str, float] | None,
+    extra: dict,
+) -> dict:
+    """``attrs["manifest"]`` of a :func:`malmquist` result; ``extra``: missing/infeasible pairs, counts,
+    warnings."""
+    ddf = opts.kind == "ddf"
+    return {
+        "method": "malmquist",
+        "index": opts.index,
+        "rts": opts.rts,
+        "technology": opts.technology,
+        "window": opts.window if opts.technology == "window" else None,
+        "orientation": opts.orientation,
+        "output_convention": opts.output_convention if opts.index == "malmquist" else None,
+        "direction": "(0, y, b) proportional: y + βy, b − βb" if ddf and direction is None else direction,
+        "bad_outputs": _BAD_TEXT[opts.bad_disposability] if ddf and pan.k else None,
+        "bad_disposability": opts.bad_disposability if ddf else None,
+        "inputs": names[0],
+        "outputs": names[1],
+        "undesirable": names[2],
+        "periods": [p.item() for p in pan.periods],
+        **extra,
+        "solver": "HiGHS (highspy)",
+        "identity": "tfpch = effch + techch" if opts.index == "luenberger" else "tfpch = effch × techch",
+    }
 
 
 def malmquist(
@@ -175,336 +330,43 @@ def malmquist(
     does — every index, component and distance column is then the reciprocal (< 1 = growth). Input
     orientation is the same under both (Farrell input efficiency θ = Shephard's 1/D_i is used by all).
     """
-    inputs, outputs, bads = _as_list(inputs), _as_list(outputs), _as_list(undesirable)
-    index, rts, orientation = index.lower(), rts.lower(), orientation.lower()
-    if index not in INDICES:
-        raise MethodError(f"unknown index {index!r}; use one of {INDICES}")
-    if rts not in ("crs", "vrs"):
-        raise MethodError(f"rts must be 'crs' or 'vrs', got {rts!r}")
-    if technology is None:
-        technology = "global" if index == "gml" else "contemporaneous"
-    technology = technology.lower()
-    if technology not in TECHNOLOGIES:
-        raise MethodError(f"unknown technology {technology!r}; use one of {TECHNOLOGIES}")
-    if index == "gml" and technology != "global":
-        raise MethodError(
-            "GML (Oh 2010) is defined on the global technology; use technology='global' or index='ml'"
-        )
-    if index == "ml" and technology == "global":
-        raise MethodError("ML on the global technology is the GML index: use index='gml'")
-    if index == "luenberger" and technology == "global":
-        raise MethodError("the Luenberger indicator here uses contemporaneous/sequential/window technologies")
-    if index == "malmquist" and bads:
-        raise MethodError(
-            "the radial Malmquist index has no undesirable outputs; use index='ml', 'gml' or 'luenberger'"
-        )
-    if orientation not in ("input", "output"):
-        raise MethodError("orientation must be 'input' or 'output' (Malmquist distances)")
-    bad_disposability = str(bad_disposability).lower()
-    if bad_disposability not in BAD_DISPOSABILITY:
-        raise MethodError(
-            f"bad_disposability must be one of {BAD_DISPOSABILITY} ('equality' = weakly disposable bad "
-            f"outputs, 'inequality' = freely disposable), got {bad_disposability!r}"
-        )
-    if index == "malmquist" and bad_disposability != "equality":
-        raise MethodError(
-            "bad_disposability applies to the directional-distance indices (ml, gml, luenberger); "
-            "the radial Malmquist index has no bad outputs"
-        )
-    if technology == "window" and window < 1:
-        raise MethodError("window must be ≥ 1 period")
-    output_convention = str(output_convention).lower()
-    if output_convention not in ("distance", "farrell"):
-        raise MethodError(f"output_convention must be 'distance' or 'farrell', got {output_convention!r}")
-    if output_convention == "farrell" and index != "malmquist":
-        raise MethodError("output_convention='farrell' applies to the radial Malmquist index (index='malmquist')")
-    farrell = output_convention == "farrell" and orientation == "output"
-    for c in (id, period):
-        if c not in data.columns:
-            raise DataError(f"column {c!r} not in the data; available: {list(data.columns)}")
-    cols = inputs + outputs + bads
-    df = data.reset_index(drop=True)
-    pos = cols if index == "malmquist" else []
-    warns = check_data(df, cols, id, strictly_positive=pos, nonnegative=cols, context=f"{index} index")
-    # years written as text (2015年, "2015") are read as the data layer reads them; anything else is refused
-    # here, naming the row, instead of failing after every frontier has been solved
-    df[period] = period_column(df[period], column=period, context=f"{index} index", units=df[id])
-    ids = df[id].astype(str).to_numpy()
-    dup = df.duplicated([id, period])
-    if dup.any():
-        raise DataError(f"unit/period pairs occur twice: {df.loc[dup, [id, period]].head(5).values.tolist()}")
-    periods = np.sort(df[period].unique())
-    if len(periods) < 2:
-        raise MethodError("a productivity index needs at least two periods")
-    per_pos = {p: i for i, p in enumerate(periods)}
-    per_idx = df[period].map(per_pos).to_numpy()
-    m, s, k = len(inputs), len(outputs), len(bads)
-    per_counts = np.bincount(per_idx, minlength=len(periods))
-    for p, nper in zip(periods, per_counts.tolist(), strict=True):
-        if nper < m + s + k:
-            raise MethodError(
-                f"period {p} has only {nper} units for {m + s + k} inputs+outputs; DEA cannot discriminate"
-            )
-    Z = df[cols].to_numpy(float)
-    scale = Z.mean(axis=0)
-    scale[scale == 0] = 1.0
-    Zs = Z / scale
-    kind = "radial" if index == "malmquist" else "ddf"
-    G = None
-    if kind == "ddf":
-        dkind, g = _parse_direction(direction, "output", m, s, k, cols, scale)
-        G = Zs * g if dkind == "proportional" else np.broadcast_to(g, Zs.shape).copy()
-    dist = _Distances(
-        Zs, m, s, k, kind, rts, orientation, G, mode, n_jobs, progress, weak=bad_disposability == "equality"
+    names = (_as_list(inputs), _as_list(outputs), _as_list(undesirable))
+    opts = check_options(
+        index, rts, technology, window, orientation, bad_disposability, output_convention, bool(names[2])
     )
-
-    # observation lookup and pairs
-    obs = {(ids[i], per_idx[i]): i for i in range(len(df))}
-    pairs = []  # (obs_t, obs_t1, t)
-    missing = []
-    for t in range(len(periods) - 1):
-        at = set(ids[per_idx == t])
-        at1 = set(ids[per_idx == t + 1])
-        for u in sorted(at & at1):
-            pairs.append((obs[(u, t)], obs[(u, t + 1)], t))
-        for u in sorted(at ^ at1):
-            missing.append(
-                {
-                    "unit": u,
-                    "period_from": periods[t].item(),
-                    "period": periods[t + 1].item(),
-                    "missing_in": periods[t].item() if u not in at else periods[t + 1].item(),
-                }
-            )
-    if not pairs:
-        raise MethodError("no unit is observed in two consecutive periods; nothing to compare")
-    P = np.array(pairs, dtype=np.int64)
-    o_t, o_t1, tt = P[:, 0], P[:, 1], P[:, 2]
-
-    techs = _tech_members(
-        per_idx, len(periods), "contemporaneous" if technology == "global" else technology, window
-    )
-
-    # every distance against technology s: D_s(s) (same period) and, unless global, D_s(s+1) / D_s(s−1)
-    # (cross period); small technologies solve all their points in one call (one batched LP family)
-    requests: dict[int, list[tuple[str, int, np.ndarray]]] = {
-        sp: [("same", sp, np.flatnonzero(per_idx == sp))] for sp in techs
-    }
-    if technology != "global":
-        for t in range(len(periods) - 1):
-            sel = np.flatnonzero(tt == t)
-            if sel.size:
-                requests[t].append(("t_t1", t, o_t1[sel]))
-                requests[t + 1].append(("t1_t", t, o_t[sel]))
-    answers: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
-    for sp, reqs in requests.items():
-        ref = techs[sp]
-        groups = [reqs] if len(ref) <= 300 else [[r] for r in reqs]
-        for grp in groups:
-            allp = np.concatenate([r[2] for r in grp])
-            v, st = dist.eval(ref, allp)
-            st = np.asarray(st, dtype=object)
-            off = 0
-            for tag, key, pts in grp:
-                answers[(tag, key)] = v[off : off + len(pts)], st[off : off + len(pts)]
-                off += len(pts)
-
-    # same-period distances D_t(t) for every observation (against its own period's technology)
-    same = np.full(len(df), np.nan)
-    same_st = np.array(["optimal"] * len(df), dtype=object)
-    for sp in techs:
-        pts = np.flatnonzero(per_idx == sp)
-        same[pts], same_st[pts] = answers[("same", sp)]
-    cols_out: dict[str, np.ndarray] = {}
-    status = np.array(["optimal"] * len(P), dtype=object)
-    reason = np.array([""] * len(P), dtype=object)
-    infeasible: list[dict] = []  # one entry per (pair, LP) that has no optimum
-
-    def _flag(vals: np.ndarray, st: Sequence[str] | np.ndarray | None, what: str) -> None:
-        for q in np.flatnonzero(np.isnan(vals)):
-            lp_st = str(st[q]) if st is not None and str(st[q]) != "optimal" else "infeasible"
-            if status[q] == "optimal":
-                status[q] = lp_st
-            why = "unit outside that technology" if lp_st == "infeasible" else f"solver status {lp_st}"
-            reason[q] = (reason[q] + "; " if reason[q] else "") + f"{what} LP {lp_st} ({why})"
-            infeasible.append(
-                {
-                    "unit": str(ids[o_t[q]]),
-                    "period_from": periods[tt[q]].item(),
-                    "period": periods[tt[q] + 1].item(),
-                    "lp": what,
-                    "status": lp_st,
-                }
-            )
-
-    d_tt, d_t1t1 = same[o_t], same[o_t1]
-    _flag(d_tt, same_st[o_t], "same-period D_t(t)")
-    _flag(d_t1t1, same_st[o_t1], "same-period D_{t+1}(t+1)")
-    if technology != "global":
-        d_t_t1 = np.full(len(P), np.nan)
-        d_t1_t = np.full(len(P), np.nan)
-        st_t_t1 = np.array(["optimal"] * len(P), dtype=object)
-        st_t1_t = np.array(["optimal"] * len(P), dtype=object)
-        for t in range(len(periods) - 1):
-            sel = np.flatnonzero(tt == t)
-            if sel.size == 0:
-                continue
-            d_t_t1[sel], st_t_t1[sel] = answers[("t_t1", t)]
-            d_t1_t[sel], st_t1_t[sel] = answers[("t1_t", t)]
-        _flag(d_t_t1, st_t_t1, "cross-period D_t(t+1)")
-        _flag(d_t1_t, st_t1_t, "cross-period D_{t+1}(t)")
-        if index == "malmquist":
-            effch = d_t1t1 / d_tt
-            techch = np.sqrt((d_t_t1 / d_t1t1) * (d_tt / d_t1_t))
-            tfpch = effch * techch
-        elif index == "ml":
-            effch = (1 + d_tt) / (1 + d_t1t1)
-            tfpch = np.sqrt((1 + d_tt) / (1 + d_t_t1) * (1 + d_t1_t) / (1 + d_t1t1))
-            techch = tfpch / effch
-        else:  # luenberger
-            effch = d_tt - d_t1t1
-            tfpch = 0.5 * ((d_t1_t - d_t1t1) + (d_tt - d_t_t1))
-            techch = tfpch - effch
-        cols_out.update({"d_t_t": d_tt, "d_t_t1": d_t_t1, "d_t1_t": d_t1_t, "d_t1_t1": d_t1t1})
-    else:
-        glob = _tech_members(per_idx, len(periods), "global", window)["G"]
-        dg, dg_st = dist.eval(glob, np.arange(len(df)))
-        dg_st = np.asarray(dg_st, dtype=object)
-        dg_t, dg_t1 = dg[o_t], dg[o_t1]
-        _flag(dg_t, dg_st[o_t], "global D^G(t)")
-        _flag(dg_t1, dg_st[o_t1], "global D^G(t+1)")
-        if index == "malmquist":
-            tfpch = dg_t1 / dg_t
-            effch = d_t1t1 / d_tt
-        else:  # gml (ml on the global technology is the same construction)
-            tfpch = (1 + dg_t) / (1 + dg_t1)
-            effch = (1 + d_tt) / (1 + d_t1t1)
-        techch = tfpch / effch
-        cols_out.update({"d_t_t": d_tt, "d_t1_t1": d_t1t1, "d_g_t": dg_t, "d_g_t1": dg_t1})
-
+    pan = prepare_panel(data, names, id, period, opts, direction)
+    o_t, o_t1, tt, missing = unit_pairs(pan)
+    dist = _Distances(pan, opts, mode, n_jobs, progress)
+    flags = _Flags(pan, o_t, tt)
+    idx, dcols = _indices(dist, pan, opts, (o_t, o_t1, tt), flags)
     # the output columns are collected in order and the frame is built once at the end
-    out: dict[str, np.ndarray] = {
-        "unit": ids[o_t],
-        "period_from": periods[tt],
-        "period": periods[tt + 1],
-        "tfpch": tfpch,
-        "effch": effch,
-        "techch": techch,
-    }
-    if index == "malmquist" and rts == "crs":
-        # V_s(s) against the *same* technology as the CRS E_s(s) of effch (sequential / window /
-        # contemporaneous; contemporaneous for global, whose effch is contemporaneous), so that
-        # sech = effch / pech compares CRS and VRS frontiers of one reference set (deaR: effv vs eff)
-        vv = np.full(len(df), np.nan)
-        for sp, ref in techs.items():
-            pts = np.flatnonzero(per_idx == sp)
-            vv[pts], _ = dist.eval(ref, pts, rts="vrs")
-        pech = vv[o_t1] / vv[o_t]
-        out["pech"] = pech
-        out["sech"] = effch / pech
-        _flag(pech, None, "VRS same-period")
-    if farrell:  # R Benchmarking's malmq: Farrell output efficiencies φ in place of the distances 1/φ
-        for c in ("tfpch", "effch", "techch", "pech", "sech"):
-            if c in out:
-                out[c] = 1.0 / out[c]
-        for c in ("d_t_t", "d_t_t1", "d_t1_t", "d_t1_t1", "d_g_t", "d_g_t1"):
-            if c in cols_out:
-                cols_out[c] = 1.0 / cols_out[c]
-    additive = index == "luenberger"
-    # cumulative indices per unit, restarting after a missing pair (plain arrays: no per-cell pandas access)
-    units = out["unit"]
-    n_out = len(units)
-    tt_list = tt.tolist()
-    gap = [False] * n_out
-    last: dict[str, int] = {}
-    for q, u in enumerate(units.tolist()):
-        if u in last and last[u] != tt_list[q] - 1:
-            gap[q] = True
-        last[u] = tt_list[q]
-    order = np.lexsort((tt, units)).tolist()
-    start = 0.0 if additive else 1.0
-    for c in ("tfpch", "effch", "techch"):
-        cum = np.full(n_out, np.nan)
-        vals = out[c]
-        acc: dict[str, float] = {}
-        for q in order:
-            u = units[q]
-            v = vals[q]
-            prev = start if (u not in acc or gap[q]) else acc[u]
-            if gap[q] and c == "tfpch":
-                reason[q] = (
-                    reason[q] + "; " if reason[q] else ""
-                ) + "cumulative index restarts after a missing pair"
-            acc[u] = prev + v if additive else prev * v
-            cum[q] = acc[u]
-            if c == "tfpch" and np.isnan(cum[q]) and np.isfinite(v):
-                # an earlier infeasible pair of this unit breaks the chain: say so instead of a bare NaN
-                reason[q] = (
-                    reason[q] + "; " if reason[q] else ""
-                ) + "cumulative indices NaN: an earlier pair of this unit is infeasible"
-        out[f"cum_{c}"] = cum
-    for name, v in cols_out.items():
-        out[name] = v
-    out["status"] = status
-    out["reason"] = reason
-    out = pd.DataFrame(out).sort_values(["unit", "period"], kind="stable").reset_index(drop=True)
-    if missing:
-        warns.append(
-            f"unbalanced panel: {len(missing)} unit-pair(s) without data in both periods were skipped"
-        )
-    n_bad = int((status != "optimal").sum())
-    if n_bad:
-        lps = sorted({e["lp"] for e in infeasible})
-        hint = ""
-        if kind == "ddf" and technology != "global":
-            hint = (
-                " Consider index='gml' (global Malmquist–Luenberger, Oh 2010: the global technology contains"
-                " every observation, so its LPs are always feasible)"
-                + (
-                    " or bad_disposability='inequality' (freely disposable bad outputs; a different technology)"
-                    if k and bad_disposability == "equality"
-                    else ""
-                )
-                + "."
-            )
-        elif kind == "radial" and technology != "global":
-            hint = " Consider technology='global' (Pastor & Lovell 2005), whose LPs are always feasible."
-        warns.append(
-            f"{index}: {n_bad} of {len(P)} unit-pair(s) ({100 * n_bad / len(P):.0f} %) have an LP without"
-            f" optimum ({', '.join(lps)}); their indices are NaN with status/reason set and they are listed in"
-            f" attrs['manifest']['infeasible_pairs'].{hint}"
-        )
+    out = {"unit": pan.ids[o_t], "period_from": pan.periods[tt], "period": pan.periods[tt + 1], **idx}
+    order = _cumulative(out, pan.codes[o_t], tt, flags.reason, opts.index == "luenberger")
+    out.update(dcols)
+    out["status"], out["reason"] = flags.status, flags.reason
+    res = pd.DataFrame({c: v[order] for c, v in out.items()})
+    warns, n_bad = _warnings(opts, pan, missing, flags)
     for w in warns:
         warnings.warn(w, stacklevel=2)
-    out.attrs["manifest"] = {
-        "method": "malmquist",
-        "index": index,
-        "rts": rts,
-        "technology": technology,
-        "window": window if technology == "window" else None,
-        "orientation": orientation,
-        "output_convention": output_convention if index == "malmquist" else None,
-        "direction": "(0, y, b) proportional: y + βy, b − βb"
-        if kind == "ddf" and direction is None
-        else direction,
-        "bad_outputs": _BAD_TEXT[bad_disposability] if kind == "ddf" and k else None,
-        "bad_disposability": bad_disposability if kind == "ddf" else None,
-        "inputs": inputs,
-        "outputs": outputs,
-        "undesirable": bads,
-        "periods": [p.item() for p in periods],
-        "missing_pairs": missing,
-        "infeasible_pairs": infeasible,
-        "n_infeasible_pairs": n_bad,
-        "warnings": warns,
-        "n_lp": dist.lp_count,
-        "solver": "HiGHS (highspy)",
-        "identity": "tfpch = effch + techch" if additive else "tfpch = effch × techch",
-    }
-    return out
+    res.attrs["manifest"] = _manifest(
+        opts,
+        pan,
+        names,
+        direction,
+        {
+            "missing_pairs": missing,
+            "infeasible_pairs": flags.infeasible,
+            "n_infeasible_pairs": n_bad,
+            "warnings": warns,
+            "n_lp": dist.lp_count,
+        },
+    )
+    return res
 
 
-def mean_changes(result: pd.DataFrame, by: str | Sequence[str] = "unit", *, index: str | None = None) -> pd.DataFrame:
+def mean_changes(
+    result: pd.DataFrame, by: str | Sequence[str] = "unit", *, index: str | None = None
+) -> pd.DataFrame:
     """Average annual change per ``by`` group of a :func:`malmquist` result, over the same pairs for the index
     and its components, so that the table adds up.
 
@@ -515,7 +377,7 @@ def mean_changes(result: pd.DataFrame, by: str | Sequence[str] = "unit", *, inde
     ratio indices); ``n_pairs`` counts the pairs used. ``index``: default ``result.attrs['manifest']['index']``.
     """
     keys = [by] if isinstance(by, str) else list(by)
-    comp = [c for c in ("tfpch", "effch", "techch", "pech", "sech") if c in result.columns]
+    comp = [c for c in _COMPONENTS if c in result.columns]
     miss = [c for c in [*keys, "tfpch", "effch", "techch"] if c not in result.columns]
     if miss:
         raise DataError(f"mean_changes needs a malmquist() result; column(s) {miss} are missing")

@@ -20,6 +20,8 @@ from nqpf.errors import DataError, NQPFError
 from nqpf.i18n import t
 from nqpf.index.result import DISPLAY_DIGITS
 from nqpf.report import MapBlock, Missing, ReportDoc, Section, Table, Text
+from nqpf.report.common import _interval_of, _meta, _names
+from nqpf.report.sections_reader import _reader_sections
 
 __all__ = ["city_ranks", "city_report", "is_city_units", "province_decomposition", "province_report",
            "resolve_city", "resolve_province"]
@@ -33,6 +35,7 @@ def is_city_units(units: pd.DataFrame | None) -> bool:
 
 
 def _bare(name: str) -> str:
+    """A place name folded for matching: lower case, no spaces, without its administrative suffix."""
     s = str(name).strip().lower().replace(" ", "")
     for suf in _SUFFIXES:
         if s.endswith(suf) and len(s) > len(suf) + 1:
@@ -90,6 +93,7 @@ def resolve_province(name: object, units: pd.DataFrame, lang: str = "en") -> str
 
 
 def _province_names(units: pd.DataFrame, lang: str) -> dict[str, str]:
+    """province code → province name in ``lang`` (from the city units table)."""
     col = "province_zh" if lang == "zh" else "province_en"
     if col not in units:
         return {}
@@ -136,9 +140,8 @@ def province_decomposition(res, units: pd.DataFrame) -> tuple[pd.DataFrame, pd.D
 
 # ---------------------------------------------------------------------------------------------------------
 def _common(res, inp, year: int, lang: str, province: str):
-    from nqpf.report.build import _names
-
-    names = _names(inp, lang)
+    """(unit names, province names, all city ranks, the ranks of ``year``, the province's cities in rank order)."""
+    names = _names(inp, lang, res)
     pnames = _province_names(inp.units, lang)
     rk = city_ranks(res, inp.units)
     cur = rk[rk["period"] == year]
@@ -157,6 +160,7 @@ def _gaps_section(lang: str) -> Section:
 
 
 def _ranking_table(res, mine, names, lang, unc, highlight=None) -> Table:
+    """The province's cities with their score, ranks in the province and nationally (and intervals)."""
     L = lambda k, **kw: t(k, lang, **kw)  # noqa: E731
     cols = {"name": L("report.col.name"), "score": L("report.col.score"), "rank_in_parent": L("report.city.col.rank_p"),
             "rank_national": L("report.city.col.rank_n")}
@@ -175,6 +179,7 @@ def _ranking_table(res, mine, names, lang, unc, highlight=None) -> Table:
 
 
 def _inequality_section(res, inp, year, lang, province, pnames) -> tuple[Section, dict]:
+    """(the within/between-province decomposition section, the numbers its finding quotes)."""
     L = lambda k, **kw: t(k, lang, **kw)  # noqa: E731
     s = Section("inequality", L("report.city.section.inequality"), intro=L("report.city.intro.inequality"))
     info: dict = {}
@@ -222,6 +227,7 @@ def _inequality_section(res, inp, year, lang, province, pnames) -> tuple[Section
 
 def _map_section(mine_all: pd.DataFrame, year: int, lang: str, province: str, highlight: str | None,
                  pname: str) -> Section:
+    """The province's city map of the index scores, or what the map needs."""
     L = lambda k, **kw: t(k, lang, **kw)  # noqa: E731
     s = Section("map", L("report.section.map"))
     from nqpf.report import geo_city
@@ -269,6 +275,7 @@ def _aggregation_section(inp, province: str, year: int, lang: str, pname: str) -
 
 
 def _finding_inequality(info: dict, pname: str, year: int, lang: str) -> str | None:
+    """The summary sentence on inequality among cities and the province's part in it, or None."""
     if not info:
         return None
     out = t("report.city.summary.inequality", lang, year=year, T=f"{info['T']:.4f}", sw=f"{info['sw']:.1%}",
@@ -282,6 +289,7 @@ def _finding_inequality(info: dict, pname: str, year: int, lang: str) -> str | N
 
 
 def _coverage_finding(res, inp, province: str, pname: str, lang: str) -> str:
+    """How many of the province's cities the index covers."""
     in_index = set(res.scores["unit"].astype(str))
     allp = inp.units[inp.units["province"].astype(str) == province]
     allp = allp[allp["level"].astype(str) != "province"] if "level" in allp else allp
@@ -289,21 +297,15 @@ def _coverage_finding(res, inp, province: str, pname: str, lang: str) -> str:
     return t("report.city.summary.coverage", lang, province=pname, n=len(have), m=len(allp))
 
 
-def _reader(res, inp, lang, names) -> list[Section]:
-    from nqpf.report.build import _reader_sections
-
-    return _reader_sections(res, inp, lang, names)
-
-
 def _doc(res, inp, year, lang, title, unit_name=None) -> ReportDoc:
-    from nqpf.report.build import _meta
-
+    """An empty city report with its title, subtitle and settings card."""
     fw = res.framework
     return ReportDoc(title=title, lang=lang, subtitle=t("report.subtitle", lang, framework=fw.label(fw.root, lang)),
                      meta=_meta(res, inp, year, lang, unit_name=unit_name))
 
 
 def _dims_table(res, units_list: list[str], names, year, lang, rk_by_node: dict) -> pd.DataFrame:
+    """Score and rank in the province of each city on each dimension (two-level header)."""
     fw = res.framework
     cols = {}
     for d in fw.children(fw.root):
@@ -315,6 +317,37 @@ def _dims_table(res, units_list: list[str], names, year, lang, rk_by_node: dict)
     tab = pd.DataFrame({(t("report.col.name", lang), ""): [names.get(u, u) for u in units_list], **cols})
     tab.columns = pd.MultiIndex.from_tuples(tab.columns)
     return tab
+
+
+def _close_summary(s: Section, res, inp, year: int, lang: str, province: str, pnames: dict) -> Section:
+    """Add the inequality and coverage findings to the summary ``s``; return the inequality section they read."""
+    pname = pnames.get(province, province)
+    ineq, info = _inequality_section(res, inp, year, lang, province, pnames)
+    fi = _finding_inequality(info, pname, year, lang)
+    if fi:
+        s.blocks.append(Text(fi, "finding"))
+    s.blocks.append(Text(_coverage_finding(res, inp, province, pname, lang), "finding"))
+    return ineq
+
+
+def _province_ranking_section(res, mine, names, year: int, lang: str, unc, pname: str, highlight=None) -> Section:
+    """The cities of the province ranked within it and nationally (with rank intervals, or what they need)."""
+    L = lambda k, **kw: t(k, lang, **kw)  # noqa: E731
+    s = Section("ranking", L("report.city.section.ranking", province=pname), intro=L("report.city.intro.ranking"))
+    tb = _ranking_table(res, mine, names, lang, unc, highlight=highlight)
+    tb.caption = L("report.city.caption.ranking", province=pname, year=year)
+    s.blocks.append(tb)
+    if unc is None:
+        s.blocks.append(Missing(L("report.missing.uncertainty"), [L("report.needs.uncertainty")]))
+    return s
+
+
+def _closing_sections(res, inp, year: int, lang: str, province: str, pname: str, names, ineq: Section,
+                      on_map: pd.DataFrame, highlight: str | None) -> list[Section]:
+    """Inequality, the aggregation check, the province map, what city data cannot measure, the reader's sections."""
+    return [ineq, _aggregation_section(inp, province, year, lang, pname),
+            _map_section(on_map, year, lang, province, highlight, pname), _gaps_section(lang),
+            *_reader_sections(res, inp, lang, names)]
 
 
 def city_report(res, inp, unit: str, year: int, lang: str, unc=None) -> ReportDoc:
@@ -335,18 +368,25 @@ def city_report(res, inp, unit: str, year: int, lang: str, unc=None) -> ReportDo
         raise DataError(L("report.city.err.not_in_index", unit=unit, name=name, year=year, why=why).strip())
     doc = _doc(res, inp, year, lang, L("report.city.title", name=name, year=year),
                unit_name=f"{name} ({unit})，{pname}" if lang == "zh" else f"{name} ({unit}), {pname}")
-    m = me.iloc[0]
     rk_by_node = {d: city_ranks(res, inp.units, d) for d in fw.children(fw.root)}
+    s = _city_summary(res, unit, name, pname, year, lang, unc, me.iloc[0], rk, rk_by_node)
+    ineq = _close_summary(s, res, inp, year, lang, province, pnames)
+    doc.sections.append(s)
+    doc.sections.append(_province_ranking_section(res, mine, names, year, lang, unc, pname, highlight=name))
+    doc.sections.append(_city_dimensions_section(res, unit, name, year, lang, province, par, rk, rk_by_node))
+    doc.sections.extend(_closing_sections(res, inp, year, lang, province, pname, names, ineq,
+                                          cur[cur["parent"] == province], unit))
+    return doc
 
-    # summary
+
+def _city_summary(res, unit: str, name: str, pname: str, year: int, lang: str, unc, m: pd.Series,
+                  rk: pd.DataFrame, rk_by_node: dict) -> Section:
+    """The city's findings: its ranks (with interval), its best and worst dimension, its change since the
+    first period (``m``: its row of :func:`city_ranks` in ``year``)."""
+    L = lambda k, **kw: t(k, lang, **kw)  # noqa: E731
+    fw = res.framework
     s = Section("summary", L("report.section.summary"), intro=L("report.intro.summary_regional"))
-    iv = None
-    if unc is not None:
-        u = unc[(unc["unit"].astype(str) == unit)]
-        if "period" in u:
-            u = u[u["period"].astype(int) == year]
-        if len(u) and np.isfinite(u["rank_p05"].iloc[0]):
-            iv = (float(u["rank_p05"].iloc[0]), float(u["rank_p95"].iloc[0]))
+    iv = _interval_of(unc, unit, year)
     interval = "" if iv is None else L("report.summary.region_interval", lo=f"{iv[0]:.0f}", hi=f"{iv[1]:.0f}")
     s.blocks.append(Text(L("report.city.summary.rank", year=year, name=name, score=f"{m['score']:.4f}",
                            province=pname, rp=int(m["rank_in_parent"]), np=int(m["n_in_parent"]),
@@ -367,23 +407,14 @@ def city_report(res, inp, unit: str, year: int, lang: str, unc=None) -> ReportDo
         s.blocks.append(Text(L("report.city.summary.change", y0=y0, ds=f"{m['score'] - f['score']:+.4f}",
                                r0=int(f["rank_in_parent"]), r1=int(m["rank_in_parent"]), rn0=int(f["rank_national"]),
                                rn1=int(m["rank_national"])), "finding"))
-    ineq, info = _inequality_section(res, inp, year, lang, province, pnames)
-    fi = _finding_inequality(info, pname, year, lang)
-    if fi:
-        s.blocks.append(Text(fi, "finding"))
-    s.blocks.append(Text(_coverage_finding(res, inp, province, pname, lang), "finding"))
-    doc.sections.append(s)
+    return s
 
-    # ranking within the province
-    s = Section("ranking", L("report.city.section.ranking", province=pname), intro=L("report.city.intro.ranking"))
-    tb = _ranking_table(res, mine, names, lang, unc, highlight=name)
-    tb.caption = L("report.city.caption.ranking", province=pname, year=year)
-    s.blocks.append(tb)
-    if unc is None:
-        s.blocks.append(Missing(L("report.missing.uncertainty"), [L("report.needs.uncertainty")]))
-    doc.sections.append(s)
 
-    # dimensions: the city against its province's and the national mean
+def _city_dimensions_section(res, unit: str, name: str, year: int, lang: str, province: str, par: dict,
+                             rk: pd.DataFrame, rk_by_node: dict) -> Section:
+    """The city's index and dimension scores against its province's and the national mean, with its ranks."""
+    L = lambda k, **kw: t(k, lang, **kw)  # noqa: E731
+    fw = res.framework
     s = Section("dimensions", L("report.section.dimensions"), intro=L("report.city.intro.dimensions"))
     sc = res.display_scores()
     sc = sc[sc["period"].astype(int) == year].assign(unit=lambda d: d["unit"].astype(str))
@@ -402,13 +433,7 @@ def city_report(res, inp, unit: str, year: int, lang: str, unc=None) -> ReportDo
                           sheet="dimensions", formats={L("report.col.score"): "{:.4f}",
                                                         L("report.city.col.province_mean"): "{:.4f}",
                                                         L("report.col.national_mean"): "{:.4f}"}))
-    doc.sections.append(s)
-    doc.sections.append(ineq)
-    doc.sections.append(_aggregation_section(inp, province, year, lang, pname))
-    doc.sections.append(_map_section(cur[cur["parent"] == province], year, lang, province, unit, pname))
-    doc.sections.append(_gaps_section(lang))
-    doc.sections.extend(_reader(res, inp, lang, names))
-    return doc
+    return s
 
 
 def province_report(res, inp, province: str, year: int, lang: str, unc=None) -> ReportDoc:
@@ -422,7 +447,22 @@ def province_report(res, inp, province: str, year: int, lang: str, unc=None) -> 
         raise DataError(L("report.city.err.no_city", province=province, name=pname, year=year))
     doc = _doc(res, inp, year, lang, L("report.city.province_title", province=pname, year=year), unit_name=pname)
     rk_by_node = {d: city_ranks(res, inp.units, d) for d in fw.children(fw.root)}
+    s = _province_summary(province, pname, names, year, lang, rk, cur, mine)
+    ineq = _close_summary(s, res, inp, year, lang, province, pnames)
+    doc.sections.append(s)
+    doc.sections.append(_province_ranking_section(res, mine, names, year, lang, unc, pname))
+    s = Section("dimensions", L("report.section.dimensions"), intro=L("report.city.intro.dimensions_p"))
+    s.blocks.append(Table(_dims_table(res, mine["unit"].tolist(), names, year, lang, rk_by_node),
+                          caption=L("report.city.caption.dimensions_p", province=pname, year=year), sheet="dimensions"))
+    doc.sections.append(s)
+    doc.sections.extend(_closing_sections(res, inp, year, lang, province, pname, names, ineq, mine, None))
+    return doc
 
+
+def _province_summary(province: str, pname: str, names, year: int, lang: str, rk: pd.DataFrame, cur: pd.DataFrame,
+                      mine: pd.DataFrame) -> Section:
+    """The province's findings: its leading and last city, its mean against the national mean, its top riser."""
+    L = lambda k, **kw: t(k, lang, **kw)  # noqa: E731
     s = Section("summary", L("report.section.summary"), intro=L("report.intro.summary_regional"))
     lead, last = mine.iloc[0], mine.iloc[-1]
     s.blocks.append(Text(L("report.city.summary.leader", year=year, province=pname, n=len(mine),
@@ -446,31 +486,7 @@ def province_report(res, inp, province: str, year: int, lang: str, unc=None) -> 
             s.blocks.append(Text(L("report.city.summary.riser", y0=y0, year=year, name=names.get(top, top),
                                    ds=f"{ds[top]:+.4f}", r0=int(both.loc[top, "rank_in_parent0"]),
                                    r1=int(both.loc[top, "rank_in_parent"])), "finding"))
-    ineq, info = _inequality_section(res, inp, year, lang, province, pnames)
-    fi = _finding_inequality(info, pname, year, lang)
-    if fi:
-        s.blocks.append(Text(fi, "finding"))
-    s.blocks.append(Text(_coverage_finding(res, inp, province, pname, lang), "finding"))
-    doc.sections.append(s)
-
-    s = Section("ranking", L("report.city.section.ranking", province=pname), intro=L("report.city.intro.ranking"))
-    tb = _ranking_table(res, mine, names, lang, unc)
-    tb.caption = L("report.city.caption.ranking", province=pname, year=year)
-    s.blocks.append(tb)
-    if unc is None:
-        s.blocks.append(Missing(L("report.missing.uncertainty"), [L("report.needs.uncertainty")]))
-    doc.sections.append(s)
-
-    s = Section("dimensions", L("report.section.dimensions"), intro=L("report.city.intro.dimensions_p"))
-    s.blocks.append(Table(_dims_table(res, mine["unit"].tolist(), names, year, lang, rk_by_node),
-                          caption=L("report.city.caption.dimensions_p", province=pname, year=year), sheet="dimensions"))
-    doc.sections.append(s)
-    doc.sections.append(ineq)
-    doc.sections.append(_aggregation_section(inp, province, year, lang, pname))
-    doc.sections.append(_map_section(mine, year, lang, province, None, pname))
-    doc.sections.append(_gaps_section(lang))
-    doc.sections.extend(_reader(res, inp, lang, names))
-    return doc
+    return s
 
 
 def city_geometry_for(province: str, year: int) -> dict | None:

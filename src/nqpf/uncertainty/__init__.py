@@ -1,7 +1,9 @@
 """Monte Carlo uncertainty and variance-based sensitivity analysis of composite indices, with execution
 backends (sequential, local processes, Dask distributed).
 
-Main entry point: :func:`run_uncertainty` (see :mod:`nqpf.uncertainty.montecarlo`). Estimators:
+Main entry point: :func:`run_uncertainty` (see :mod:`nqpf.uncertainty.montecarlo`), which varies an
+:class:`nqpf.index.IndexSpec`; its other settings: :class:`Sampling`, :class:`Perturbation`, :class:`Outputs`,
+:class:`Execution` (:mod:`nqpf.uncertainty.settings`). Estimators:
 :func:`sobol_indices`, :func:`bootstrap_sobol`, :func:`sensitivity_table`; designs: :func:`saltelli_design`;
 backends: :func:`run_tasks`, :class:`Executor`. Names are imported lazily so that worker processes only load what they use.
 """
@@ -17,6 +19,10 @@ _EXPORTS = {
     "UncertaintyResult": "nqpf.uncertainty.montecarlo",
     "FACTORS": "nqpf.uncertainty.montecarlo",
     "DEFAULT_OPTIONS": "nqpf.uncertainty.montecarlo",
+    "Sampling": "nqpf.uncertainty.settings",
+    "Perturbation": "nqpf.uncertainty.settings",
+    "Outputs": "nqpf.uncertainty.settings",
+    "Execution": "nqpf.uncertainty.settings",
     "sobol_indices": "nqpf.uncertainty.estimators",
     "bootstrap_sobol": "nqpf.uncertainty.estimators",
     "sensitivity_table": "nqpf.uncertainty.estimators",

@@ -25,6 +25,10 @@ Backends
                   ``LocalCluster`` with ``workers`` single-threaded workers (``processes=False`` runs them as
                   threads in this process). The context is scattered (broadcast) once per :class:`Executor`,
                   however many task lists it runs. Workers of a remote cluster need the same nqpf version.
+
+:meth:`Executor.share` replaces the context of running workers (Dask: scattered once more, the old one
+released; processes: new ``.npy`` files, mapped by each worker at its next task), so one pool can first build
+data on the workers and then run tasks on a context made from it.
   ``auto``        ``processes`` when the machine has more than one core and there is more than one task,
                   else ``sequential``.
 
@@ -131,16 +135,29 @@ def _load(obj: Any) -> Any:
     return obj
 
 
+def _write_context(context: Any, folder: Path) -> str:
+    """Save ``context`` into ``folder`` (large arrays as .npy files, the rest pickled); the pickle's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ctx_file = folder / "context.pkl"
+    with open(ctx_file, "wb") as fh:
+        pickle.dump(_dump(context, folder, [0]), fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return str(ctx_file)
+
+
 def _init_worker(path: str) -> None:
     with open(path, "rb") as fh:
         _WORKER_CONTEXT["context"] = _load(pickle.load(fh))
+    _WORKER_CONTEXT["path"] = path
 
 
 def _ping() -> int:
     return os.getpid()
 
 
-def _call_in_worker(func: Callable, payload: Any, ss: np.random.SeedSequence) -> tuple[str, Any]:
+def _call_in_worker(func: Callable, path: str, payload: Any, ss: np.random.SeedSequence) -> tuple[str, Any]:
+    if _WORKER_CONTEXT.get("path") != path:  # the context was replaced (Executor.share) since this worker's last task
+        _WORKER_CONTEXT.clear()
+        _init_worker(path)
     return f"pid:{os.getpid()}", func(_WORKER_CONTEXT["context"], payload, ss)
 
 
@@ -180,7 +197,8 @@ class Executor:
         self.name, self.workers = resolve_backend(backend, n_tasks, workers)
         self.context, self.scheduler, self.connect_timeout = context, scheduler, connect_timeout
         self.dask_processes, self.start_timeout = dask_processes, float(start_timeout)
-        self._pool = self._tmp = self._client = self._cluster = self._ctx_future = None
+        self._pool = self._tmp = self._client = self._cluster = self._ctx_future = self._ctx_file = None
+        self._shared = 0  # contexts written so far (processes)
         #: Workers (process ids or Dask worker addresses) that ran at least one task.
         self.used: set[str] = set()
 
@@ -203,11 +221,9 @@ class Executor:
         if _bootstrapping():
             raise BackendError(GUARD_MESSAGE)
         self._tmp = Path(tempfile.mkdtemp(prefix="nqpf-ctx-"))
-        ctx_file = self._tmp / "context.pkl"
-        with open(ctx_file, "wb") as fh:
-            pickle.dump(_dump(self.context, self._tmp, [0]), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        self._ctx_file = _write_context(self.context, self._tmp)
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("spawn"),
-                                         initializer=_init_worker, initargs=(str(ctx_file),))
+                                         initializer=_init_worker, initargs=(self._ctx_file,))
         pings = [self._pool.submit(_ping) for _ in range(self.workers)]
         done, pending = wait(pings, timeout=self.start_timeout, return_when=FIRST_EXCEPTION)
         try:
@@ -229,6 +245,26 @@ class Executor:
             self._client = Client(self._cluster, set_as_default=False)
         if self.context is not None:
             self._ctx_future = self._client.scatter(self.context, broadcast=True)
+
+    @property
+    def isolated(self) -> bool:
+        """True when every task runs alone in a worker process (processes; Dask with worker processes or a
+        remote scheduler), so that a task may swap process-wide state such as the warning filters."""
+        return self.name == "processes" or (self.name == "dask" and (self.dask_processes or self.scheduler is not None))
+
+    def share(self, context: Any) -> None:
+        """Replace the context of the tasks to come (the workers keep running): Dask scatters it to every
+        worker once and releases the previous one; the processes backend writes it to new files, which each
+        worker maps at its next task."""
+        self.context = context
+        if self.name == "processes":
+            self._shared += 1
+            self._ctx_file = _write_context(context, self._tmp / f"c{self._shared}")
+        elif self.name == "dask":
+            old, self._ctx_future = self._ctx_future, None
+            if context is not None:
+                self._ctx_future = self._client.scatter(context, broadcast=True)
+            _release(old)
 
     def close(self) -> None:
         """Stop the workers and remove the temporary context files."""
@@ -268,7 +304,7 @@ class Executor:
             return out
         if self.name == "processes":
             results: list[Any] = [None] * n
-            futs = {self._pool.submit(_call_in_worker, func, p, ss): b
+            futs = {self._pool.submit(_call_in_worker, func, self._ctx_file, p, ss): b
                     for b, (p, ss) in enumerate(zip(payloads, seeds, strict=True))}
             try:
                 for done, f in enumerate(as_completed(futs), start=1):
@@ -311,6 +347,14 @@ def run_tasks(func: Callable[[Any, Any, np.random.SeedSequence], Any], payloads:
         return []
     with ex:
         return ex.map(func, payloads, seed=seed, progress=progress)
+
+
+def _release(futures: Any) -> None:
+    """Release scattered Dask futures (one, or a dict / list of them, as ``Client.scatter`` returns)."""
+    items = futures.values() if isinstance(futures, dict) else futures if isinstance(futures, list) else [futures]
+    for f in items:
+        if f is not None:
+            f.release()
 
 
 def _connect(scheduler: str, timeout: float):

@@ -21,7 +21,7 @@ from nqpf.web import guard
 from nqpf.web.guard import MB, Rejected
 
 if TYPE_CHECKING:
-    from nqpf.web.app import Dashboard
+    from nqpf.web.service import Dashboard
 
 ALLOWED_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".dta", ".parquet"}
 
@@ -151,7 +151,8 @@ def where(p: dict[str, Any], file: str, lang: str) -> str:
 def _gap_messages(problems: list[dict[str, Any]], data: pd.DataFrame, lang: str) -> None:
     """Gap warnings in the dashboard's terms: how many unit-years miss a value and what the "Gap filling"
     control does with them (the validator's own text names command-line flags)."""
-    from nqpf.web.app import DEFAULT_IMPUTE, _method_label
+    from nqpf.web.labels import method_label as _method_label
+    from nqpf.web.schemas import DEFAULT_IMPUTE
 
     expected = data["unit"].nunique() * data["period"].nunique()
     present = data.dropna(subset=["value"]).groupby(data["indicator"].astype(str)).size()

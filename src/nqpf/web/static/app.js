@@ -4,7 +4,12 @@
 const S = {
   lang: "zh", t: {}, units: {}, run: null, baseRun: null, framework: "nqpf-core", dataset: "cn_provinces",
   periods: [], nodes: [], nodeLabels: {}, period: null, node: null, region: null, charts: {}, upload: null,
-  frameworks: [], prod: {}, rows: {}, methods: null, source: null, defaultRun: null,
+  frameworks: [], prod: {}, rows: {}, methods: null, source: null, defaultRun: null, level: "province", byLevel: {},
+};
+// the overview's levels (nqpf.web.schemas.LEVELS): shipped dataset, its framework and the map of that level
+const LEVELS = {
+  province: { dataset: "cn_provinces", framework: "nqpf-core", geo: "/api/geo/china", hint: "web.click_region" },
+  city: { dataset: "cn_cities", framework: "city-structure-green", geo: "/api/geo/cities", hint: "web.level.click_city" },
 };
 
 function $(id) { return document.getElementById(id); }
@@ -115,6 +120,7 @@ function fillFrameworkSelects() {
   const cur = fsel.value || S.framework;
   fsel.innerHTML = S.frameworks.filter(f => f.dataset === S.dataset).map(f => `<option value="${esc(f.name)}">${esc(fwTitle(f))}</option>`).join("");
   fsel.value = cur;
+  if (!fsel.value) fsel.value = S.framework;  // after a level switch: that level's framework
   const usel = $("upload-framework");
   const ucur = usel.value || "auto";
   usel.innerHTML = `<option value="auto">${esc(tr("web.data.auto"))}</option>`
@@ -128,6 +134,35 @@ async function loadRun(req) {
   S.last = summary;
   showElapsed();
   return summary;
+}
+
+// the map of the current level, registered once under its own ECharts name; units get their map region names
+function registerGeo() {
+  if (!S.geo) { $("map").innerHTML = `<p class="why">${esc(tr("web.nomap"))}</p>`; return; }
+  if (window.echarts && !echarts.getMap(mapInfo().map_name)) echarts.registerMap(mapInfo().map_name, S.geo);
+  for (const f of S.geo.features || []) { const code = f.properties.id; if (S.units[code]) S.units[code].map_name = f.properties.name; }
+}
+
+// province / city: the level's shipped data, framework, map and default run; the region page lists its units
+async function setLevel(level) {
+  const lv = LEVELS[level];
+  status(tr("web.loading"));
+  const cached = S.byLevel[level] || (S.byLevel[level] = await Promise.all([
+    api(`/api/units/${lv.dataset}`), api(lv.geo).catch(() => null), api(`/api/runs/default?level=${level}`)]));
+  const [units, geo, sm] = cached;
+  Object.assign(S, { level, dataset: lv.dataset, framework: lv.framework, units, geo, source: null, runUnits: null, node: null });
+  S.last = sm; S.defaultRun = sm.id; S.baseRun = sm.id;
+  registerGeo();
+  document.querySelectorAll("#methods-form select[data-step]").forEach(el => { el.value = ""; });
+  $("m-framework").value = ""; fillFrameworkSelects();
+  $("level-select").value = level; $("level-note").hidden = level !== "city";
+  $("click-hint").dataset.i18n = lv.hint; applyI18n(); showElapsed();
+  await useRun(sm);
+  const rk = await api(`/api/runs/${sm.id}/ranking?period=${S.period}&lang=${S.lang}`);
+  S.runUnits = level === "city" ? rk.rows.map(r => r.unit) : null;  // cities without complete data are not ranked
+  fillUnitSelect();
+  await refreshAll();
+  document.body.dataset.level = level;
 }
 
 function showElapsed() { if (S.last) status(`${tr("web.methods.elapsed")} ${S.last.elapsed_ms} ms · ${S.last.id}`); }
@@ -177,7 +212,7 @@ async function refreshOverview() {
     m.setOption({
       animation: false,
       title: { text: `${nodeLabel(S.node)} · ${S.period}`, left: "center", textStyle: { fontSize: 14 } },
-      tooltip: { trigger: "item", formatter: p => { const d = p.data; if (!d || !d.unit) return esc(p.name); return `${esc(uname(d.unit))}<br>${esc(tr("common.score"))}: ${fmt(d.value)}<br>${esc(tr("common.rank"))}: ${d.rank}`; } },
+      tooltip: { trigger: "item", formatter: p => { const d = p.data; if (!d || !d.unit) return esc(p.name); return `${esc(uname(d.unit))}<br>${esc(tr("common.score"))}: ${fmt(d.value, 4)}<br>${esc(tr("common.rank"))}: ${d.rank}`; } },
       visualMap: { min: Math.min(...scores), max: Math.max(...scores), left: 10, bottom: 10, calculable: true, precision: 2, inRange: { color: ["#fee8c8", "#e34a33", "#7f0000"] } },
       // the shared China map (nqpf.report.geo): the 南海诸岛 inset is a region of the geometry, styled by its items
       series: [{ type: "map", map: mapInfo().map_name, roam: false, top: 40, bottom: 10, label: { show: false }, emphasis: { label: { show: false } },
@@ -190,18 +225,18 @@ async function refreshOverview() {
   if (rc) {
     const sorted = [...rows].sort((a, b) => b.rank - a.rank);
     const cats = sorted.map(r => uname(r.unit));
-    const label = { show: true, position: "right", fontSize: 10, color: "#333",
+    const label = { show: cats.length <= 60, position: "right", fontSize: 10, color: "#333",  // cities: tooltip only
       formatter: p => { const r = sorted[p.dataIndex]; return hasIv ? `#${r.rank} [${r.rank_p05}–${r.rank_p95}]` : `#${r.rank}`; } };
     rc.setOption({
       title: { text: `${tr("common.rank")}: ${nodeLabel(S.node)} ${S.period}`, left: "center", textStyle: { fontSize: 13 } },
-      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, formatter: ps => { const r = sorted[ps[0].dataIndex]; let s = `${esc(uname(r.unit))}: ${fmt(r.score)} (#${r.rank})`; if (r.rank_p05 !== undefined) s += `<br>5–95 %: ${r.rank_p05}–${r.rank_p95}`; return s; } },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, formatter: ps => { const r = sorted[ps[0].dataIndex]; let s = `${esc(uname(r.unit))}: ${fmt(r.score, 4)} (#${r.rank})`; if (r.rank_p05 !== undefined) s += `<br>5–95 %: ${r.rank_p05}–${r.rank_p95}`; return s; } },
       grid: { left: 80, right: hasIv ? 95 : 45, top: 30, bottom: 20 },
-      xAxis: { type: "value" }, yAxis: { type: "category", data: cats, axisLabel: { fontSize: 11 } },
+      xAxis: { type: "value" }, yAxis: { type: "category", data: cats, axisLabel: { fontSize: cats.length > 60 ? 8 : 11 } },
       series: [{ type: "bar", name: tr("common.score"), data: sorted.map(r => ({ value: r.score, unit: r.unit })), itemStyle: { color: "#b22222" }, label }],
     }, true);
   }
   const list = [...rows].sort((a, b) => a.rank - b.rank);
-  $("ranking-list").innerHTML = list.map(r => `<li><button type="button" class="linkish" data-unit="${esc(r.unit)}">${esc(uname(r.unit))}</button> ${fmt(r.score)}${hasIv ? ` [${r.rank_p05}–${r.rank_p95}]` : ""}</li>`).join("");
+  $("ranking-list").innerHTML = list.map(r => `<li><button type="button" class="linkish" data-unit="${esc(r.unit)}">${esc(uname(r.unit))}</button> ${fmt(r.score, 4)}${hasIv ? ` [${r.rank_p05}–${r.rank_p95}]` : ""}</li>`).join("");
   $("page-overview").dataset.shown = `${S.period}|${S.node}|${hasIv ? "iv" : ""}`;
 }
 
@@ -459,10 +494,8 @@ async function init() {
   S.t = t; S.frameworks = frameworks; S.units = units; S.geo = geo; S.methods = methods;
   fillMethodSelects();
   applyI18n(); showElapsed();
-  if (S.geo) {
-    if (window.echarts) echarts.registerMap(mapInfo().map_name, S.geo);
-    for (const f of S.geo.features || []) { const code = f.properties.id; if (S.units[code]) S.units[code].map_name = f.properties.name; }
-  } else { $("map").innerHTML = `<p class="why">${esc(tr("web.nomap"))}</p>`; }
+  S.byLevel.province = [units, geo, summary];
+  registerGeo();
   fillFrameworkSelects();
   S.baseRun = summary.id;
   await useRun(summary);
@@ -474,6 +507,7 @@ async function init() {
   $("year-slider").addEventListener("change", e => { S.period = Number(e.target.value); $("year-label").textContent = S.period; updateDownloads(); refreshAll(); });
   $("node-select").addEventListener("change", e => { S.node = e.target.value; refreshAll(); });
   $("intervals-toggle").addEventListener("change", refreshAll);
+  $("level-select").addEventListener("change", e => setLevel(e.target.value).catch(err => status(`${tr("web.error")}: ${err.message}`, true)));
   $("unit-select").addEventListener("change", e => { S.region = e.target.value; refreshRegion(); });
   const goRegion = unit => { if (!unit) return; S.region = unit; fillUnitSelect(); showTab("region"); };
   const m = chart("map");
@@ -502,7 +536,7 @@ async function init() {
   $("back-default").addEventListener("click", async () => {
     S.source = null; S.baseRun = S.defaultRun; S.runUnits = null; fillUnitSelect();
     document.querySelectorAll("#methods-form select[data-step]").forEach(el => { el.value = ""; });
-    const sm = await api("/api/runs/default"); S.last = sm; showElapsed();
+    const sm = await api(`/api/runs/default?level=${S.level}`); S.last = sm; showElapsed();
     await useRun(sm); await refreshAll();
   });
   window.addEventListener("resize", () => Object.values(S.charts).forEach(c => c.resize()));
