@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from conftest import synthetic_panel  # at collection: tests/uncertainty/conftest.py (later another conftest)
 from nqpf.errors import MethodError
 from nqpf.index import IndexSpec
 from nqpf.uncertainty.montecarlo import run_uncertainty
@@ -116,7 +117,6 @@ def test_uncertainty_layer_keeps_the_size_rule():
 def test_blocks_built_in_worker_processes_equal_those_built_here(monkeypatch):
     """With worker processes and ``blocks='workers'`` the (impute, treat) block groups are built on the workers
     (issue 20 item 2): no group is built in this process, and tables and notes equal the sequential run's."""
-    from conftest import synthetic_panel
     from nqpf.uncertainty.model import Model
 
     long, fw = synthetic_panel(U=15, T=4, L=8, seed=3, gaps=0.05)
