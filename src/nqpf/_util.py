@@ -9,6 +9,7 @@ import json
 import os
 import re
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -277,26 +278,78 @@ def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
 
 # ------------------------------------------------------------------ notes (warnings a result records)
 
-_NOTES: ContextVar[list[str] | None] = ContextVar("nqpf_notes", default=None)
+_NOTES: ContextVar[tuple[list[str], ...]] = ContextVar("nqpf_notes", default=())
+_QUIET: ContextVar[bool] = ContextVar("nqpf_quiet", default=False)
 
 
 def warn(message: str, category: type[Warning] = UserWarning, stacklevel: int = 2) -> None:
-    """Issue ``message`` with :func:`warnings.warn` and record it in the active :func:`collect_notes` sink.
+    """Record ``message`` in every active :func:`collect_notes` sink and issue it with :func:`warnings.warn`
+    (not inside :func:`quiet_notes`).
 
-    The sink is a context variable, so concurrent builds in threads (the dashboard) each record only their own
-    notes; ``warnings.catch_warnings`` swaps process-global state and mixes them."""
-    sink = _NOTES.get()
-    if sink is not None and message not in sink:
-        sink.append(message)
-    warnings.warn(message, category, stacklevel=stacklevel + 1)
+    The sinks are a context variable, so concurrent builds in threads (the dashboard) each record only their
+    own notes; ``warnings.catch_warnings`` swaps process-global state and mixes them."""
+    for sink in _NOTES.get():
+        if message not in sink:
+            sink.append(message)
+    if not _QUIET.get():
+        warnings.warn(message, category, stacklevel=stacklevel + 1)
+
+
+@contextlib.contextmanager
+def note_sink(sink: list[str]) -> Iterator[list[str]]:
+    """Make ``sink`` one more receiver of :func:`warn` in this thread/context (the enclosing sinks still
+    receive every message)."""
+    token = _NOTES.set((*_NOTES.get(), sink))
+    try:
+        yield sink
+    finally:
+        _NOTES.reset(token)
 
 
 @contextlib.contextmanager
 def collect_notes() -> Iterator[list[str]]:
     """Collect the messages passed to :func:`warn` in this thread/context (deduplicated, in order)."""
-    sink: list[str] = []
-    token = _NOTES.set(sink)
-    try:
+    with note_sink([]) as sink:
         yield sink
+
+
+@contextlib.contextmanager
+def quiet_notes() -> Iterator[list[str]]:
+    """:func:`collect_notes`, and :func:`warn` does not call :func:`warnings.warn` in this context: the
+    thread-safe replacement of ``catch_warnings(record=True)`` for nqpf's own notes."""
+    token = _QUIET.set(True)
+    try:
+        with collect_notes() as sink:
+            yield sink
     finally:
-        _NOTES.reset(token)
+        _QUIET.reset(token)
+
+
+_IGNORE_LOCK = threading.Lock()
+_IGNORE_STATE: dict[str, Any] = {"depth": 0, "entry": None}
+
+
+@contextlib.contextmanager
+def ignore_warnings() -> Iterator[None]:
+    """Ignore the warnings of third-party code (PySAL, statsmodels, openpyxl) inside the block.
+
+    Unlike ``warnings.catch_warnings``, which saves and restores the whole process-global filter list (two
+    threads interleaving it can leave the process ignoring every warning for good, or drop a filter another
+    thread added), this adds one ``ignore`` filter while at least one thread is inside and removes exactly that
+    entry when the last one leaves. nqpf's own notes are unaffected: they reach the :func:`collect_notes` sinks
+    whatever the filters say."""
+    with _IGNORE_LOCK:
+        if _IGNORE_STATE["depth"] == 0:
+            warnings.filterwarnings("ignore")
+            _IGNORE_STATE["entry"] = warnings.filters[0]
+        _IGNORE_STATE["depth"] += 1
+    try:
+        yield
+    finally:
+        with _IGNORE_LOCK:
+            _IGNORE_STATE["depth"] -= 1
+            if _IGNORE_STATE["depth"] == 0:
+                with contextlib.suppress(ValueError):  # someone reset the filters meanwhile
+                    warnings.filters.remove(_IGNORE_STATE["entry"])
+                warnings._filters_mutated()  # noqa: SLF001 - invalidate the per-module "already warned" caches
+                _IGNORE_STATE["entry"] = None

@@ -9,11 +9,10 @@ H_t = mean_i (h_it − 1)²; regression log(H_1/H_t) − 2 log(log t) = a + b lo
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
+from nqpf import _util
 from nqpf.analysis._common import log_panel, manifest, numeric_column, require_columns
 from nqpf.errors import DataError, MethodError
 
@@ -122,8 +121,7 @@ def clubs(
     N, T = wide.shape
     if N < 3 or T < 5:
         raise MethodError(f"clubs: needs ≥ 3 units and ≥ 5 periods (got {N} × {T})")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with _util.ignore_warnings():
         X = _hp(wide.to_numpy(), hp_lambda)
     if (X <= 0).any():
         bad = sorted({wide.index[i] for i in np.nonzero(X <= 0)[0]})[:10]

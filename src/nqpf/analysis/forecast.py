@@ -13,12 +13,12 @@ Fewer than four points are refused (:class:`MethodError`).
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from nqpf import _util
 from nqpf.analysis._common import manifest, require_columns
 from nqpf.errors import MethodError
 
@@ -99,8 +99,7 @@ def gm11(x) -> GM11:
 def _holt(x: np.ndarray, steps: int) -> np.ndarray:
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with _util.ignore_warnings():
         fit = ExponentialSmoothing(x, trend="add", initialization_method="estimated").fit()
     return np.asarray(fit.forecast(steps), dtype="float64")
 

@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from nqpf import _util
 from nqpf.analysis._common import manifest, numeric_column, require_columns
 from nqpf.errors import DataError, MethodError
 
@@ -137,8 +138,7 @@ def spatial_markov(
     if relative:
         Y = Y / Y.mean(axis=0, keepdims=True)
     m = m or k
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with _util.ignore_warnings():
         sm = Spatial_Markov(Y, w, k=k, m=m, fixed=True, fill_empty_classes=False)
     note: list = []
     parts = [_rows(np.asarray(sm.T[i], dtype="float64"), i + 1, note) for i in range(m)]

@@ -29,6 +29,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from nqpf import _util
 from nqpf.analysis._common import manifest, numeric_column, require_columns
 from nqpf.errors import DataError, MethodError
 
@@ -87,8 +88,7 @@ def _check_units(units, known) -> list[str]:
 def _to_w(neighbors: dict, weights: dict, transform: str):
     from libpysal.weights import W
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # islands are reported by our own checks
+    with _util.ignore_warnings():  # islands are reported by our own checks
         w = W(neighbors, weights, silence_warnings=True)
         if transform:
             w.transform = transform
@@ -194,8 +194,7 @@ def weights_from_geojson(path, id_field: str, *, kind: str = "queen", transform:
     cls = {"queen": lw.Queen, "rook": lw.Rook}.get(kind)
     if cls is None:
         raise MethodError(f"weights_from_geojson: kind must be 'queen' or 'rook', got {kind!r}")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with _util.ignore_warnings():
         w = cls.from_dataframe(gdf, ids=ids, use_index=False)
         w.transform = transform
     return w
@@ -275,8 +274,7 @@ def moran(df, value, w, unit="unit", period="period", *, permutations=999, seed=
 
     out = []
     for per, y in _align(df, value, unit, period, w, allow_islands):
-        with _seeded(seed), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with _seeded(seed), _util.ignore_warnings():
             m = esda.Moran(y, w, permutations=permutations)
         out.append(
             (
@@ -303,8 +301,7 @@ def geary(df, value, w, unit="unit", period="period", *, permutations=999, seed=
 
     out = []
     for per, y in _align(df, value, unit, period, w, allow_islands):
-        with _seeded(seed), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with _seeded(seed), _util.ignore_warnings():
             g = esda.Geary(y, w, permutations=permutations)
         out.append((per, g.C, g.EC, g.z_norm, g.p_norm, getattr(g, "p_sim", np.nan), g.n))
     res = pd.DataFrame(out, columns=["period", "C", "EC", "z_norm", "p_norm", "p_sim", "n"])

@@ -9,12 +9,12 @@ object per cell or per merged cell; :func:`nqpf.data.prescan.prescan` has checke
 from __future__ import annotations
 
 import re
-import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import iterparse
 
+from nqpf import _util
 from nqpf.data.prescan import _ref
 from nqpf.errors import DataError
 
@@ -29,8 +29,7 @@ def xlsx_grid(path: Path, sheet: str | int | None) -> tuple[list[list[Any]], lis
     try:
         import openpyxl
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with _util.ignore_warnings():
             wb = openpyxl.load_workbook(path, data_only=True, read_only=True)
     except Exception as exc:  # noqa: BLE001 - any failure of the zip/XML parser means a broken workbook
         raise DataError(
@@ -147,8 +146,7 @@ def _uncached_formulas(
             return []
         import openpyxl
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with _util.ignore_warnings():
             wb = openpyxl.load_workbook(path, data_only=False, read_only=True)
         try:
             out = []

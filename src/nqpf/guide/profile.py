@@ -19,12 +19,12 @@ Anything that cannot be computed is listed in ``missing`` with what it needs —
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from nqpf import _util
 from nqpf.errors import DataError, NQPFError
 
 TFP_CANDIDATES = ("cao_dai_gtfp", "tfp", "rtfpna", "ctfp", "labor_productivity", "labour_productivity")
@@ -220,8 +220,7 @@ def _obstacles(nz: pd.DataFrame, weights: pd.DataFrame, unit: str, ref: list[str
     except NQPFError as exc:
         missing.append({"section": "obstacles", "what": "obstacle degree", "needs": [], "reason": str(exc)})
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with _util.quiet_notes():
             ro = relative_obstacle_degree(nz, weights, {unit: ref}, level=1)
         rel = ro[["node", "level", "value", "frontier", "frontier_unit", "deviation", "obstacle", "rank"]] \
             .reset_index(drop=True)

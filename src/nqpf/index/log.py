@@ -42,11 +42,10 @@ class Log:
         under it. Nested calls file under the innermost stage."""
         self._file()  # notes so far belong to the enclosing stage
         prev, self.current = self.current, name
-        token = _util._NOTES.set(self.notes)  # noqa: SLF001  (the context-local sink of nqpf._util.warn)
         try:
-            yield self
+            with _util.note_sink(self.notes):  # a context-local receiver of nqpf._util.warn
+                yield self
         finally:
-            _util._NOTES.reset(token)  # noqa: SLF001
             self._file()
             self.current = prev
 

@@ -13,12 +13,12 @@ The sections live by family: :mod:`~nqpf.report.sections_ranking` (ranking, map,
 from __future__ import annotations
 
 import datetime as _dt
-import warnings
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from nqpf import _util
 from nqpf.errors import DataError, MethodError, NQPFError
 from nqpf.i18n import t
 from nqpf.report import ReportDoc, Text
@@ -185,10 +185,9 @@ def _index(inp: Inputs, framework: Any, index_options: dict | None, result: Any)
         opts.update(index_options or {})
     else:
         opts = result.build_kwargs()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with _util.quiet_notes() as caught:  # context-local: a dashboard download in a thread keeps its own notes
         res = build_index(result) if result is not None else build_index(inp.data, framework, **opts)
-    return res, (res.framework if result is not None else framework), opts, [str(w.message) for w in caught]
+    return res, (res.framework if result is not None else framework), opts, list(caught)
 
 
 def _document(res, inp, year, lang, unit, province, cities, unc_table, unc_result, uncertainty, geo):

@@ -7,11 +7,10 @@ says what is missing instead of failing when the data cannot support it.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
+from nqpf import _util
 from nqpf.errors import NQPFError
 from nqpf.i18n import t
 from nqpf.report import Chart, Facts, Missing, Section, Table, Text
@@ -45,8 +44,7 @@ def explain_sections(res, inp, year: int, lang: str, names: dict[str, str], grou
     """All explanation sections of the national report, in reading order."""
     out = []
     for build in (_theil, _density, _spatial, _markov, _coupling, _obstacles, _forecast):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with _util.quiet_notes(), _util.ignore_warnings():
             try:
                 out.append(build(res, inp, year, lang, names, groups))
             except NQPFError as exc:  # the method refused this data: say why, keep the report

@@ -11,13 +11,13 @@ the vectorised evaluator (:mod:`nqpf.uncertainty._kernel`) its context.
 from __future__ import annotations
 
 import functools
-import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from nqpf import _util
 from nqpf.errors import MethodError, NQPFError
 from nqpf.framework import Framework
 from nqpf.index import stages
@@ -74,10 +74,9 @@ def load_data(data: Any, fw: Framework, periods, index_options: dict) -> Any:
 
 def quiet(func, *args, **kwargs) -> tuple[Any, list[str]]:
     """``func(*args, **kwargs)`` with its warnings captured; returns (result, messages for the manifest)."""
-    with warnings.catch_warnings(record=True) as rec:
-        warnings.simplefilter("always")
+    with _util.quiet_notes() as notes:  # context-local: concurrent analyses keep their own notes
         out = func(*args, **kwargs)
-    return out, [str(w.message) for w in rec]
+    return out, list(notes)
 
 
 def one_blas_thread(func):
@@ -299,15 +298,14 @@ class Model:
         X = None
         for nrm in self.options["normalize"]:
             try:
-                with warnings.catch_warnings(record=True) as rec:
-                    warnings.simplefilter("always")
+                with _util.quiet_notes() as rec:
                     if X is None:  # treated once per (impute, treat)
                         X, _ = stages.treat(im.X, trt, self.leaves, opt, log)
                     Z = stages.normalise(X, self.fw, im.units, years, nrm, opt, log)
             except NQPFError as exc:
                 raise type(exc)(f"uncertainty analysis: the combination impute={imp!r}, treat={trt!r}, "
                                 f"normalize={nrm!r} fails: {exc}; remove one of these options") from None
-            group["notes"].append((f"impute={imp}, treat={trt}, normalize={nrm}", [str(w.message) for w in rec]))
+            group["notes"].append((f"impute={imp}, treat={trt}, normalize={nrm}", list(rec)))
             group["blocks"].append(((imp, trt, nrm), np.ascontiguousarray(Z, dtype=float)))
             del Z
 
@@ -345,8 +343,7 @@ class Model:
         if key not in self.W_index:
             label, mask = self.exclusions[e]
             try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
+                with _util.quiet_notes():
                     w = _leaf_weights(self.fw, self.Z[b], method, mask, self.subjective_within(method),
                                       self.index_options)
             except NQPFError as exc:

@@ -15,7 +15,6 @@ Rows of the stacked design are ordered ``[A; B; AB_1; …; AB_k]`` (each block n
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,10 +91,9 @@ def saltelli_design(n: int, k: int, seed: int | None, *, scramble: bool = True) 
     if seed is not None and (not isinstance(seed, int | np.integer) or seed < 0):
         raise MethodError(f"seed must be a non-negative integer, got {seed!r}")
     sob = qmc.Sobol(d=2 * k, scramble=scramble, seed=None if seed is None else np.random.default_rng(seed))
-    with warnings.catch_warnings():
-        # scipy warns when n is not a power of 2 (balance properties); the design stays valid
-        warnings.simplefilter("ignore", UserWarning)
-        pts = sob.random(n)
+    # the first n points of the next power-of-two block are the points random(n) draws, without scipy's
+    # balance warning for n not a power of 2 (and without a process-global warnings filter)
+    pts = sob.random_base2(int(np.ceil(np.log2(n))))[:n]
     # Sobol' points are in [0, 1); guard against a 1.0 from rounding all the same
     pts = np.minimum(pts, np.nextafter(1.0, 0.0))
     return SaltelliDesign(A=np.ascontiguousarray(pts[:, :k]), B=np.ascontiguousarray(pts[:, k:]), seed=seed,
