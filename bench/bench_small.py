@@ -71,6 +71,12 @@ def cases() -> dict[str, tuple[callable, int]]:
     g31 = panel(31, 13, s=1, k=2, seed=4)
     g100 = panel(100, 10, s=1, k=2, seed=5)
     big = panel(5000, 1, s=2, seed=6)
+
+    def productivity_view():  # what the dashboard's productivity view computes when its cache is cold (real)
+        from nqpf.productivity.recipes import PROVINCIAL_GREEN_TFP as recipe
+
+        return recipe.summary(recipe.compute())
+
     return {
         "malmquist CRS 31x13": (lambda: _malm(p31, "malmquist", "crs", False), 0),
         "malmquist CRS 100x10": (lambda: _malm(p100, "malmquist", "crs", False), 0),
@@ -87,6 +93,7 @@ def cases() -> dict[str, tuple[callable, int]]:
         ),
         "DEA CCR-I 31x13 loop": (lambda: _dea_per_year_loop(p31), 13),
         "DEA CCR-I 5000 (large)": (lambda: dea(big, IN3, ["y0", "y1"], id="id", model="ccr"), 1),
+        "dashboard productivity view (real GML)": (productivity_view, 0),
     }
 
 

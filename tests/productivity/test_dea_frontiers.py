@@ -73,3 +73,17 @@ def test_batch_min_switch_still_routes_to_highs(monkeypatch):
     assert _lp._batchable(fam, T, Z, None)
     monkeypatch.setattr(_lp, "BATCH_MIN", 10**9)
     assert not _lp._batchable(fam, T, Z, None)
+
+
+def test_period_groups_are_those_of_groupby():
+    """``dea``'s frontier split (row positions, issue 19) is pandas' ``groupby(period, sort=True)``: sorted
+    keys, rows in their order, rows without a period left out."""
+    from nqpf.productivity.dea import _groups
+
+    df = pd.DataFrame({"year": [2003, 2001, np.nan, 2003, 2001, 2002, np.nan], "v": range(7)})
+    got = [(per, rows.tolist()) for per, rows in _groups(df, "year")]
+    ref = [(per, g.index.tolist()) for per, g in df.groupby("year", sort=True)]
+    assert got == ref
+    txt = df.assign(year=df["year"].map(lambda v: None if pd.isna(v) else f"y{int(v)}"))
+    assert [(p, r.tolist()) for p, r in _groups(txt, "year")] == [
+        (p, g.index.tolist()) for p, g in txt.groupby("year", sort=True)]

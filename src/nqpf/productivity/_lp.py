@@ -17,7 +17,7 @@ full LP (built lazily once), so infeasibility reported is that of the full LP.
 Small CRS/VRS radial and DDF families (≥ ``BATCH_MIN`` points, ≤ 300 reference units, positive data) are
 first solved for all points at once by a lock-step revised simplex with a per-point optimality certificate
 (issue 19); uncertified points go to HiGHS. The parts (issue 18): :mod:`._lp_model` (LP families),
-:mod:`._lp_highs` (engine, column generation, facet order), :mod:`._lp_batch` (lock-step simplex); this
+:mod:`._lp_highs` (engine, column generation, facet order), :mod:`._lp_batch` / :mod:`._lp_radial` (lock-step simplex); this
 module chooses the path (:func:`solve_points`) and re-exports their names.
 """
 
@@ -30,7 +30,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 # the engine's parts, importable from here as before (tests, malmquist, dea, bench)
-from nqpf.productivity._lp_batch import _batch_radial, batch_slack  # noqa: F401 - batch_slack: re-exported
+from nqpf.productivity._lp_batch import batch_slack  # noqa: F401 - re-exported
 from nqpf.productivity._lp_highs import (  # noqa: F401 - default_seeds: re-exported
     FACET_KINDS,
     Solved,
@@ -48,6 +48,7 @@ from nqpf.productivity._lp_model import (  # noqa: F401 - the LP families: re-ex
     slack_family,
     tech_matrix,
 )
+from nqpf.productivity._lp_radial import _batch_radial, batch_radial_many
 
 BATCH_MIN = 8  # fewer points: HiGHS alone is as fast as the batched simplex set-up
 
@@ -79,6 +80,51 @@ def _solve_batched(fam, T, points, excludes, lam_cost, seeds, progress) -> Solve
     if progress:
         progress(npts)
     return out
+
+
+MERGE_CELLS = int(os.environ.get("NQPF_MERGE_CELLS", "2000000"))
+
+
+def _merge_groups(idx: list[int], jobs) -> list[list[int]]:
+    """Consecutive groups of the jobs ``idx`` whose lock-step tableaux (points × columns) add up to at most
+    :data:`MERGE_CELLS` cells: merging saves the per-iteration call overhead of small technologies, while
+    large tableaux are cheaper run one by one (finished points leave sooner)."""
+    groups: list[list[int]] = []
+    cells = 0
+    for i in idx:
+        c = len(jobs[i][1]) * (jobs[i][0].shape[1] + jobs[i][0].shape[0] + 1)
+        if groups and cells + c <= MERGE_CELLS:
+            groups[-1].append(i)
+            cells += c
+        else:
+            groups.append([i])
+            cells = c
+    return groups
+
+
+def solve_many(fam: Family, jobs: list[tuple[np.ndarray, np.ndarray]], **kw) -> list[Solved]:
+    """:func:`solve_points` (mode "auto", no λ costs, no exclusions) of several technologies: ``jobs`` =
+    [(T, points)]. The small batchable ones (:func:`_batchable`) run in one lock-step simplex
+    (:func:`._lp_radial.batch_radial_many`), their uncertified points and the other jobs as
+    :func:`solve_points` (with ``kw``). Same results as one :func:`solve_points` call per job (each point
+    certified)."""
+    out: list[Solved | None] = [None] * len(jobs)
+    small = [i for i, (T, P) in enumerate(jobs) if kw.get("mode", "auto") in ("auto", "full") and T.shape[1] <= 300
+             and _batchable(fam, T, P, None)]
+    for grp in _merge_groups(small, jobs):
+        many = batch_radial_many(fam, [jobs[i][0] for i in grp], [jobs[i][1] for i in grp],
+                                 [np.full(len(jobs[i][1]), -1) for i in grp])
+        for i, (ok, obj, extra, li, lv) in zip(grp, many, strict=True):
+            T, P = jobs[i]
+            res = Solved([STATUS_OPTIMAL if o else "" for o in ok], obj, extra, list(li), list(lv), 0)
+            redo = np.flatnonzero(~ok)
+            if redo.size:
+                _scatter(res, redo, _solve_chunk((fam, T, None, "full", None, P[redo], np.full(redo.size, -1))))
+            out[i] = res
+    for i, (T, P) in enumerate(jobs):
+        if out[i] is None:
+            out[i] = solve_points(fam, T, P, **kw)
+    return out  # type: ignore[return-value]
 
 
 def available_cpus() -> int:

@@ -137,12 +137,18 @@ def _polish_lambdas(A: np.ndarray, lam: np.ndarray, target: np.ndarray, m: int, 
     return lam
 
 
-def _radial(pb: _Problem, slacks: bool) -> _Solution:
-    """CCR/BCC envelopment LPs (θ* or φ*), Andersen–Petersen super-efficiency, then the max-slack stage."""
+def _radial(pb: _Problem, slacks: bool, stage1: _lp.Solved | None = None) -> _Solution:
+    """CCR/BCC envelopment LPs (θ* or φ*; ``stage1``: already solved, e.g. with other frontiers by
+    :func:`_lp.solve_many`), Andersen–Petersen super-efficiency, then the max-slack stage."""
     inp = pb.orientation == "input"
     fam = _lp.radial_family(pb.m, pb.s, pb.rts, pb.orientation)
     T = _lp.tech_matrix(fam, pb.Zs)
-    res = pb.solve(fam, T, pb.Zs)
+    if stage1 is None:
+        res = pb.solve(fam, T, pb.Zs)
+    else:
+        res = stage1
+        if pb.progress:
+            pb.progress(pb.n)
     val = res.obj if inp else -res.obj
     excl = np.full(pb.n, -1)
     if pb.super_eff:

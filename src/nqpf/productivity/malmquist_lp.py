@@ -29,6 +29,43 @@ class Distances:
         self.mode, self.n_jobs, self.progress = mode, n_jobs, progress
         self.lp_count = 0
 
+    def _family(self, rts: str):
+        if self.kind == "radial":
+            return _lp.radial_family(self.m, self.s, rts, self.orientation)
+        return _lp.ddf_family(self.m, self.s, self.k, rts, weak=self.weak)
+
+    def _points(self, pts: np.ndarray) -> np.ndarray:
+        return self.Zs[pts] if self.kind == "radial" else np.hstack([self.Zs[pts], self.G[pts]])
+
+    def _values(self, res) -> tuple[np.ndarray, np.ndarray]:
+        if self.kind == "radial":
+            val = res.obj if self.orientation == "input" else 1.0 / (-res.obj)
+        else:
+            val = -res.obj
+        status = np.asarray(res.status, dtype=object)
+        return np.where(status == "optimal", val, np.nan), status
+
+    def eval_many(self, reqs: list[tuple[np.ndarray, np.ndarray]], rts: str | None = None
+                  ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """:meth:`eval` of several (reference set, observations) pairs; the small technologies' LPs are
+        solved together (:func:`nqpf.productivity._lp.solve_many`), the others one by one."""
+        rts = rts or self.rts
+        small = [i for i, (ref, _) in enumerate(reqs) if len(ref) <= SMALL_TECH and self.mode in ("full", "auto")]
+        out: list = [None] * len(reqs)
+        if small:
+            fam = self._family(rts)
+            jobs = [(_lp.tech_matrix(fam, self.Zs[reqs[i][0]]), self._points(reqs[i][1])) for i in small]
+            solved = _lp.solve_many(fam, jobs, mode="full", n_jobs=self.n_jobs, parallel_min=2000)
+            for i, res in zip(small, solved, strict=True):
+                out[i] = self._values(res)
+                self.lp_count += len(reqs[i][1])
+                if self.progress:
+                    self.progress(len(reqs[i][1]))
+        for i, (ref, pts) in enumerate(reqs):
+            if out[i] is None:
+                out[i] = self.eval(ref, pts, rts)
+        return out
+
     def eval(self, ref: np.ndarray, pts: np.ndarray, rts: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Distances of observations ``pts`` against the technology spanned by observations ``ref``.
 
@@ -40,12 +77,7 @@ class Distances:
         # seeds only matter for column generation (the full LP starts with every column)
         full = self.mode == "full" or (self.mode == "auto" and len(ref) <= SMALL_TECH)
         seeds = None if full else _lp.default_seeds(Zr, m, s, k)
-        if self.kind == "radial":
-            fam = _lp.radial_family(m, s, rts, self.orientation)
-            P = self.Zs[pts]
-        else:
-            fam = _lp.ddf_family(m, s, k, rts, weak=self.weak)
-            P = np.hstack([self.Zs[pts], self.G[pts]])
+        fam, P = self._family(rts), self._points(pts)
         T = _lp.tech_matrix(fam, Zr)
         res = _lp.solve_points(
             fam,
@@ -58,12 +90,7 @@ class Distances:
             progress=self.progress,
         )
         self.lp_count += len(pts)
-        if self.kind == "radial":
-            val = res.obj if self.orientation == "input" else 1.0 / (-res.obj)
-        else:
-            val = -res.obj
-        status = np.asarray(res.status, dtype=object)
-        return np.where(status == "optimal", val, np.nan), status
+        return self._values(res)
 
 
 def tech_distances(
@@ -87,15 +114,16 @@ def tech_distances(
                 requests[t].append(("t_t1", t, o_t1[sel]))
                 requests[t + 1].append(("t1_t", t, o_t[sel]))
     answers: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
+    groups = []  # (reference set, requests solved together)
     for sp, reqs in requests.items():
         ref = techs[sp]
-        groups = [reqs] if len(ref) <= SMALL_TECH else [[r] for r in reqs]
-        for grp in groups:
-            v, st = dist.eval(ref, np.concatenate([r[2] for r in grp]))
-            off = 0
-            for tag, key, pts in grp:
-                answers[(tag, key)] = v[off : off + len(pts)], st[off : off + len(pts)]
-                off += len(pts)
+        groups += [(ref, reqs)] if len(ref) <= SMALL_TECH else [(ref, [r]) for r in reqs]
+    solved = dist.eval_many([(ref, np.concatenate([r[2] for r in grp])) for ref, grp in groups])
+    for (_, grp), (v, st) in zip(groups, solved, strict=True):
+        off = 0
+        for tag, key, pts in grp:
+            answers[(tag, key)] = v[off : off + len(pts)], st[off : off + len(pts)]
+            off += len(pts)
     return answers
 
 
@@ -129,7 +157,7 @@ def cross_period(
 def vrs_same(dist: Distances, techs: dict[int, np.ndarray], per_idx: np.ndarray) -> np.ndarray:
     """V_s(s): VRS efficiency of the period-s observations against technology s (for pech and sech)."""
     vv = np.full(len(per_idx), np.nan)
-    for sp, ref in techs.items():
-        pts = np.flatnonzero(per_idx == sp)
-        vv[pts], _ = dist.eval(ref, pts, rts="vrs")
+    reqs = [(ref, np.flatnonzero(per_idx == sp)) for sp, ref in techs.items()]
+    for (_, pts), (v, _) in zip(reqs, dist.eval_many(reqs, rts="vrs"), strict=True):
+        vv[pts] = v
     return vv
