@@ -73,3 +73,24 @@ def test_threads_record_only_their_own_notes():
         th.join()
     for i in range(6):
         assert got[i] == [f"thread {i} note {k}" for k in range(50)]
+
+
+def test_no_process_global_warning_capture_outside_the_cli():
+    """Library code runs in the dashboard's threads: only the CLI (one command per process) and the Stata
+    writer's rename guard (never called by the dashboard) may swap the global filter list."""
+    import ast
+    from pathlib import Path
+
+    import nqpf
+
+    root = Path(nqpf.__file__).parent
+    allowed = {"data/tables.py"}
+    found = []
+    for p in root.rglob("*.py"):
+        rel = p.relative_to(root).as_posix()
+        if rel.startswith("cli/") or rel in allowed:
+            continue
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr == "catch_warnings":
+                found.append(f"{rel}:{node.lineno}")
+    assert found == [], found
