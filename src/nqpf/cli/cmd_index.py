@@ -206,7 +206,7 @@ def index_cmd(
     ),
     impute: str = typer.Option(
         None,
-        help="Gap filling: none (stop at a gap) | linear | carry | linear-carry | group-mean | mean, or a chain "
+        help="Gap filling: none | refuse (both stop at a gap) | linear | carry | linear-carry | group-mean | mean, or a chain "
         "such as linear-carry+group-mean (default: the framework's method, else linear-carry; the same in nqpf "
         "report; every filled cell is logged in manifest.json)",
     ),
