@@ -4,6 +4,7 @@ its ranking (display ranks, city names), a city's region page and the city map w
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -90,3 +91,27 @@ def test_city_map_has_the_inset_and_every_ranked_city(client, city_run):
     assert ranked <= codes
     plain = client.get("/api/geo/cities", headers={"accept-encoding": "identity"})
     assert "content-encoding" not in plain.headers and json.loads(plain.content)["features"] == gj["features"]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_report_download_from_the_city_run(client, city_run, lang):
+    """Issue 17: the report download of a city run is the city-level report (the run the dashboard holds,
+    not a provincial rebuild): every ranked city in it, the map's 南海诸岛 inset, no raw ids in the zh page."""
+    r = client.get(f"/api/runs/{city_run['id']}/download/report.html", params={"period": 2015, "lang": lang})
+    assert r.status_code == 200, r.text[:500]
+    html = r.text
+    assert ("南京市" if lang == "zh" else "Nanjing") in html
+    assert G.INSET_NAME in html  # the South China Sea islands inset of the city map
+    assert not re.search(r"<td[^>]*>\s*(\d{6})\s*</td>\s*<td[^>]*>\s*\1\s*</td>", html)  # a code as its name
+    assert ("内置数据集" if lang == "zh" else "built-in dataset cn_cities") in html  # not "data you provided"
+    if lang == "zh":
+        assert "city-structure-green" not in html and "dataset:cn_cities" not in html
+    x = client.get(f"/api/runs/{city_run['id']}/download/report.xlsx", params={"period": 2015, "lang": lang})
+    assert x.status_code == 200, x.text[:500]
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    wb = load_workbook(BytesIO(x.content), read_only=True)
+    cells = [c for ws in wb for row in ws.iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    assert ("南京市" if lang == "zh" else "Nanjing") in cells

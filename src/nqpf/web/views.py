@@ -377,7 +377,10 @@ def report_bytes(dash: Dashboard, run_id: str, kind: str, period: int | None, la
         except NQPFError:
             iv = None
         # the run's own index (cached by the service), not a rebuild from its settings (issue 18.6)
-        build_report(result=dash.result(run_id), data=data, year=year, lang=lang, fmt=fmt, out=out,
+        # a shipped dataset by name, so the report has its unit table (names, parent provinces: a city run
+        # gives the city-level report, not codes as names) — issue 17
+        src = {"dataset": ident} if src_kind == "dataset" else {"data": data}
+        build_report(result=dash.result(run_id), **src, year=year, lang=lang, fmt=fmt, out=out,
                      uncertainty=iv, uncertainty_samples=None if iv is not None else 0)
         body = out.read_bytes()
     finally:
