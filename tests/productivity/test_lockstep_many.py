@@ -25,6 +25,15 @@ def _data(n: int, seed: int, m: int = 3, s: int = 2) -> np.ndarray:
     return np.hstack([X, Y])
 
 
+def _panel(U: int, T: int, *, seed: int, start: int, prefix: str) -> pd.DataFrame:
+    """Balanced panel ``id, year, x0..x2, y0, y1`` (U units × T years) of the shape of :func:`_data`."""
+    Z = _data(U * T, seed)
+    df = pd.DataFrame(Z, columns=["x0", "x1", "x2", "y0", "y1"])
+    df.insert(0, "year", np.repeat(np.arange(start, start + T), U))
+    df.insert(0, "id", np.tile([f"{prefix}{i:02d}" for i in range(U)], T))
+    return df
+
+
 def _highs(fam, T, P):
     return _lp._solve_chunk((fam, T, None, "full", None, P, np.full(len(P), -1)))
 
@@ -120,13 +129,7 @@ def test_merge_groups_respect_the_cell_budget(monkeypatch):
 def test_malmquist_merged_equals_column_generation_by_highs():
     """End to end: a 60 × 5 Malmquist with pech/sech (CRS and VRS technologies, all merged) against the
     same index solved by HiGHS with column generation (mode="cg", no lock-step simplex)."""
-    rng = np.random.default_rng(3)
-    U, T = 60, 5
-    X = rng.uniform(1, 100, (U * T, 3))
-    Y = (np.prod(X, axis=1) ** (0.5 / 3))[:, None] * np.exp(rng.normal(scale=0.3, size=(U * T, 2)))
-    df = pd.DataFrame(np.hstack([X, Y]), columns=["x0", "x1", "x2", "y0", "y1"])
-    df.insert(0, "year", np.repeat(np.arange(2000, 2000 + T), U))
-    df.insert(0, "id", np.tile([f"u{i:02d}" for i in range(U)], T))
+    df = _panel(60, 5, seed=3, start=2000, prefix="u")
     kw = dict(id="id", period="year", index="malmquist", rts="crs")
     fast = malmquist(df, ["x0", "x1", "x2"], ["y0", "y1"], **kw)
     ref = malmquist(df, ["x0", "x1", "x2"], ["y0", "y1"], mode="cg", **kw)
@@ -141,13 +144,8 @@ def test_dea_periods_in_one_lockstep_equal_highs(model, monkeypatch):
     peers after it, against the same frontiers solved by HiGHS with column generation (mode="cg")."""
     from nqpf.productivity.dea import dea
 
-    rng = np.random.default_rng(8)
     U, T = 31, 6
-    X = rng.uniform(1, 100, (U * T, 3))
-    Y = (np.prod(X, axis=1) ** (0.5 / 3))[:, None] * np.exp(rng.normal(scale=0.3, size=(U * T, 2)))
-    df = pd.DataFrame(np.hstack([X, Y]), columns=["x0", "x1", "x2", "y0", "y1"])
-    df.insert(0, "year", np.repeat(np.arange(2010, 2010 + T), U))
-    df.insert(0, "id", np.tile([f"p{i:02d}" for i in range(U)], T))
+    df = _panel(U, T, seed=8, start=2010, prefix="p")
     calls = []
     real = _lp.solve_many
     monkeypatch.setattr(_lp, "solve_many", lambda fam, jobs, **kw: calls.append(len(jobs)) or real(fam, jobs, **kw))
