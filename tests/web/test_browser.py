@@ -371,3 +371,25 @@ def test_level_switch_in_both_languages(fresh_server):
         page.screenshot(path=SHOTS / "12_province_en.png")
         browser.close()
     assert not errors, errors
+
+
+def test_chart_click_handlers_survive_a_slow_echarts(server):
+    """ECharts (the second deferred script) arriving after the first API answers: the dashboard must still bind
+    the map's and the ranking's click handlers. It once treated readyState "interactive" as ready, so a slow
+    chart library left both charts without handlers (a CI run caught it as a flaky walkthrough)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1200, "height": 900}, bypass_csp=True)
+
+        def slow(route):
+            time.sleep(1.5)  # the API answers (warm server) long before this script arrives
+            route.continue_()
+
+        page.route("**/static/echarts.min.js", slow)
+        page.goto(server + "/")
+        page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+        got = page.evaluate("() => ['map', 'ranking'].map(k => (S.charts[k] && S.charts[k]._$handlers.click || []).length)")
+        browser.close()
+    assert got == [1, 1], got

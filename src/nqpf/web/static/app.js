@@ -485,7 +485,13 @@ const FIRST = Promise.all([
     return sm;
   }),
 ]);
-const DOM_READY = new Promise(res => { if (document.readyState !== "loading") res(); else document.addEventListener("DOMContentLoaded", res); });
+// Deferred scripts run while readyState is already "interactive", so this script cannot treat "not loading"
+// as ready: ECharts (the next deferred script) may not have run yet, and charts made then would be null — the
+// map's and ranking's click handlers were lost that way. DOMContentLoaded fires after every deferred script.
+const DOM_READY = new Promise(res => {
+  if (document.readyState === "complete") res();
+  else { document.addEventListener("DOMContentLoaded", res); window.addEventListener("load", res); }
+});
 
 async function init() {
   const [t, frameworks, units, geo, methods, summary] = await FIRST;
